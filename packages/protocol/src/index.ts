@@ -1,0 +1,15 @@
+/**
+ * @qntx/protocol: the generated QNTX plugin protocol (ts-proto messages and grpc-js service
+ * definitions for DomainPluginService, ATSStoreService and QueueService) and the small wire
+ * helpers the host and the SDK share.
+ */
+export * from "./gen/domain.js";
+export * from "./gen/atsstore.js";
+export * from "./gen/queue.js";
+export { protobufPackage, protobufFileName, type DeepPartial, type Exact, type MessageFns } from "./gen/domain.js";
+export * from "./constants.js";
+export * from "./port-line.js";
+export * from "./headers.js";
+export * from "./status.js";
+export * from "./errors.js";
+export * from "./channel.js";
