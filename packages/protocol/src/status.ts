@@ -2,8 +2,9 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 
 /**
  * The one mapping from a gRPC status of a plugin call to the HTTP status the gateway answers
- * (PROTOCOL.md §3): NotFound/Unimplemented → 404, an expired deadline → 504, a plugin that
- * cannot be reached → 503, anything else → 502.
+ * (PROTOCOL.md §3): NotFound/Unimplemented → 404, an expired deadline → 504 (QNTX has no
+ * deadline; ours is configurable), anything else → 502. "Not ready" (503) is decided by the
+ * host from the plugin's state before any call is made, not from a gRPC status.
  */
 export function grpcStatusToHttp(code: number): number {
   switch (code) {
@@ -14,10 +15,6 @@ export function grpcStatusToHttp(code: number): number {
       return 404;
     case GrpcStatus.DEADLINE_EXCEEDED:
       return 504;
-    case GrpcStatus.UNAVAILABLE:
-      return 503;
-    case GrpcStatus.RESOURCE_EXHAUSTED:
-      return 413;
     default:
       return 502;
   }

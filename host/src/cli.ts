@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+/**
+ * `qntx`: the command line of the plugin host.
+ *   qntx server                         run the host
+ *   qntx plugin list|start|stop|restart act on the running host
+ */
+import { Command } from "commander";
+import { addPluginCommands } from "./cli/plugin-commands.js";
+import { addServerCommand } from "./cli/server-command.js";
+import { HOST_VERSION } from "./version.js";
+
+const program = new Command("qntx")
+  .description("qntx: an out-of-process gRPC plugin host, wire-compatible with QNTX")
+  .version(HOST_VERSION)
+  .option("--config <file>", "config file (default ./am.plugins.toml, then ~/.qntx/am.plugins.toml)")
+  .option("--data-dir <dir>", "data dir (config: [host] data_dir; default $QNTX_HOME or ~/.qntx)")
+  .option("--host <url>", "URL of a running host for client commands (default: from <data-dir>/host.json, or $QNTX_HOST)")
+  .showHelpAfterError()
+  .enablePositionalOptions(false);
+
+addServerCommand(program);
+addPluginCommands(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,84 @@
+/**
+ * The host's configuration after loading: `am.plugins.toml` read, defaults applied, validated
+ * and frozen (raw → defaults → validated → frozen). CLI flags override the `[host]` keys they
+ * mirror (`--listen`, `--data-dir`).
+ */
+
+/** The `[host]` table. Durations are milliseconds. */
+export interface HostSettings {
+  /** HTTP listen address, `host:port` (default `127.0.0.1:8770`; port 0 picks a free one). */
+  readonly listen: string;
+  /** Data dir (default `~/.qntx`, or `$QNTX_HOME`), absolute after loading. */
+  readonly dataDir: string;
+  /** First port probed for a spawned plugin's `--port` (default 38700). */
+  readonly pluginBasePort: number;
+  /** Deadline of every proxied HTTP call (default 30 000 → 504 when it passes). */
+  readonly requestTimeoutMs: number;
+  /** How often every plugin's `Health` is polled (default 10 000). */
+  readonly healthIntervalMs: number;
+  /** How long to wait for `QNTX_PLUGIN_PORT=` before assuming the port passed (default 2 000). */
+  readonly portLineTimeoutMs: number;
+  /** How long `Metadata` is polled for the configured name (default 5 000). */
+  readonly readyTimeoutMs: number;
+  /** Deadline of `Initialize` (default 10 000). */
+  readonly initializeTimeoutMs: number;
+  /** Budget of a stop: `Shutdown` RPC, then SIGTERM, then SIGKILL when it passes (default 5 000). */
+  readonly shutdownTimeoutMs: number;
+  /** Largest request body proxied to a plugin (default 10 MiB → 413 above it). */
+  readonly maxBodyBytes: number;
+}
+
+/** A plugin spawned from a binary (or a `.js`/`.mjs` file run with the host's node). */
+export interface BinarySource {
+  readonly kind: "binary";
+  /** The binary as written in the config; resolved by the plugin manager. */
+  readonly binary: string;
+  /** Spawn at host start (default true). When false, only `qntx plugin start` spawns it. */
+  readonly autoStart: boolean;
+  /** Extra arguments after `--port N`. */
+  readonly args: readonly string[];
+  /** Extra environment variables (added to the host's). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Working directory, absolute (relative values are resolved against the config's folder). */
+  readonly cwd: string | undefined;
+}
+
+/** A plugin already running at an address, dialed by the host. */
+export interface AddressSource {
+  readonly kind: "address";
+  /** `host:port`, no scheme. */
+  readonly address: string;
+}
+
+/** A plugin compiled into the host (see `host/src/builtin`). */
+export interface BuiltinSource {
+  readonly kind: "builtin";
+  /** Name in the host's built-in catalogue. */
+  readonly builtin: string;
+}
+
+/** Where a plugin comes from: exactly one of `binary`, `address`, `builtin` in its table. */
+export type PluginSource = BinarySource | AddressSource | BuiltinSource;
+
+/** One `[plugins.<name>]` table. */
+export interface PluginEntry {
+  /** The table's key; must equal what the plugin's `Metadata` answers. */
+  readonly name: string;
+  /** Disabled entries are listed but never started (default true). */
+  readonly enabled: boolean;
+  readonly source: PluginSource;
+  /** The `config` table, flattened to strings as `InitializeRequest.config` carries them. */
+  readonly config: Readonly<Record<string, string>>;
+  /** 1-based line of the table's header in the config file, for error messages. */
+  readonly line: number | undefined;
+}
+
+/** The whole loaded configuration. */
+export interface HostConfig {
+  /** Absolute path of the file read, or undefined when none was found (defaults only). */
+  readonly file: string | undefined;
+  /** Folder that relative paths are resolved against: the file's folder, else the cwd. */
+  readonly baseDir: string;
+  readonly host: HostSettings;
+  readonly plugins: readonly PluginEntry[];
+}

@@ -1,0 +1,115 @@
+/**
+ * The plugin HTTP proxy: `/api/<name>/…` → `HandleHTTP` with `/api/<name>` stripped and the
+ * query kept. Multi-value headers survive both ways, every call has a deadline (504 when it
+ * passes), a browser that disconnects cancels the call, a plugin that is not running answers
+ * 503 with Retry-After, and a plugin's 404 is retried once with the full path as QNTX does.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
+import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
+import type { Registry } from "../plugin/registry.js";
+import { isTransient } from "../plugin/state.js";
+
+/** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1). */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings"]);
+/** Seconds a client is told to wait before retrying a plugin that is not running. */
+const RETRY_AFTER_SECONDS = "2";
+
+/** Options of the proxy routes. */
+export interface ProxyOptions {
+  readonly registry: Registry;
+  readonly requestTimeoutMs: number;
+  readonly maxBodyBytes: number;
+}
+
+/** Registers `/api/:name` and `/api/:name/*` in an encapsulated context that reads any body as raw bytes. */
+export function registerProxyRoutes(app: FastifyInstance, options: ProxyOptions): void {
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: options.maxBodyBytes }, (_req, body, done) => done(null, body));
+    const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => proxyRequest(request, reply, options);
+    scope.all("/api/:name", handler);
+    scope.all("/api/:name/*", handler);
+  });
+}
+
+async function proxyRequest(request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, options: ProxyOptions): Promise<FastifyReply> {
+  const { name } = request.params;
+  const info = options.registry.get(name);
+  if (!info) {
+    return reply.code(404).send({ error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
+  }
+  const plugin = options.registry.runningPlugin(name);
+  if (!plugin) {
+    reply.header("retry-after", RETRY_AFTER_SECONDS);
+    const hint = isTransient(info.state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
+    return reply.code(503).send({ error: `plugin ${name} is ${info.state}${info.error ? `: ${info.error}` : ""}`, state: info.state, hint });
+  }
+
+  const prefix = `/api/${name}`;
+  const rest = request.raw.url!.slice(prefix.length);
+  const path = rest.startsWith("/") ? rest : `/${rest}`;
+  const wire: HTTPRequest = {
+    method: request.method,
+    path,
+    headers: forwardedHeaders(request.raw.rawHeaders),
+    body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+  };
+
+  const controller = new AbortController();
+  reply.raw.once("close", () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  const deadline = Date.now() + options.requestTimeoutMs;
+  try {
+    let response = await plugin.handleHTTP(wire, { deadline, signal: controller.signal });
+    if (response.statusCode === 404) response = await retryWithFullPath(plugin, wire, prefix, response, deadline, controller.signal);
+    return sendPluginResponse(reply, name, response);
+  } catch (error) {
+    return sendCallError(reply, name, error, options.requestTimeoutMs);
+  }
+}
+
+/** QNTX retries a 404 with the unstripped path, so plugins that only know full paths work. */
+async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix: string, first: HTTPResponse, deadline: number, signal: AbortSignal): Promise<HTTPResponse> {
+  const retried = await plugin.handleHTTP({ ...wire, path: prefix + (wire.path === "/" ? "" : wire.path) }, { deadline, signal });
+  return retried.statusCode === 404 ? first : retried;
+}
+
+/** Groups Node's raw header list by lower-cased name, so repeated headers keep every value. */
+function forwardedHeaders(raw: readonly string[]): HTTPHeader[] {
+  const byName = new Map<string, string[]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    const values = byName.get(name);
+    if (values) values.push(raw[i + 1]!);
+    else byName.set(name, [raw[i + 1]!]);
+  }
+  return [...byName].map(([name, values]) => ({ name, values }));
+}
+
+function sendPluginResponse(reply: FastifyReply, name: string, response: HTTPResponse): FastifyReply {
+  const status = response.statusCode === 0 ? 200 : response.statusCode;
+  if (status < 100 || status > 599) {
+    return reply.code(502).send({ error: `plugin ${name} answered an invalid HTTP status ${status}` });
+  }
+  for (const header of response.headers) {
+    const lower = header.name.toLowerCase();
+    if (!lower || HOP_BY_HOP.has(lower) || lower === "content-length" || header.values.length === 0) continue;
+    reply.header(lower, header.values.length === 1 ? header.values[0] : header.values);
+  }
+  return reply.code(status).send(response.body);
+}
+
+function sendCallError(reply: FastifyReply, name: string, error: unknown, timeoutMs: number): FastifyReply {
+  if (reply.raw.destroyed) return reply;
+  if (error instanceof PluginCallError) {
+    const status = grpcStatusToHttp(error.code);
+    if (status === 503) reply.header("retry-after", RETRY_AFTER_SECONDS);
+    const message = status === 504 ? `plugin ${name} did not answer within ${timeoutMs} ms` : `plugin ${name} failed: ${error.message}`;
+    return reply.code(status).send({ error: message, grpc_status: grpcStatusName(error.code) });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return reply.code(502).send({ error: `plugin ${name} failed: ${message}` });
+}

@@ -1,0 +1,236 @@
+/**
+ * PluginManager: turns the `[plugins.*]` tables of the config into live plugins. For each
+ * entry it spawns the binary (own process group, `--port` from a probed free port, port line,
+ * Metadata readiness), dials the address, or instantiates the built-in, then has the registry
+ * check and initialize it. Plugins start concurrently; one plugin's failure never stops the
+ * others. Start, stop and restart of one plugin are serialized so they cannot interleave.
+ */
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import { QntxError, type InitializeRequest } from "@qntx/protocol";
+import type { HostConfig, PluginEntry } from "../config/types.js";
+import { createBuiltin } from "../builtin/index.js";
+import type { DomainPlugin } from "./domain-plugin.js";
+import { ExternalDomainProxy } from "./external-proxy.js";
+import { inProcess } from "./in-process.js";
+import { PortAllocator } from "./ports.js";
+import { PluginProcess, describeExit } from "./process.js";
+import type { Registry } from "./registry.js";
+import { resolveBinary } from "./resolve-binary.js";
+import { waitForMetadata } from "./wait-ready.js";
+
+/** The services the host offers plugins, filled into every InitializeRequest. */
+export interface HostServices {
+  /** Endpoints (`host:port`, "" = not offered) for InitializeRequest. */
+  readonly endpoints: Omit<InitializeRequest, "authToken" | "config">;
+}
+
+interface Runtime {
+  process: PluginProcess | undefined;
+  port: number | undefined;
+  /** Per-plugin token handed over in Initialize; the host's services check it. */
+  token: string;
+  /** Set while the host itself stops the plugin, so its exit is not reported as a crash. */
+  stopping: boolean;
+  /** Tail of the per-plugin operation queue. */
+  queue: Promise<unknown>;
+}
+
+export class PluginManager {
+  private readonly entries = new Map<string, PluginEntry>();
+  private readonly runtimes = new Map<string, Runtime>();
+  private readonly ports: PortAllocator;
+
+  constructor(
+    private readonly config: HostConfig,
+    private readonly registry: Registry,
+    private readonly services: HostServices,
+    private readonly logger: Logger,
+  ) {
+    this.ports = new PortAllocator(config.host.pluginBasePort);
+    for (const entry of config.plugins) {
+      this.entries.set(entry.name, entry);
+      this.runtimes.set(entry.name, { process: undefined, port: undefined, token: newToken(), stopping: false, queue: Promise.resolve() });
+      registry.declare(entry.name, kindOf(entry));
+    }
+  }
+
+  /** Starts every enabled entry that should run at boot, concurrently. Never throws. */
+  async startAll(): Promise<void> {
+    const boot = [...this.entries.values()].filter((e) => e.enabled && (e.source.kind !== "binary" || e.source.autoStart));
+    await Promise.allSettled(boot.map((e) => this.start(e.name)));
+  }
+
+  /** Starts one plugin (no-op when it is running). Rejects with the reason it failed to start. */
+  start(name: string): Promise<void> {
+    return this.serialize(name, () => this.doStart(name));
+  }
+
+  /** Stops one plugin: Shutdown RPC, SIGTERM to its process group, SIGKILL after the budget. Idempotent. */
+  stop(name: string): Promise<void> {
+    return this.serialize(name, () => this.doStop(name));
+  }
+
+  /** Stops then starts one plugin; it is `restarting` in between. */
+  restart(name: string): Promise<void> {
+    return this.serialize(name, async () => {
+      this.registry.setState(name, "restarting");
+      await this.doStop(name, "restarting");
+      await this.doStart(name);
+    });
+  }
+
+  /** Stops every plugin, concurrently. */
+  async stopAll(): Promise<void> {
+    await Promise.allSettled([...this.entries.keys()].map((name) => this.stop(name)));
+  }
+
+  /** The auth token handed to a plugin in Initialize (for the host's services to check). */
+  tokenOf(name: string): string | undefined {
+    return this.runtimes.get(name)?.token;
+  }
+
+  /** The configured entry of a plugin, or a PLUGIN_NOT_FOUND error. */
+  entry(name: string): PluginEntry {
+    const entry = this.entries.get(name);
+    if (!entry) {
+      const known = [...this.entries.keys()].join(", ") || "none";
+      throw new QntxError("PLUGIN_NOT_FOUND", `no plugin named "${name}" is configured (configured: ${known})`, {
+        hint: "add a [plugins.<name>] table to am.plugins.toml, or check the spelling",
+      });
+    }
+    return entry;
+  }
+
+  private async doStart(name: string): Promise<void> {
+    const entry = this.entry(name);
+    if (this.registry.get(name)?.state === "running") return;
+    const runtime = this.runtimes.get(name)!;
+    const log = this.logger.child({ plugin: name });
+    runtime.token = newToken();
+    runtime.stopping = false;
+    this.registry.setState(name, "loading");
+    try {
+      const { plugin, pid, address, aborted } = await this.launch(entry, runtime, log);
+      this.registry.register(name, plugin, { kind: kindOf(entry), pid, address });
+      const request: InitializeRequest = { ...this.services.endpoints, authToken: runtime.token, config: { ...entry.config } };
+      await Promise.race([this.registry.initialize(name, request, this.config.host.initializeTimeoutMs), aborted]);
+      log.info({ pid, address, routes: this.registry.get(name)?.routes.length }, "plugin running");
+    } catch (error) {
+      this.registry.fail(name, error);
+      await this.killProcess(runtime);
+      log.error({ code: error instanceof QntxError ? error.code : undefined }, error instanceof QntxError ? error.describe() : String(error));
+      throw error;
+    }
+  }
+
+  /** Spawns, dials or instantiates the plugin and waits until it answers with its name. */
+  private async launch(entry: PluginEntry, runtime: Runtime, log: Logger): Promise<{ plugin: DomainPlugin; pid?: number; address?: string; aborted: Promise<never> }> {
+    const never = new Promise<never>(() => undefined);
+    const source = entry.source;
+    if (source.kind === "builtin") {
+      const plugin = createBuiltin(source.builtin);
+      if (!plugin) {
+        throw new QntxError("PLUGIN_NOT_FOUND", `no built-in plugin named "${source.builtin}"`, { hint: "see host/src/builtin for the built-in catalogue" });
+      }
+      return { plugin: inProcess(plugin), aborted: never };
+    }
+    if (source.kind === "address") {
+      const proxy = new ExternalDomainProxy(source.address);
+      try {
+        await waitForMetadata(proxy, entry.name, source.address, this.config.host.readyTimeoutMs);
+      } catch (error) {
+        proxy.close();
+        throw error;
+      }
+      return { plugin: proxy, address: source.address, aborted: never };
+    }
+
+    const command = resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
+    const port = await this.ports.allocate();
+    runtime.port = port;
+    const { process: proc, port: actual } = await PluginProcess.spawn({
+      name: entry.name, command, port, args: source.args, env: source.env, cwd: source.cwd ?? this.config.baseDir,
+      portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log,
+    });
+    runtime.process = proc;
+    const address = `127.0.0.1:${actual}`;
+    // Once spawned, an exit while starting aborts the start with the reason; an exit later is a crash.
+    const aborted = proc.exited.then((exit) => {
+      throw new QntxError("EXITED_BEFORE_PORT", `plugin ${entry.name} exited while starting (${describeExit(exit)})${proc.tail()}`);
+    });
+    aborted.catch(() => undefined);
+    proc.once("exit", (exit) => this.onExit(entry.name, proc, describeExit(exit)));
+    const proxy = new ExternalDomainProxy(address);
+    try {
+      await waitForMetadata(proxy, entry.name, address, this.config.host.readyTimeoutMs, aborted);
+    } catch (error) {
+      proxy.close();
+      throw error;
+    }
+    return { plugin: proxy, pid: proc.pid, address, aborted };
+  }
+
+  private onExit(name: string, proc: PluginProcess, how: string): void {
+    const runtime = this.runtimes.get(name);
+    if (!runtime || runtime.process !== proc) return;
+    runtime.process = undefined;
+    if (runtime.port !== undefined) this.ports.release(runtime.port);
+    if (runtime.stopping) return;
+    const state = this.registry.get(name)?.state;
+    if (state === "running" || state === "paused") {
+      this.logger.error({ plugin: name }, `plugin exited unexpectedly (${how})`);
+      this.registry.fail(name, `exited unexpectedly (${how})${proc.tail()}`);
+    }
+  }
+
+  private async doStop(name: string, finalState: "stopped" | "restarting" = "stopped"): Promise<void> {
+    this.entry(name);
+    const runtime = this.runtimes.get(name)!;
+    runtime.stopping = true;
+    const budget = this.config.host.shutdownTimeoutMs;
+    await this.registry.shutdown(name, Math.min(budget, 2000));
+    await this.killProcess(runtime);
+    this.registry.setState(name, finalState);
+  }
+
+  /** Gives a spawned process the rest of the shutdown budget to exit, then SIGTERM/SIGKILL. */
+  private async killProcess(runtime: Runtime): Promise<void> {
+    const proc = runtime.process;
+    if (!proc) return;
+    runtime.stopping = true;
+    const graceful = await Promise.race([proc.exited.then(() => true), delay(Math.min(500, this.config.host.shutdownTimeoutMs)).then(() => false)]);
+    if (!graceful) await proc.stop(this.config.host.shutdownTimeoutMs);
+    runtime.process = undefined;
+    if (runtime.port !== undefined) this.ports.release(runtime.port);
+  }
+
+  private serialize(name: string, op: () => Promise<void>): Promise<void> {
+    const runtime = this.runtimes.get(name);
+    if (!runtime) return Promise.reject(this.entryError(name));
+    const next = runtime.queue.then(op, op);
+    runtime.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private entryError(name: string): QntxError {
+    try {
+      this.entry(name);
+    } catch (error) {
+      return error as QntxError;
+    }
+    return new QntxError("PLUGIN_NOT_FOUND", `no plugin named "${name}"`);
+  }
+}
+
+function kindOf(entry: PluginEntry): "builtin" | "spawned" | "dialed" {
+  return entry.source.kind === "builtin" ? "builtin" : entry.source.kind === "address" ? "dialed" : "spawned";
+}
+
+function newToken(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,172 @@
+/**
+ * A spawned plugin process: started in its own process group (so stopping it also stops
+ * its children), its stdout read for the `QNTX_PLUGIN_PORT=` line and then, like stderr,
+ * logged line by line under the plugin's name. Its exit is seen at once from the process
+ * exit event, not from health polling.
+ */
+import { EventEmitter } from "node:events";
+import { execa, type ResultPromise } from "execa";
+import type { Logger } from "pino";
+import { QntxError, parsePortLine } from "@qntx/protocol";
+import { readLines } from "./line-reader.js";
+import type { ResolvedCommand } from "./resolve-binary.js";
+import { logPluginLine } from "./plugin-log.js";
+
+/** How a process ended. */
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** What `PluginProcess.spawn` needs. */
+export interface SpawnSpec {
+  readonly name: string;
+  readonly command: ResolvedCommand;
+  /** The port passed as `--port`; assumed when no port line arrives in time. */
+  readonly port: number;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string | undefined;
+  readonly portLineTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+/** Lines of output kept for error messages. */
+const RECENT_LINES = 20;
+
+/** Events: `exit` (ExitInfo) once, when the process ends for whatever reason. */
+export class PluginProcess extends EventEmitter {
+  readonly pid: number;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<ExitInfo>;
+  private exitInfo: ExitInfo | undefined;
+  private readonly recent: string[] = [];
+
+  private constructor(private readonly child: ResultPromise, private readonly spec: SpawnSpec) {
+    super();
+    this.pid = child.pid ?? -1;
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+        this.emit("exit", this.exitInfo);
+      });
+    });
+    // execa's promise rejects on spawn errors even with reject:false in some cases; the
+    // exit/error events carry what we need, so only keep it from being unhandled.
+    child.catch(() => undefined);
+  }
+
+  /**
+   * Spawns the plugin with `--port <port>` and waits for its port line.
+   * Resolves with the port it announced, or the one passed when no line came within
+   * `portLineTimeoutMs` (QNTX's rule). Rejects with EXITED_BEFORE_PORT when it exits first.
+   */
+  static async spawn(spec: SpawnSpec): Promise<{ process: PluginProcess; port: number; announced: boolean }> {
+    const child = execa(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env,
+      extendEnv: true,
+      detached: true,
+      cleanup: false,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+    });
+    const proc = new PluginProcess(child, spec);
+    const spawnError = new Promise<never>((_, reject) => {
+      child.once("error", (error: Error) => reject(new QntxError("BINARY_NOT_FOUND", `cannot start plugin ${spec.name} (${spec.command.path}): ${error.message}`, { cause: error })));
+    });
+    const portLine = new Promise<number>((resolve) => {
+      let found = false;
+      readLines(child.stdout!, (line) => {
+        const port = found ? undefined : parsePortLine(line);
+        if (port !== undefined) {
+          found = true;
+          resolve(port);
+        } else {
+          proc.remember(line);
+          logPluginLine(spec.logger, line, "info");
+        }
+      });
+      readLines(child.stderr!, (line) => {
+        proc.remember(line);
+        logPluginLine(spec.logger, line, "warn");
+      });
+    });
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), spec.portLineTimeoutMs);
+    });
+    const exitedEarly = proc.exited.then((exit) => {
+      throw new QntxError("EXITED_BEFORE_PORT", `plugin ${spec.name} exited before announcing its port (${describeExit(exit)})${proc.tail()}`, {
+        hint: `run it by hand to see why: ${[spec.command.command, ...spec.command.args, "--port", String(spec.port), ...spec.args].join(" ")}`,
+      });
+    });
+    try {
+      const port = await Promise.race([portLine, timeout, exitedEarly, spawnError]);
+      if (port === undefined) {
+        spec.logger.warn({ port: spec.port }, `no ${"QNTX_PLUGIN_PORT="} line within ${spec.portLineTimeoutMs} ms; assuming the port passed`);
+        return { process: proc, port: spec.port, announced: false };
+      }
+      return { process: proc, port, announced: true };
+    } catch (error) {
+      await proc.stop(1000);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the process has exited. */
+  get hasExited(): boolean {
+    return this.exitInfo !== undefined;
+  }
+
+  /** The last lines the plugin printed, formatted for an error message ("" when none). */
+  tail(): string {
+    return this.recent.length === 0 ? "" : `; last output:\n  ${this.recent.join("\n  ")}`;
+  }
+
+  /**
+   * Stops the process group: SIGTERM, then SIGKILL when it has not exited after `graceMs`.
+   * Idempotent; resolves once the process has exited.
+   */
+  async stop(graceMs: number): Promise<ExitInfo> {
+    if (this.exitInfo) return this.exitInfo;
+    this.signalGroup("SIGTERM");
+    const timer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (this.exitInfo || this.pid <= 0) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch {
+      try {
+        this.child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    }
+    this.spec.logger.debug({ signal }, "signalled plugin process group");
+  }
+
+  private remember(line: string): void {
+    this.recent.push(line);
+    if (this.recent.length > RECENT_LINES) this.recent.shift();
+  }
+}
+
+/** "exit code 3" / "killed by SIGKILL". */
+export function describeExit(exit: ExitInfo): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+}

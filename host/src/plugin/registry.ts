@@ -1,0 +1,222 @@
+/**
+ * Registry: the host's table of plugins, built-in and external alike. It owns each plugin's
+ * state (see state.ts), its metadata, announced routes and handlers and last health, and it
+ * performs the steps that are the same for every kind of plugin: the name and `qntx_version`
+ * checks, Initialize, health checks and Shutdown.
+ */
+import { EventEmitter } from "node:events";
+import { QntxError, type InitializeRequest, type MetadataResponse, type RouteInfo } from "@qntx/protocol";
+import type { DomainPlugin } from "./domain-plugin.js";
+import type { PluginState } from "./state.js";
+import { checkQntxVersion } from "./version.js";
+
+/** How a plugin reaches the host. */
+export type PluginKind = "builtin" | "spawned" | "dialed";
+
+/** Last known health of a plugin. */
+export interface HealthSnapshot {
+  readonly healthy: boolean;
+  readonly message: string;
+  readonly details: Readonly<Record<string, string>>;
+  /** Epoch ms of the check. */
+  readonly checkedAt: number;
+}
+
+/** What the control API shows of a plugin (`GET /api/plugins`). */
+export interface PluginInfo {
+  readonly name: string;
+  readonly kind: PluginKind;
+  readonly state: PluginState;
+  readonly version: string | undefined;
+  readonly description: string | undefined;
+  readonly health: HealthSnapshot | undefined;
+  readonly pid: number | undefined;
+  readonly address: string | undefined;
+  readonly routes: readonly RouteInfo[];
+  readonly handlerNames: readonly string[];
+  /** Why the plugin is `failed` (or why its last start failed). */
+  readonly error: string | undefined;
+  /** Epoch ms at which it became `running`. */
+  readonly startedAt: number | undefined;
+}
+
+interface PluginRecord {
+  name: string;
+  kind: PluginKind;
+  state: PluginState;
+  plugin: DomainPlugin | undefined;
+  metadata: MetadataResponse | undefined;
+  routes: RouteInfo[];
+  handlerNames: string[];
+  health: HealthSnapshot | undefined;
+  pid: number | undefined;
+  address: string | undefined;
+  error: string | undefined;
+  startedAt: number | undefined;
+}
+
+/** Events: `state` (name, state, previous) whenever a plugin changes state. */
+export class Registry extends EventEmitter {
+  private readonly records = new Map<string, PluginRecord>();
+
+  constructor(private readonly hostVersion: string) {
+    super();
+  }
+
+  /** Makes a plugin known (from config) in state `stopped`, without a connection yet. */
+  declare(name: string, kind: PluginKind): void {
+    if (!this.records.has(name)) {
+      this.records.set(name, {
+        name, kind, state: "stopped", plugin: undefined, metadata: undefined, routes: [], handlerNames: [],
+        health: undefined, pid: undefined, address: undefined, error: undefined, startedAt: undefined,
+      });
+    }
+  }
+
+  /** Attaches a live plugin (in process or a proxy) to its entry; the state becomes `loading`. */
+  register(name: string, plugin: DomainPlugin, info: { kind: PluginKind; pid?: number; address?: string }): void {
+    this.declare(name, info.kind);
+    const record = this.require(name);
+    record.plugin?.close?.();
+    Object.assign(record, {
+      kind: info.kind, plugin, pid: info.pid, address: info.address, metadata: undefined, routes: [],
+      handlerNames: [], health: undefined, error: undefined, startedAt: undefined,
+    });
+    this.setState(name, "loading");
+  }
+
+  /**
+   * Checks the plugin's name and `qntx_version`, calls Initialize and marks it `running`.
+   * On any failure the plugin is marked `failed` with the reason and the error is rethrown.
+   */
+  async initialize(name: string, request: InitializeRequest, timeoutMs: number): Promise<void> {
+    const record = this.require(name);
+    const plugin = record.plugin;
+    if (!plugin) throw new QntxError("PLUGIN_UNAVAILABLE", `plugin ${name} is not connected`);
+    try {
+      const metadata = await plugin.metadata({ deadline: Date.now() + timeoutMs });
+      if (metadata.name !== name) {
+        throw new QntxError("WRONG_NAME", `plugin configured as "${name}" reports its name as "${metadata.name}"`, {
+          hint: `rename the [plugins.${name}] table to [plugins.${metadata.name}], or point it at the right binary/address`,
+        });
+      }
+      checkQntxVersion(name, metadata.qntxVersion, this.hostVersion);
+      const response = await plugin.initialize(request, { deadline: Date.now() + timeoutMs });
+      record.metadata = metadata;
+      record.routes = response.httpRoutes;
+      record.handlerNames = response.handlerNames;
+      record.startedAt = Date.now();
+      record.error = undefined;
+      this.setState(name, "running");
+    } catch (error) {
+      this.fail(name, error);
+      throw error;
+    }
+  }
+
+  /** Initializes every registered plugin that is `loading`, concurrently; failures are recorded, not thrown. */
+  async initializeAll(requestFor: (name: string) => InitializeRequest, timeoutMs: number): Promise<void> {
+    const loading = [...this.records.values()].filter((r) => r.state === "loading" && r.plugin);
+    await Promise.allSettled(loading.map((r) => this.initialize(r.name, requestFor(r.name), timeoutMs)));
+  }
+
+  /** Calls Health on every running plugin, concurrently; a throw or timeout counts as unhealthy. */
+  async healthCheckAll(timeoutMs: number): Promise<Map<string, HealthSnapshot>> {
+    const running = [...this.records.values()].filter((r) => r.state === "running" && r.plugin);
+    await Promise.all(running.map((r) => this.checkHealth(r, timeoutMs)));
+    return new Map(running.flatMap((r) => (r.health ? [[r.name, r.health] as const] : [])));
+  }
+
+  /**
+   * Sends Shutdown (bounded by `timeoutMs`, errors ignored: the plugin may already be gone),
+   * closes the connection and marks the plugin `stopped`. Idempotent.
+   */
+  async shutdown(name: string, timeoutMs: number): Promise<void> {
+    const record = this.records.get(name);
+    if (!record?.plugin) {
+      if (record) this.setState(name, "stopped");
+      return;
+    }
+    const plugin = record.plugin;
+    record.plugin = undefined;
+    try {
+      await plugin.shutdown({ deadline: Date.now() + timeoutMs });
+    } catch {
+      // A plugin that is gone or hangs in Shutdown is stopped by its process manager.
+    } finally {
+      plugin.close?.();
+      record.pid = undefined;
+      this.setState(name, "stopped");
+    }
+  }
+
+  /** Shuts every plugin down, concurrently. */
+  async shutdownAll(timeoutMs: number): Promise<void> {
+    await Promise.all([...this.records.keys()].map((name) => this.shutdown(name, timeoutMs)));
+  }
+
+  /** Marks a plugin `failed` with the reason and drops its connection. */
+  fail(name: string, error: unknown): void {
+    const record = this.records.get(name);
+    if (!record) return;
+    record.error = error instanceof Error ? error.message : String(error);
+    record.plugin?.close?.();
+    record.plugin = undefined;
+    this.setState(name, "failed");
+  }
+
+  /** Changes a plugin's state and emits `state`. */
+  setState(name: string, state: PluginState): void {
+    const record = this.require(name);
+    const previous = record.state;
+    record.state = state;
+    if (previous !== state) this.emit("state", name, state, previous);
+  }
+
+  /** The live plugin behind a name, only while it is `running`. */
+  runningPlugin(name: string): DomainPlugin | undefined {
+    const record = this.records.get(name);
+    return record?.state === "running" ? record.plugin : undefined;
+  }
+
+  /** Whether a plugin of that name is configured or registered. */
+  has(name: string): boolean {
+    return this.records.has(name);
+  }
+
+  /** A snapshot of one plugin, or undefined. */
+  get(name: string): PluginInfo | undefined {
+    const record = this.records.get(name);
+    return record && toInfo(record);
+  }
+
+  /** Snapshots of every plugin, sorted by name. */
+  list(): PluginInfo[] {
+    return [...this.records.values()].sort((a, b) => a.name.localeCompare(b.name)).map(toInfo);
+  }
+
+  private async checkHealth(record: PluginRecord, timeoutMs: number): Promise<void> {
+    const plugin = record.plugin;
+    if (!plugin) return;
+    try {
+      const health = await plugin.health({ deadline: Date.now() + timeoutMs });
+      record.health = { healthy: health.healthy, message: health.message, details: health.details, checkedAt: Date.now() };
+    } catch (error) {
+      record.health = { healthy: false, message: error instanceof Error ? error.message : String(error), details: {}, checkedAt: Date.now() };
+    }
+  }
+
+  private require(name: string): PluginRecord {
+    const record = this.records.get(name);
+    if (!record) throw new QntxError("PLUGIN_NOT_FOUND", `no plugin named ${name}`, { hint: "`qntx plugin list` shows the configured plugins" });
+    return record;
+  }
+}
+
+function toInfo(r: PluginRecord): PluginInfo {
+  return {
+    name: r.name, kind: r.kind, state: r.state, version: r.metadata?.version, description: r.metadata?.description,
+    health: r.health, pid: r.pid, address: r.address, routes: r.routes, handlerNames: r.handlerNames,
+    error: r.error, startedAt: r.startedAt,
+  };
+}

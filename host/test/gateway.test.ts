@@ -1,0 +1,168 @@
+/**
+ * The HTTP gateway end to end: a spawned SDK plugin (examples/hello), the built-in `clock`
+ * and the fake fixture, all real, behind a real host on an ephemeral port.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { HELLO_PLUGIN, fakePluginTable, http, startTestHost, type TestHost } from "./harness.js";
+
+let t: TestHost;
+
+beforeAll(async () => {
+  t = await startTestHost(
+    `[plugins.hello]\nbinary = ${JSON.stringify(HELLO_PLUGIN)}\nconfig = { greeting = "Howdy" }\n\n` +
+      `[plugins.clock]\nbuiltin = "clock"\nconfig = { greeting = "Howdy" }\n\n` +
+      fakePluginTable("fake", "ok") +
+      fakePluginTable("legacy", "full-path-only"),
+    { request_timeout_ms: 1500, max_body_bytes: 1024 },
+  );
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("proxy to a spawned SDK plugin", () => {
+  it("serves /api/hello/hello with the plugin's config", async () => {
+    const res = await http(`${t.url}/api/hello/hello?name=qntx`);
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ message: "Howdy, qntx!" });
+  });
+
+  it("posts JSON bodies through", async () => {
+    const res = await http(`${t.url}/api/hello/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ a: [1, 2] }) });
+    expect(res.status).toBe(200);
+    expect(res.json().echo).toEqual({ a: [1, 2] });
+  });
+});
+
+describe("wire behaviour", () => {
+  it("strips /api/<name> and keeps the query", async () => {
+    expect((await http(`${t.url}/api/fake/path?x=1&y=%20`)).json()).toEqual({ path: "/path?x=1&y=%20" });
+    expect((await http(`${t.url}/api/fake`)).json()).toEqual({ path: "/" });
+  });
+
+  it("keeps several Set-Cookie headers from the plugin", async () => {
+    const res = await http(`${t.url}/api/fake/cookies`);
+    expect(res.headers.getSetCookie()).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+  });
+
+  it("forwards request headers, repeated ones with every value", async () => {
+    const headers = new Headers();
+    headers.append("x-multi", "one");
+    headers.append("x-multi", "two");
+    headers.set("x-single", "yes");
+    const seen = (await http(`${t.url}/api/fake/headers`, { headers })).json();
+    expect(seen["x-single"]).toEqual(["yes"]);
+    expect(seen["x-multi"].join(",")).toContain("one");
+    expect(seen["x-multi"].join(",")).toContain("two");
+    expect(seen.connection).toBeUndefined();
+  });
+
+  it("passes the plugin's status through", async () => {
+    expect((await http(`${t.url}/api/fake/status/418`)).status).toBe(418);
+  });
+
+  it("answers 404 for an unknown plugin and for a route the plugin does not have", async () => {
+    const unknown = await http(`${t.url}/api/nope/x`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.json().error).toContain("nope");
+    expect((await http(`${t.url}/api/fake/missing`)).status).toBe(404);
+  });
+
+  it("retries a 404 with the full path, as QNTX does", async () => {
+    const res = await http(`${t.url}/api/legacy/ping`);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe("pong");
+  });
+
+  it("gives 504 when the plugin does not answer within the deadline", async () => {
+    const started = Date.now();
+    const res = await http(`${t.url}/api/fake/hang`);
+    expect(res.status).toBe(504);
+    expect(res.json().error).toContain("1500 ms");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The plugin keeps serving other requests.
+    expect((await http(`${t.url}/api/fake/ping`)).text).toBe("pong");
+  });
+
+  it("refuses bodies over the limit with 413 before they reach the plugin", async () => {
+    const res = await http(`${t.url}/api/hello/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ big: "x".repeat(4096) }) });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe("built-in next to external", () => {
+  it("lists both with the same fields", async () => {
+    const { plugins } = (await http(`${t.url}/api/plugins`)).json();
+    const byName = Object.fromEntries(plugins.map((p: { name: string }) => [p.name, p]));
+    for (const name of ["hello", "clock"]) {
+      expect(byName[name]).toMatchObject({ name, state: "running" });
+      expect(byName[name].version).toEqual(expect.any(String));
+      expect(byName[name].routes.length).toBeGreaterThan(0);
+      expect(Object.keys(byName[name]).sort()).toEqual(Object.keys(byName.hello).sort());
+    }
+    expect(byName.hello.pid).toEqual(expect.any(Number));
+    expect(byName.hello.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(byName.clock.kind).toBe("builtin");
+  });
+
+  it("serves the same routes the same way", async () => {
+    for (const name of ["hello", "clock"]) {
+      const hello = await http(`${t.url}/api/${name}/hello?name=x`);
+      expect(hello.status).toBe(200);
+      expect(hello.json().message).toBe("Howdy, x!");
+      const echo = await http(`${t.url}/api/${name}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: "[1]" });
+      expect(echo.json().echo).toEqual([1]);
+      expect((await http(`${t.url}/api/${name}/no-such-route`)).status).toBe(404);
+    }
+  });
+
+  it("lists every plugin's routes under their full paths", async () => {
+    const { routes } = (await http(`${t.url}/api/plugins/routes`)).json();
+    expect(routes).toEqual(expect.arrayContaining([
+      expect.objectContaining({ plugin: "clock", method: "GET", path: "/api/clock/now" }),
+      expect.objectContaining({ plugin: "hello", method: "POST", path: "/api/hello/echo" }),
+    ]));
+  });
+
+  it("reports health of both", async () => {
+    await t.host.registry.healthCheckAll(2000);
+    const { plugins } = (await http(`${t.url}/api/plugins`)).json();
+    for (const p of plugins.filter((x: { name: string }) => ["hello", "clock"].includes(x.name))) {
+      expect(p.health.healthy).toBe(true);
+    }
+  });
+});
+
+describe("control API", () => {
+  it("needs the admin token to act", async () => {
+    const res = await http(`${t.url}/api/plugins/fake/stop`, { method: "POST" });
+    expect(res.status).toBe(401);
+    expect(res.json().hint).toContain("admin.token");
+  });
+
+  it("stop → 503 with Retry-After, start → serves again, for built-in and external", async () => {
+    const token = (await import("node:fs")).readFileSync(`${t.dir}/data/admin.token`, "utf8").trim();
+    const auth = { authorization: `Bearer ${token}` };
+    for (const name of ["clock", "fake"]) {
+      const stopped = await http(`${t.url}/api/plugins/${name}/stop`, { method: "POST", headers: auth });
+      expect(stopped.json().plugin.state).toBe("stopped");
+      const down = await http(`${t.url}/api/${name}/ping`);
+      expect(down.status).toBe(503);
+      expect(down.headers.get("retry-after")).toBeTruthy();
+      const started = await http(`${t.url}/api/plugins/${name}/start`, { method: "POST", headers: auth });
+      expect(started.json().plugin.state).toBe("running");
+      const restarted = await http(`${t.url}/api/plugins/${name}/restart`, { method: "POST", headers: auth });
+      expect(restarted.json().plugin.state).toBe("running");
+    }
+    expect((await http(`${t.url}/api/fake/ping`)).text).toBe("pong");
+    expect((await http(`${t.url}/api/clock/now`)).status).toBe(200);
+  });
+
+  it("names the plugin it does not know", async () => {
+    const token = (await import("node:fs")).readFileSync(`${t.dir}/data/admin.token`, "utf8").trim();
+    const res = await http(`${t.url}/api/plugins/ghost/start`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(404);
+    expect(res.json().error).toContain("ghost");
+  });
+});

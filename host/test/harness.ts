@@ -1,0 +1,115 @@
+/**
+ * Test harness: starts a real host (in this process) on an ephemeral port, with its own temp
+ * data dir and config file, and collects its log lines for assertions. Plugins are real
+ * processes. Every test gets its own ports and files, so test files run in parallel.
+ */
+import * as fs from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import { loadConfig } from "../src/config/index.js";
+import { startHost, type Host } from "../src/server.js";
+
+/** The SDK example plugin, built (`pnpm build` runs before the tests). */
+export const HELLO_PLUGIN = fileURLToPath(new URL("../../examples/hello/dist/main.js", import.meta.url));
+/** The misbehaving-plugin fixture (see fixtures/fake-plugin.mjs for its scenarios). */
+export const FAKE_PLUGIN_PATH = fileURLToPath(new URL("./fixtures/fake-plugin.mjs", import.meta.url));
+/** The built CLI. */
+export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+
+/** One log line of the host, parsed. */
+export type LogLine = Record<string, unknown> & { level: number; msg: string };
+
+/** A host started for one test. */
+export interface TestHost {
+  readonly host: Host;
+  readonly url: string;
+  readonly dir: string;
+  readonly configFile: string;
+  readonly logs: LogLine[];
+  close(): Promise<void>;
+}
+
+/** A free TCP port on loopback, picked by the OS. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** TOML for `[host]` with test defaults (ephemeral listen port, temp data dir) plus `host` overrides. */
+export async function hostTable(dir: string, host: Record<string, string | number> = {}): Promise<string> {
+  const settings: Record<string, string | number> = {
+    listen: "127.0.0.1:0",
+    data_dir: join(dir, "data"),
+    plugin_base_port: await freePort(),
+    ...host,
+  };
+  return `[host]\n${Object.entries(settings).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join("\n")}\n`;
+}
+
+/** Writes a config (`[host]` from `host`, then the `plugins` TOML text) and starts a host on it. */
+export async function startTestHost(plugins: string, host: Record<string, string | number> = {}): Promise<TestHost> {
+  const dir = mkdtempSync(join(tmpdir(), "qntx-host-test-"));
+  const configFile = join(dir, "am.plugins.toml");
+  writeFileSync(configFile, `${await hostTable(dir, host)}\n${plugins}\n`);
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogLine);
+      callback();
+    },
+  });
+  const config = loadConfig({ configPath: configFile });
+  const started = await startHost(config, pino({ level: "debug" }, sink));
+  await started.ready;
+  return {
+    host: started, url: started.url, dir, configFile, logs,
+    async close() {
+      await started.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** TOML table for a plugin spawned from the fake-plugin fixture with a scenario. */
+export function fakePluginTable(name: string, scenario: string, extraArgs: string[] = [], extra = ""): string {
+  const args = ["--scenario", scenario, "--name", name, ...extraArgs];
+  return `[plugins.${name}]\nbinary = ${JSON.stringify(FAKE_PLUGIN_PATH)}\nargs = ${JSON.stringify(args)}\n${extra}\n`;
+}
+
+/** GET/POST helper returning status, headers and text body. */
+export async function http(url: string, init: RequestInit = {}): Promise<{ status: number; headers: Headers; text: string; json: () => any }> {
+  const response = await fetch(url, init);
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
+}
+
+/** Pids of live processes whose argument list contains `args` in a row (read from /proc). */
+export function processesWithArgs(args: readonly string[]): number[] {
+  const { readdirSync, readFileSync } = fs;
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (/\) Z /.test(stat)) continue; // a zombie has exited; only its parent's wait is missing
+    } catch {
+      continue;
+    }
+    if (argv.some((_, i) => args.every((a, j) => argv[i + j] === a))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
