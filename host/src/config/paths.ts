@@ -1,0 +1,91 @@
+/**
+ * Where the host keeps its files and where it looks for `am.plugins.toml`.
+ * Lookup order (DESIGN.md, Defaults): `--config`, then `./am.plugins.toml`, then
+ * `<data dir>/am.plugins.toml`. The data dir is `$QNTX_HOME`, else `~/.qntx`.
+ */
+import { statSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { ConfigError } from "./errors.js";
+
+/** File name of the host configuration. */
+export const CONFIG_FILE_NAME = "am.plugins.toml";
+
+/** Name of the default data dir inside the home directory. */
+export const DEFAULT_DATA_DIR_NAME = ".qntx";
+
+/**
+ * The user's home directory: `HOME` from `env` when set (so tests and callers can pin it),
+ * else the operating system's answer.
+ */
+export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME;
+  return home !== undefined && home !== "" ? home : homedir();
+}
+
+/**
+ * Expands a leading `~` (alone or followed by a separator) to `home`. `~user` forms are
+ * left untouched: resolving another user's home needs a passwd lookup we do not want.
+ */
+export function expandHome(p: string, home: string = homeDir()): string {
+  if (p === "~") return home;
+  if (p.startsWith("~/") || p.startsWith("~\\")) return join(home, p.slice(2));
+  return p;
+}
+
+/** Expands `~` and makes `p` absolute against `base`. */
+export function resolvePath(p: string, base: string, home: string = homeDir()): string {
+  const expanded = expandHome(p, home);
+  return isAbsolute(expanded) ? resolve(expanded) : resolve(base, expanded);
+}
+
+/**
+ * The default data dir: `$QNTX_HOME` (with `~` expanded, absolute against `cwd`)
+ * when set and not empty, else `~/.qntx`.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const home = homeDir(env);
+  const fromEnv = env.QNTX_HOME;
+  if (fromEnv !== undefined && fromEnv.trim() !== "") return resolvePath(fromEnv.trim(), cwd, home);
+  return join(home, DEFAULT_DATA_DIR_NAME);
+}
+
+/** Inputs of {@link findConfigFile}. */
+export interface FindConfigOptions {
+  /** `--config` as given; relative to `cwd`, `~` expanded. It must exist. */
+  readonly explicit?: string | undefined;
+  /** Folder searched second (the process cwd). */
+  readonly cwd: string;
+  /** Data dir searched last. */
+  readonly dataDir: string;
+  /** Home used to expand `~` (default: {@link homeDir}). */
+  readonly home?: string;
+}
+
+/**
+ * Finds the configuration file: the explicit path (a `ConfigError` when it does not exist or
+ * is not a file), else `<cwd>/am.plugins.toml`, else `<dataDir>/am.plugins.toml`.
+ * Returns the absolute path, or undefined when no file exists (the host runs on defaults).
+ */
+export function findConfigFile(options: FindConfigOptions): string | undefined {
+  const home = options.home ?? homeDir();
+  if (options.explicit !== undefined) {
+    const file = resolvePath(options.explicit, options.cwd, home);
+    const kind = fileKind(file);
+    if (kind === "file") return file;
+    throw new ConfigError(
+      kind === "missing" ? `config file not found: ${file}` : `config path is not a file: ${file}`,
+      { hint: `check the path given to --config (it is resolved against ${options.cwd})` },
+    );
+  }
+  const candidates = [join(resolve(options.cwd), CONFIG_FILE_NAME), join(resolve(options.dataDir), CONFIG_FILE_NAME)];
+  return candidates.find((file) => fileKind(file) === "file");
+}
+
+function fileKind(file: string): "file" | "other" | "missing" {
+  try {
+    return statSync(file).isFile() ? "file" : "other";
+  } catch {
+    return "missing";
+  }
+}
