@@ -80,6 +80,7 @@ describe("fake plugin: ok", () => {
 
     expect((await client.http("GET", "/status/418")).statusCode).toBe(418);
     expect(json(await client.http("GET", "/path?x=1&y=%20"))).toEqual({ path: "/path?x=1&y=%20" });
+    expect(json(await client.http("GET", "/?q=1"))).toEqual({ path: "/?q=1" });
     expect((await client.http("GET", "/nope")).statusCode).toBe(404);
 
     const echo = await client.http("POST", "/echo", { body: "raw body", headers: [{ name: "Content-Type", values: ["text/x-test"] }] });
@@ -222,13 +223,13 @@ describe("fake plugin: failure scenarios", () => {
 
   it("chatty logs plain and JSON lines on stdout and stderr around the port line", async () => {
     const plugin = await spawnFakePlugin("chatty");
-    await waitFor(() => plugin.stdout.length >= 5 && plugin.stderr.length >= 4, { what: "the chatter" });
+    await waitFor(() => plugin.stdout.length >= 5 && plugin.stderr.length >= 6, { what: "the chatter" });
     const portIndex = plugin.stdout.findIndex((line) => parsePortLine(line) !== undefined);
     expect(portIndex).toBeGreaterThan(0);
     const jsonLevels = (lines: string[]): string[] =>
       lines.filter((line) => line.startsWith("{")).map((line) => (JSON.parse(line) as { level: string }).level);
     expect(jsonLevels(plugin.stdout)).toContain("info");
-    expect(jsonLevels(plugin.stderr)).toContain("warn");
+    expect(jsonLevels(plugin.stderr)).toEqual(expect.arrayContaining(["warn", "error"]));
     expect(plugin.stdout.some((line) => line.startsWith("plain"))).toBe(true);
     expect(plugin.stderr.some((line) => line.startsWith("plain"))).toBe(true);
     expect((await new PluginTestClient(plugin.address).metadata()).name).toBe("fake");
