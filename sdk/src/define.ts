@@ -1,0 +1,96 @@
+/**
+ * `definePlugin`: validates a plugin definition once and compiles its routes.
+ */
+import type { RouteInfo } from "@qntx/protocol";
+import { validateConfigSchema } from "./config.js";
+import { log as rootLog, type Logger } from "./log.js";
+import { createRouter, type Router } from "./router.js";
+import type { ConfigField, HealthStatus, InitContext, PluginDef, PluginMetadata } from "./types.js";
+
+/** Allowed plugin names: they become a URL segment (`/api/<name>`) and a log field. */
+export const PLUGIN_NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+const DEFINITION_BRAND = Symbol.for("qntx.sdk.PluginDefinition");
+
+/** A validated plugin, ready for `serve` or `startPlugin`. Built by {@link definePlugin}. */
+export interface PluginDefinition {
+  /** Metadata with every optional field filled (empty string when not given). */
+  readonly metadata: Readonly<Required<PluginMetadata>>;
+  /** The compiled router; `router.handle(httpRequest)` answers like `HandleHTTP`. */
+  readonly router: Router;
+  /** Routes as announced to the host. */
+  readonly routes: readonly RouteInfo[];
+  /** Config keys the plugin understands (empty when none were declared). */
+  readonly configSchema: Readonly<Record<string, ConfigField>>;
+  /** The author's hooks, unchanged. */
+  readonly initialize: ((ctx: InitContext) => void | Promise<void>) | undefined;
+  readonly health: (() => HealthStatus | Promise<HealthStatus>) | undefined;
+  readonly shutdown: (() => void | Promise<void>) | undefined;
+  /** Logger whose lines carry `plugin: <name>`. */
+  readonly log: Logger;
+}
+
+/** True when `value` came from {@link definePlugin}. */
+export function isPluginDefinition(value: unknown): value is PluginDefinition {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[DEFINITION_BRAND] === true;
+}
+
+function optionalText(value: unknown, field: string): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value !== "string") throw new TypeError(`metadata.${field} must be a string`);
+  return value;
+}
+
+function optionalHook<T>(value: T | undefined, field: string): T | undefined {
+  if (value !== undefined && typeof value !== "function") throw new TypeError(`${field} must be a function`);
+  return value;
+}
+
+/**
+ * Validates `def` and compiles its routes into a router, once: a bad name, route key or
+ * schema throws here, at startup, with a message that names the culprit, not on the first request.
+ *
+ * @example
+ * export default definePlugin({
+ *   metadata: { name: "hello", version: "0.1.0" },
+ *   routes: { "GET /hello": () => ({ message: "hi" }) },
+ * });
+ */
+export function definePlugin(def: PluginDef): PluginDefinition {
+  if (!def || typeof def !== "object" || !def.metadata || typeof def.metadata !== "object") {
+    throw new TypeError("definePlugin: expected { metadata: { name, version }, … }");
+  }
+  const { name, version } = def.metadata;
+  if (typeof name !== "string" || name === "") throw new TypeError("metadata.name must be a non-empty string");
+  if (!PLUGIN_NAME_RE.test(name)) {
+    throw new TypeError(`metadata.name "${name}" is invalid: use letters, digits, "_" and "-" only (it becomes /api/${name})`);
+  }
+  if (typeof version !== "string" || version === "") throw new TypeError(`metadata.version of plugin "${name}" must be a non-empty string`);
+
+  const metadata: Required<PluginMetadata> = Object.freeze({
+    name,
+    version,
+    qntxVersion: optionalText(def.metadata.qntxVersion, "qntxVersion"),
+    description: optionalText(def.metadata.description, "description"),
+    author: optionalText(def.metadata.author, "author"),
+    license: optionalText(def.metadata.license, "license"),
+  });
+
+  const log = rootLog.child({ plugin: name });
+  const configSchema = Object.freeze({ ...(def.configSchema ?? {}) });
+  validateConfigSchema(configSchema);
+  const router = createRouter(def.routes ?? {}, { pluginName: name, log });
+
+  const definition: PluginDefinition = {
+    metadata,
+    router,
+    routes: router.routes,
+    configSchema,
+    initialize: optionalHook(def.initialize, "initialize"),
+    health: optionalHook(def.health, "health"),
+    shutdown: optionalHook(def.shutdown, "shutdown"),
+    log,
+  };
+  Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
+  return Object.freeze(definition);
+}

@@ -1,0 +1,32 @@
+/**
+ * @qntx/sdk: write qntx / QNTX domain plugins in TypeScript.
+ *
+ * @example
+ * import { definePlugin, serve } from "@qntx/sdk";
+ * serve(definePlugin({
+ *   metadata: { name: "hello", version: "0.1.0" },
+ *   routes: { "GET /hello": (req) => ({ message: `Hello, ${req.query.get("name") ?? "world"}!` }) },
+ * }));
+ */
+export { definePlugin, isPluginDefinition, PLUGIN_NAME_RE, type PluginDefinition } from "./define.js";
+export { serve, type ServeOptions } from "./serve.js";
+export { startPlugin, joinHostPort, type PluginHandle, type StartOptions } from "./server.js";
+export { parsePluginArgs, type PluginArgs } from "./args.js";
+export { createRouter, type Router, type RouteMatch, type RouterOptions } from "./router.js";
+export type { PluginRequest } from "./request.js";
+export { json, text, reply, isPluginResponse, type PluginResponse, type ResponseHeaders, type ResponseInit, type ReplyInit } from "./response.js";
+export { HttpError, isHttpError } from "./errors.js";
+export { log, createLogger, type Logger, type LogLevel, type LogFields, type LoggerOptions } from "./log.js";
+export { resolveConfig, toConfigSchemaResponse } from "./config.js";
+export { createDomainService } from "./service.js";
+export type {
+  PluginDef,
+  PluginMetadata,
+  InitContext,
+  ServiceEndpoints,
+  RouteHandler,
+  RouteSpec,
+  HealthStatus,
+  ConfigField,
+  ConfigFieldType,
+} from "./types.js";

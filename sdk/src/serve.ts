@@ -1,0 +1,83 @@
+/**
+ * `serve`: the entry point of a plugin process. It adds the process contract
+ * (PROTOCOL.md §2) around `startPlugin`: flags, the stdout port line, signals and exit codes.
+ */
+import { formatPortLine } from "@qntx/protocol";
+import { parsePluginArgs } from "./args.js";
+import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
+import { startPlugin, type PluginHandle } from "./server.js";
+import type { PluginDef } from "./types.js";
+
+/** Options of {@link serve}. Flags on the command line win over `host` and `port`. */
+export interface ServeOptions {
+  /** Arguments to read flags from. Default `process.argv.slice(2)`. */
+  argv?: readonly string[];
+  /** Interface when no `--address` is given. Default `127.0.0.1`. */
+  host?: string;
+  /** Port when no `--port`, `--grpc-port` or `--address` is given. Default 0 (ephemeral). */
+  port?: number;
+  /** Bound on the shutdown hook and on in-flight calls when stopping. Default 5000 ms. */
+  shutdownTimeoutMs?: number;
+}
+
+/**
+ * Runs `plugin` as a process: parses `--port N` / `--grpc-port N` / `--address host:port`,
+ * binds (trying the next ports when busy), prints `QNTX_PLUGIN_PORT=<port>` once on stdout,
+ * and serves until the `Shutdown` RPC, SIGTERM or SIGINT, which run the shutdown hook and
+ * exit 0. A start failure is logged and exits 1 (2 for bad flags).
+ */
+export async function serve(plugin: PluginDefinition | PluginDef, options: ServeOptions = {}): Promise<PluginHandle> {
+  const def = isPluginDefinition(plugin) ? plugin : definePlugin(plugin);
+  const log = def.log;
+
+  let args;
+  try {
+    args = parsePluginArgs(options.argv ?? process.argv.slice(2));
+  } catch (err) {
+    log.error(`invalid command line: ${(err as Error).message}`);
+    process.exit(2);
+  }
+
+  // Signal handlers go in before the port line: a host may send SIGTERM the moment it reads
+  // that line, and a signal without a handler kills the process with no exit code of 0.
+  let handle: PluginHandle | undefined;
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info("stopping on signal", { signal });
+    signalled = true;
+    // The host escalates to SIGKILL after a bounded wait: do not wait for in-flight calls.
+    void handle?.close({ force: true });
+  };
+  // `once`: a second Ctrl-C falls back to Node's default and kills a stuck plugin.
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+
+  // A forgotten `await` in a handler must not kill a plugin that serves other requests.
+  process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection", { err: reason }));
+
+  try {
+    handle = await startPlugin(def, {
+      host: args.host ?? options.host ?? "127.0.0.1",
+      port: args.port ?? options.port ?? 0,
+      ...(options.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: options.shutdownTimeoutMs }),
+    });
+  } catch (err) {
+    log.error(`could not start plugin: ${(err as Error).message}`, { err });
+    process.exit(1);
+  }
+
+  void handle.closed.then(() => {
+    log.info("stopped");
+    process.exit(0);
+  });
+  if (signalled) {
+    // Stopped while binding: no port line, just the shutdown hook and exit 0.
+    void handle.close({ force: true });
+    return handle;
+  }
+
+  // The one stdout line of the process contract; the host reads the port from it.
+  process.stdout.write(formatPortLine(handle.port) + "\n");
+  log.info("listening", { address: handle.address, version: def.metadata.version });
+  return handle;
+}
