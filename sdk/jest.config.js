@@ -2,9 +2,11 @@
 export default {
   displayName: "sdk",
   testEnvironment: "node",
+  // jest 30's default "soft" globals cleanup can recurse forever on a reassigned global
+  // (RangeError in jest-util, jestjs/jest#16044); our tests do not need it.
+  testEnvironmentOptions: { globalsCleanup: "off" },
   extensionsToTreatAsEsm: [".ts"],
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   transform: { "^.+\\.ts$": ["ts-jest", { useESM: true }] },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
-  testTimeout: 30000,
 };

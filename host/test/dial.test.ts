@@ -34,7 +34,7 @@ it("serves /api/hello/hello from a dialed plugin", async () => {
   expect(res.json().message).toBe("Hello, world!");
   const info = (await http(`${t.url}/api/plugins/hello`)).json().plugin;
   expect(info.kind).toBe("dialed");
-  expect(info.pid).toBeUndefined();
+  expect(info.pid).toBeNull();
 });
 
 it("reports an address where nothing answers", async () => {

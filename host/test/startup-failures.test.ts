@@ -18,7 +18,7 @@ beforeAll(async () => {
       fakePluginTable("future", "ok", ["--qntx-version", ">=99.0.0"]) +
       fakePluginTable("mute", "never-announces") +
       `[plugins.missing]\nbinary = "./no/such/plugin-binary"\n`,
-    { ready_timeout_ms: 1500, port_line_timeout_ms: 500 },
+    { ready_timeout_ms: 4000, port_line_timeout_ms: 500 },
   );
   const list = (await http(`${t.url}/api/plugins`)).json().plugins as PluginInfo[];
   plugins = Object.fromEntries(list.map((p) => [p.name, p]));
@@ -52,7 +52,7 @@ describe("startup failures", () => {
   it("reports a plugin that never answers Metadata", () => {
     expect(plugins.silent!.state).toBe("failed");
     expect(plugins.silent!.error).toContain("did not answer Metadata");
-    expect(plugins.silent!.error).toContain("1500 ms");
+    expect(plugins.silent!.error).toContain("4000 ms");
   });
 
   it("refuses a qntx_version the host does not satisfy, naming both versions", () => {

@@ -149,7 +149,7 @@ export class PluginManager {
     const command = resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
     const port = await this.ports.allocate();
     runtime.port = port;
-    const { process: proc, port: actual } = await PluginProcess.spawn({
+    const { process: proc, port: actual, announced } = await PluginProcess.spawn({
       name: entry.name, command, port, args: source.args, env: source.env, cwd: source.cwd ?? this.config.baseDir,
       portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log,
     });
@@ -157,7 +157,8 @@ export class PluginManager {
     const address = `127.0.0.1:${actual}`;
     // Once spawned, an exit while starting aborts the start with the reason; an exit later is a crash.
     const aborted = proc.exited.then((exit) => {
-      throw new QntxError("EXITED_BEFORE_PORT", `plugin ${entry.name} exited while starting (${describeExit(exit)})${proc.tail()}`);
+      const when = announced ? "exited while starting, before answering Metadata" : "exited before announcing its port";
+      throw new QntxError("EXITED_BEFORE_PORT", `plugin ${entry.name} ${when} (${describeExit(exit)})${proc.tail()}`);
     });
     aborted.catch(() => undefined);
     proc.once("exit", (exit) => this.onExit(entry.name, proc, describeExit(exit)));

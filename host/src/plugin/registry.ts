@@ -22,22 +22,25 @@ export interface HealthSnapshot {
   readonly checkedAt: number;
 }
 
-/** What the control API shows of a plugin (`GET /api/plugins`). */
+/**
+ * What the control API shows of a plugin (`GET /api/plugins`). Every field is always present
+ * (null when unknown), so built-in and external plugins have the same shape in JSON.
+ */
 export interface PluginInfo {
   readonly name: string;
   readonly kind: PluginKind;
   readonly state: PluginState;
-  readonly version: string | undefined;
-  readonly description: string | undefined;
-  readonly health: HealthSnapshot | undefined;
-  readonly pid: number | undefined;
-  readonly address: string | undefined;
+  readonly version: string | null;
+  readonly description: string | null;
+  readonly health: HealthSnapshot | null;
+  readonly pid: number | null;
+  readonly address: string | null;
   readonly routes: readonly RouteInfo[];
   readonly handlerNames: readonly string[];
   /** Why the plugin is `failed` (or why its last start failed). */
-  readonly error: string | undefined;
+  readonly error: string | null;
   /** Epoch ms at which it became `running`. */
-  readonly startedAt: number | undefined;
+  readonly startedAt: number | null;
 }
 
 interface PluginRecord {
@@ -215,8 +218,8 @@ export class Registry extends EventEmitter {
 
 function toInfo(r: PluginRecord): PluginInfo {
   return {
-    name: r.name, kind: r.kind, state: r.state, version: r.metadata?.version, description: r.metadata?.description,
-    health: r.health, pid: r.pid, address: r.address, routes: r.routes, handlerNames: r.handlerNames,
-    error: r.error, startedAt: r.startedAt,
+    name: r.name, kind: r.kind, state: r.state, version: r.metadata?.version ?? null, description: r.metadata?.description ?? null,
+    health: r.health ?? null, pid: r.pid ?? null, address: r.address ?? null, routes: r.routes, handlerNames: r.handlerNames,
+    error: r.error ?? null, startedAt: r.startedAt ?? null,
   };
 }
