@@ -3,7 +3,7 @@
  * `/api/<name>/…` proxied to plugin `<name>`. Static routes win over the `:name` parameter,
  * so the control API can never be shadowed (plugin names `plugins` etc. are reserved).
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerProxyRoutes } from "./proxy.js";
@@ -19,7 +19,8 @@ export interface GatewayOptions extends ControlOptions {
 export function createGateway(options: GatewayOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger.child({ component: "http" }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request log lines would dominate the log (and the hot path) of a busy gateway.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
     // Every proxied call already has its own deadline; a slow upload must not hold a socket forever.
     requestTimeout: options.requestTimeoutMs + 5_000,
