@@ -1747,6 +1747,21 @@ export const ATSStoreServiceService = {
     responseSerialize: (value: Attestation): Buffer => Buffer.from(Attestation.encode(value).finish()),
     responseDeserialize: (value: Buffer): Attestation => Attestation.decode(value),
   },
+  /**
+   * Beyond QNTX: pushes every NEW attestation matching the filter as it is written, until the
+   * client cancels. The filter's time bounds and limit are ignored. A bad token ends the stream
+   * with UNAUTHENTICATED. QNTX hosts answer UNIMPLEMENTED; fall back to polling there.
+   */
+  watchAttestations: {
+    path: "/protocol.ATSStoreService/WatchAttestations" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetAttestationsRequest): Buffer =>
+      Buffer.from(GetAttestationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAttestationsRequest => GetAttestationsRequest.decode(value),
+    responseSerialize: (value: Attestation): Buffer => Buffer.from(Attestation.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Attestation => Attestation.decode(value),
+  },
 } as const;
 
 export interface ATSStoreServiceServer extends UntypedServiceImplementation {
@@ -1760,6 +1775,12 @@ export interface ATSStoreServiceServer extends UntypedServiceImplementation {
   >;
   getAttestations: handleUnaryCall<GetAttestationsRequest, GetAttestationsResponse>;
   getAttestationsStream: handleServerStreamingCall<GetAttestationsRequest, Attestation>;
+  /**
+   * Beyond QNTX: pushes every NEW attestation matching the filter as it is written, until the
+   * client cancels. The filter's time bounds and limit are ignored. A bad token ends the stream
+   * with UNAUTHENTICATED. QNTX hosts answer UNIMPLEMENTED; fall back to polling there.
+   */
+  watchAttestations: handleServerStreamingCall<GetAttestationsRequest, Attestation>;
 }
 
 export interface ATSStoreServiceClient extends Client {
@@ -1844,6 +1865,17 @@ export interface ATSStoreServiceClient extends Client {
     options?: Partial<CallOptions>,
   ): ClientReadableStream<Attestation>;
   getAttestationsStream(
+    request: GetAttestationsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<Attestation>;
+  /**
+   * Beyond QNTX: pushes every NEW attestation matching the filter as it is written, until the
+   * client cancels. The filter's time bounds and limit are ignored. A bad token ends the stream
+   * with UNAUTHENTICATED. QNTX hosts answer UNIMPLEMENTED; fall back to polling there.
+   */
+  watchAttestations(request: GetAttestationsRequest, options?: Partial<CallOptions>): ClientReadableStream<Attestation>;
+  watchAttestations(
     request: GetAttestationsRequest,
     metadata?: Metadata,
     options?: Partial<CallOptions>,
