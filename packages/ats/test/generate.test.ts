@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { AtsError, GENERATED_ID_PATTERN, idToken, randomSuffix } from "../src/index.js";
+import { cmd, filter, manualClock, tempStore, type TempStore } from "./helpers.js";
+
+let t: TempStore | undefined;
+afterEach(() => t?.cleanup());
+
+describe("generated ids", () => {
+  it("have the form AS-<S>-<P>-<C>-<8 random [a-z0-9]> from the first values", () => {
+    t = tempStore();
+    const a = t.store.generateAndCreate(cmd({ subjects: ["alice", "bob"], predicates: ["knows", "x"], contexts: ["work"] }), {
+      source: "p",
+    });
+    expect(a.id).toMatch(/^AS-alice-knows-work-[a-z0-9]{8}$/);
+    expect(a.id).toMatch(GENERATED_ID_PATTERN);
+  });
+
+  it("reduce values to safe tokens of at most 16 characters, `_` when nothing is left", () => {
+    expect(idToken("hello world/ünï:code")).toBe("helloworldncode");
+    expect(idToken("a.b_c-D9")).toBe("a.b_c-D9");
+    expect(idToken("abcdefghijklmnopqrstuvwxyz")).toBe("abcdefghijklmnop");
+    expect(idToken("")).toBe("_");
+    expect(idToken("日本語")).toBe("_");
+    t = tempStore();
+    const a = t.store.generateAndCreate(cmd({ subjects: ["user:42@example.com"], contexts: ["€"] }), { source: "p" });
+    expect(a.id).toMatch(/^AS-user42example.co-_-_-[a-z0-9]{8}$/);
+  });
+
+  it("are unique and use every character of [a-z0-9]", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) seen.add(randomSuffix());
+    expect(seen.size).toBe(2000);
+    const chars = new Set([...seen].join(""));
+    expect([...chars].sort().join("")).toBe("0123456789abcdefghijklmnopqrstuvwxyz");
+  });
+});
+
+describe("generateAndCreate defaults", () => {
+  it("defaults empty predicates and contexts to [\"_\"] and keeps actors as given", () => {
+    t = tempStore();
+    const a = t.store.generateAndCreate(cmd({ subjects: ["s"] }), { source: "p" });
+    expect(a.predicates).toEqual(["_"]);
+    expect(a.contexts).toEqual(["_"]);
+    expect(a.actors).toEqual([]);
+    expect(t.store.query(filter({ predicates: ["_"], contexts: ["_"] })).map((x) => x.id)).toEqual([a.id]);
+  });
+
+  it("takes the source from the command, then the caller's default, then \"plugin\"", () => {
+    t = tempStore();
+    expect(t.store.generateAndCreate(cmd({ source: "own" }), { source: "hello" }).source).toBe("own");
+    expect(t.store.generateAndCreate(cmd(), { source: "hello" }).source).toBe("hello");
+    expect(t.store.generateAndCreate(cmd(), { source: "" }).source).toBe("plugin");
+  });
+
+  it("stores a non-empty source_version in attributes without touching the caller's object", () => {
+    t = tempStore();
+    const attributes = { k: 1, source_version: "old" };
+    const a = t.store.generateAndCreate(cmd({ attributes, sourceVersion: "1.2.3" }), { source: "p" });
+    expect(a.attributes).toEqual({ k: 1, source_version: "1.2.3" });
+    expect(attributes.source_version).toBe("old");
+    const b = t.store.generateAndCreate(cmd({ sourceVersion: "2.0.0" }), { source: "p" });
+    expect(b.attributes).toEqual({ source_version: "2.0.0" });
+    const c = t.store.generateAndCreate(cmd(), { source: "p" });
+    expect(c.attributes).toBeUndefined();
+    const stored = t.store.query(filter());
+    expect(stored.map((x) => x.attributes)).toEqual([undefined, { source_version: "2.0.0" }, { k: 1, source_version: "1.2.3" }]);
+  });
+
+  it("checks timestamp presence, not truthiness: 0 is kept, absent means now", () => {
+    const clock = manualClock(5_000);
+    t = tempStore({ now: clock.now });
+    expect(t.store.generateAndCreate(cmd({ timestamp: 0 }), { source: "p" }).timestamp).toBe(0);
+    expect(t.store.generateAndCreate(cmd({ timestamp: -7 }), { source: "p" }).timestamp).toBe(-7);
+    expect(t.store.generateAndCreate(cmd({ timestamp: 123 }), { source: "p" }).timestamp).toBe(123);
+    const now = t.store.generateAndCreate(cmd({ timestamp: undefined }), { source: "p" });
+    expect(now.timestamp).toBe(5_000);
+    expect(now.createdAt).toBe(5_000);
+    expect(t.store.query(filter({ timeStart: 0, timeEnd: 0 })).map((x) => x.timestamp)).toEqual([0]);
+  });
+
+  it("stamps created_at with the clock and never goes backwards when the clock does", () => {
+    const clock = manualClock(10_000);
+    t = tempStore({ now: clock.now });
+    const a = t.store.generateAndCreate(cmd(), { source: "p" });
+    clock.set(9_000);
+    const b = t.store.generateAndCreate(cmd(), { source: "p" });
+    expect(a.createdAt).toBe(10_000);
+    expect(b.createdAt).toBe(10_000);
+    // Same millisecond: write order decides, newest first.
+    expect(t.store.query(filter()).map((x) => x.id)).toEqual([b.id, a.id]);
+  });
+
+  it("returns exactly what a query reads back", () => {
+    t = tempStore();
+    const a = t.store.generateAndCreate(
+      cmd({ subjects: ["s1", "s2"], predicates: ["p"], contexts: ["c"], actors: ["u"], attributes: { x: [1, "y"] } }),
+      { source: "p" },
+    );
+    expect(t.store.query(filter())).toEqual([a]);
+  });
+
+  it("rejects a command without subjects, or a missing command, with INVALID_ARGUMENT", () => {
+    t = tempStore();
+    const store = t.store;
+    expect(() => store.generateAndCreate(cmd({ subjects: [] }), { source: "p" })).toThrow("attestation needs at least one subject");
+    try {
+      store.generateAndCreate(undefined as never, { source: "p" });
+      throw new Error("not thrown");
+    } catch (err) {
+      expect(err).toBeInstanceOf(AtsError);
+      expect((err as AtsError).code).toBe("INVALID_ARGUMENT");
+      expect((err as AtsError).message).toBe("attestation command is missing");
+    }
+    expect(() => store.generateAndCreate(cmd({ timestamp: 1.5 }), { source: "p" })).toThrow(/timestamp must be an integer/);
+    expect(() => store.generateAndCreate(cmd({ attributes: [1] as never }), { source: "p" })).toThrow(/attributes must be an object/);
+    expect(store.count()).toBe(0);
+  });
+});
