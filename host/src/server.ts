@@ -1,25 +1,40 @@
 /**
- * Starts a whole host from a loaded config: the registry, the plugin manager, the HTTP
- * gateway and the health loop. The gateway listens first, so plugins that are still
- * loading answer 503 instead of connection refused; then plugins start concurrently.
+ * Starts a whole host from a loaded config: the database (attestations and Pulse share one
+ * `qntx.db`), the gRPC services plugins call back (ATSStoreService, QueueService), the
+ * registry and plugin manager, Pulse's workers, the HTTP gateway and the health loop. The
+ * gateway listens before plugins start, so a plugin that is still loading answers 503
+ * rather than connection refused; plugins then start concurrently.
  */
+import { join } from "node:path";
+import { SqliteAttestationStore, openDatabase } from "@qntx/ats";
+import { Pulse } from "@qntx/pulse";
 import type { Logger } from "pino";
 import type { HostConfig } from "./config/types.js";
 import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { createGateway } from "./gateway/http-server.js";
+import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
+import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginManager } from "./plugin/manager.js";
 import { Registry } from "./plugin/registry.js";
+import { createAtsService } from "./services/ats-service.js";
+import { startServicesServer } from "./services/grpc-server.js";
+import { createQueueService } from "./services/queue-service.js";
+import { PluginTokens } from "./services/tokens.js";
 import { HOST_VERSION } from "./version.js";
 
 /** A running host. */
 export interface Host {
   /** Base URL of the HTTP API, e.g. `http://127.0.0.1:8770`. */
   readonly url: string;
+  /** `host:port` of the services plugins call (ATS, queue). */
+  readonly servicesAddress: string;
   readonly registry: Registry;
   readonly manager: PluginManager;
+  readonly store: SqliteAttestationStore;
+  readonly pulse: Pulse;
   /** Resolves once every plugin that starts at boot has started or failed. */
   readonly ready: Promise<void>;
-  /** Stops plugins, then the HTTP server. Idempotent. */
+  /** Stops Pulse, the plugins, the services and the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -27,17 +42,34 @@ export interface Host {
 export async function startHost(config: HostConfig, logger: Logger): Promise<Host> {
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
+  const dbPath = join(settings.dataDir, "qntx.db");
+  const db = openDatabase(dbPath);
+  const store = new SqliteAttestationStore(db, { onWatchError: (err, a) => logger.warn({ attestation: a.id, err: String(err) }, "attestation watcher failed") });
+  // Streams read on their own connection: an open cursor on the main one would block writers.
+  const readStore = new SqliteAttestationStore(openDatabase(dbPath, { readonly: true }), { ownsDatabase: true });
+
   const registry = new Registry(HOST_VERSION);
-  // The host's own services (ATS, Pulse) are offered from a later release; until then every endpoint is "not offered".
-  const manager = new PluginManager(config, registry, { endpoints: emptyEndpoints() }, logger);
+  const tokens = new PluginTokens();
+  const pulse = new Pulse({
+    db, executor: createJobExecutor(registry), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
+    concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
+  });
+  const services = await startServicesServer(settings.grpcListen, {
+    ats: createAtsService({ store, readStore, tokens, logger: logger.child({ component: "ats" }) }),
+    queue: createQueueService({ pulse, tokens, logger: logger.child({ component: "queue" }) }),
+  });
+  const manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens }, logger);
+  const detachJobs = connectPluginJobs(registry, pulse, store, logger.child({ component: "pulse" }));
   registry.on("state", (name: string, state: string, previous: string) => logger.debug({ plugin: name, state, previous }, "plugin state"));
+  const recovered = await pulse.start();
+  if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
 
   const startedAt = new Date();
   let url = "";
   const app = createGateway({
-    registry, manager, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
+    registry, manager, store, pulse, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
-    hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
+    hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
   });
   const { hostname, port } = splitListen(settings.listen);
   await app.listen({ host: hostname, port });
@@ -45,7 +77,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
   const boundPort = typeof address === "object" && address ? address.port : port;
   url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${boundPort}`;
   writeHostFile(settings.dataDir, { pid: process.pid, url, version: HOST_VERSION, startedAt: startedAt.toISOString() });
-  logger.info({ url, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
+  logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
   const ready = manager.startAll().then(() => {
     const plugins = registry.list();
@@ -62,14 +94,21 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     closing ??= (async () => {
       clearInterval(healthTimer);
       await ready.catch(() => undefined);
+      // Stop taking jobs first: running ones go back to the queue, nothing is lost.
+      await pulse.stop(Math.min(2000, settings.shutdownTimeoutMs));
       await manager.stopAll();
+      detachJobs();
       await app.close();
+      await services.close();
+      store.close();
+      readStore.close();
+      db.close();
       removeHostFile(settings.dataDir, process.pid);
       logger.info("qntx host stopped");
     })();
     return closing;
   };
-  return { url, registry, manager, ready, close };
+  return { url, servicesAddress: services.address, registry, manager, store, pulse, ready, close };
 }
 
 function splitListen(listen: string): { hostname: string; port: number } {
@@ -78,9 +117,10 @@ function splitListen(listen: string): { hostname: string; port: number } {
   return { hostname, port: Number(listen.slice(at + 1)) };
 }
 
-function emptyEndpoints() {
+/** InitializeRequest endpoints: ATS and the queue on the services server; the rest not offered (""). */
+function offeredEndpoints(address: string) {
   return {
-    atsStoreEndpoint: "", queueEndpoint: "", scheduleEndpoint: "", fileServiceEndpoint: "", llmEndpoint: "",
+    atsStoreEndpoint: address, queueEndpoint: address, scheduleEndpoint: "", fileServiceEndpoint: "", llmEndpoint: "",
     embeddingEndpoint: "", vectorSearchEndpoint: "", groundEndpoint: "", searchEndpoint: "", fetchEndpoint: "",
   };
 }

@@ -79,6 +79,10 @@ describe("loadConfig: defaults and lookup", () => {
       initializeTimeoutMs: 10000,
       shutdownTimeoutMs: 5000,
       maxBodyBytes: 10485760,
+      grpcListen: "127.0.0.1:0",
+      pulseConcurrency: 4,
+      jobMaxAttempts: 3,
+      jobTimeoutSecs: 300,
     });
     expect(DEFAULT_HOST_SETTINGS.listen).toBe("127.0.0.1:8770");
   });
@@ -133,6 +137,18 @@ describe("loadConfig: defaults and lookup", () => {
   });
 });
 
+describe("loadConfig: services and Pulse settings", () => {
+  it("reads grpc_listen, pulse_concurrency, job_max_attempts and job_timeout_secs", () => {
+    const { config } = load(["[host]", 'grpc_listen = "127.0.0.1:45000"', "pulse_concurrency = 16", "job_max_attempts = 5", "job_timeout_secs = 60"]);
+    expect(config.host).toMatchObject({ grpcListen: "127.0.0.1:45000", pulseConcurrency: 16, jobMaxAttempts: 5, jobTimeoutSecs: 60 });
+  });
+
+  it("refuses a grpc_listen that is not host:port, with its line", () => {
+    const error = loadError(["[host]", 'grpc_listen = "nowhere"']);
+    expect(error.message).toMatch(/:2: host\.grpc_listen/);
+  });
+});
+
 describe("loadConfig: a full file", () => {
   const example = [
     "# host settings", //                              1
@@ -179,6 +195,10 @@ describe("loadConfig: a full file", () => {
       initializeTimeoutMs: 500,
       shutdownTimeoutMs: 600,
       maxBodyBytes: 1024,
+      grpcListen: "127.0.0.1:0",
+      pulseConcurrency: 4,
+      jobMaxAttempts: 3,
+      jobTimeoutSecs: 300,
     });
     expect(config.plugins).toEqual([
       {

@@ -19,6 +19,10 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   initializeTimeoutMs: 10_000,
   shutdownTimeoutMs: 5_000,
   maxBodyBytes: 10 * 1024 * 1024,
+  grpcListen: "127.0.0.1:0",
+  pulseConcurrency: 4,
+  jobMaxAttempts: 3,
+  jobTimeoutSecs: 300,
 });
 
 /**
@@ -48,10 +52,13 @@ const HOST_INTEGER_KEYS = {
   initialize_timeout_ms: { field: "initializeTimeoutMs", kind: "duration" },
   shutdown_timeout_ms: { field: "shutdownTimeoutMs", kind: "duration" },
   max_body_bytes: { field: "maxBodyBytes", kind: "size" },
+  pulse_concurrency: { field: "pulseConcurrency", kind: "size" },
+  job_max_attempts: { field: "jobMaxAttempts", kind: "size" },
+  job_timeout_secs: { field: "jobTimeoutSecs", kind: "size" },
 } as const satisfies Record<string, { field: keyof HostSettings; kind: "port" | "duration" | "size" }>;
 
 /** Every key `[host]` accepts. */
-export const HOST_KEYS: readonly string[] = Object.freeze(["listen", "data_dir", ...Object.keys(HOST_INTEGER_KEYS)]);
+export const HOST_KEYS: readonly string[] = Object.freeze(["listen", "grpc_listen", "data_dir", ...Object.keys(HOST_INTEGER_KEYS)]);
 
 /** Every key a `[plugins.<name>]` table accepts. */
 export const PLUGIN_KEYS: readonly string[] = Object.freeze([
@@ -92,6 +99,12 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
     const bad = listen === undefined ? undefined : addressProblem(listen, true);
     if (bad) check.report(["host", "listen"], bad.problem, bad.hint);
     else if (listen !== undefined) out.listen = listen;
+  }
+  if (raw.grpc_listen !== undefined) {
+    const grpcListen = check.string(["host", "grpc_listen"], raw.grpc_listen);
+    const bad = grpcListen === undefined ? undefined : addressProblem(grpcListen, true);
+    if (bad) check.report(["host", "grpc_listen"], bad.problem, bad.hint);
+    else if (grpcListen !== undefined) out.grpcListen = grpcListen;
   }
   if (raw.data_dir !== undefined) {
     const dataDir = check.string(["host", "data_dir"], raw.data_dir);

@@ -26,6 +26,14 @@ export interface HostSettings {
   readonly shutdownTimeoutMs: number;
   /** Largest request body proxied to a plugin (default 10 MiB → 413 above it). */
   readonly maxBodyBytes: number;
+  /** Where the host serves ATSStoreService and QueueService to plugins (default `127.0.0.1:0`). */
+  readonly grpcListen: string;
+  /** Pulse jobs run at once (default 4). */
+  readonly pulseConcurrency: number;
+  /** Attempts of a job before it is `failed`, unless the job sets its own (default 3). */
+  readonly jobMaxAttempts: number;
+  /** `timeout_secs` of a job that sets none; its ExecuteJob deadline (default 300). */
+  readonly jobTimeoutSecs: number;
 }
 
 /** A plugin spawned from a binary (or a `.js`/`.mjs` file run with the host's node). */

@@ -3,10 +3,10 @@
  * stop or restart one (needs the host's admin token, which the CLI reads from the data dir).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { timingSafeEqual } from "node:crypto";
 import { QntxError } from "@qntx/protocol";
 import type { PluginManager } from "../plugin/manager.js";
 import type { Registry } from "../plugin/registry.js";
+import { requireAdmin } from "./admin-auth.js";
 import { sendError } from "./http-errors.js";
 
 /** What the control routes need. */
@@ -43,11 +43,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
 
   app.post("/api/plugins/:name/:action", async (request: FastifyRequest<{ Params: { name: string; action: string } }>, reply: FastifyReply) => {
     const { name, action } = request.params;
-    if (!isAuthorized(request, options.adminToken)) {
-      return sendError(reply, new QntxError("UNAUTHORIZED", "this action needs the host's admin token", {
-        hint: `send "Authorization: Bearer <token>" with the token from ${options.adminTokenFile} (the qntx CLI does this for you)`,
-      }));
-    }
+    if (!requireAdmin(request, reply, options.adminToken, options.adminTokenFile)) return reply;
     if (!ACTIONS.includes(action as Action)) {
       return sendError(reply, new QntxError("INVALID_ARGUMENT", `unknown action "${action}"`, { hint: `use one of: ${ACTIONS.join(", ")}` }));
     }
@@ -61,10 +57,3 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
   });
 }
 
-function isAuthorized(request: FastifyRequest, token: string): boolean {
-  const header = request.headers.authorization;
-  const given = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}

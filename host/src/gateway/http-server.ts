@@ -6,10 +6,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
+import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
 import { registerProxyRoutes } from "./proxy.js";
 
 /** What the gateway needs. */
-export interface GatewayOptions extends ControlOptions {
+export interface GatewayOptions extends ControlOptions, DataApiOptions {
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
   readonly maxBodyBytes: number;
@@ -30,6 +31,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
   });
   registerControlRoutes(app, options);
+  registerDataRoutes(app, options);
   registerProxyRoutes(app, { registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
   return app;
 }

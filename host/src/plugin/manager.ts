@@ -5,7 +5,6 @@
  * check and initialize it. Plugins start concurrently; one plugin's failure never stops the
  * others. Start, stop and restart of one plugin are serialized so they cannot interleave.
  */
-import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { QntxError, type InitializeRequest } from "@qntx/protocol";
 import type { HostConfig, PluginEntry } from "../config/types.js";
@@ -18,18 +17,19 @@ import { PluginProcess, describeExit } from "./process.js";
 import type { Registry } from "./registry.js";
 import { resolveBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
+import type { PluginTokens } from "../services/tokens.js";
 
 /** The services the host offers plugins, filled into every InitializeRequest. */
 export interface HostServices {
   /** Endpoints (`host:port`, "" = not offered) for InitializeRequest. */
   readonly endpoints: Omit<InitializeRequest, "authToken" | "config">;
+  /** Issues each plugin its own token for the host's services at every start. */
+  readonly tokens: PluginTokens;
 }
 
 interface Runtime {
   process: PluginProcess | undefined;
   port: number | undefined;
-  /** Per-plugin token handed over in Initialize; the host's services check it. */
-  token: string;
   /** Set while the host itself stops the plugin, so its exit is not reported as a crash. */
   stopping: boolean;
   /** Tail of the per-plugin operation queue. */
@@ -50,7 +50,7 @@ export class PluginManager {
     this.ports = new PortAllocator(config.host.pluginBasePort);
     for (const entry of config.plugins) {
       this.entries.set(entry.name, entry);
-      this.runtimes.set(entry.name, { process: undefined, port: undefined, token: newToken(), stopping: false, queue: Promise.resolve() });
+      this.runtimes.set(entry.name, { process: undefined, port: undefined, stopping: false, queue: Promise.resolve() });
       registry.declare(entry.name, kindOf(entry));
     }
   }
@@ -85,11 +85,6 @@ export class PluginManager {
     await Promise.allSettled([...this.entries.keys()].map((name) => this.stop(name)));
   }
 
-  /** The auth token handed to a plugin in Initialize (for the host's services to check). */
-  tokenOf(name: string): string | undefined {
-    return this.runtimes.get(name)?.token;
-  }
-
   /** The configured entry of a plugin, or a PLUGIN_NOT_FOUND error. */
   entry(name: string): PluginEntry {
     const entry = this.entries.get(name);
@@ -107,16 +102,17 @@ export class PluginManager {
     if (this.registry.get(name)?.state === "running") return;
     const runtime = this.runtimes.get(name)!;
     const log = this.logger.child({ plugin: name });
-    runtime.token = newToken();
     runtime.stopping = false;
     this.registry.setState(name, "loading");
     try {
       const { plugin, pid, address, aborted } = await this.launch(entry, runtime, log);
       this.registry.register(name, plugin, { kind: kindOf(entry), pid, address });
-      const request: InitializeRequest = { ...this.services.endpoints, authToken: runtime.token, config: { ...entry.config } };
+      const authToken = this.services.tokens.issue(name);
+      const request: InitializeRequest = { ...this.services.endpoints, authToken, config: { ...entry.config } };
       await Promise.race([this.registry.initialize(name, request, this.config.host.initializeTimeoutMs), aborted]);
       log.info({ pid, address, routes: this.registry.get(name)?.routes.length }, "plugin running");
     } catch (error) {
+      this.services.tokens.revoke(name);
       this.registry.fail(name, error);
       await this.killProcess(runtime);
       log.error({ code: error instanceof QntxError ? error.code : undefined }, error instanceof QntxError ? error.describe() : String(error));
@@ -180,6 +176,7 @@ export class PluginManager {
     if (runtime.stopping) return;
     const state = this.registry.get(name)?.state;
     if (state === "running" || state === "paused") {
+      this.services.tokens.revoke(name);
       this.logger.error({ plugin: name }, `plugin exited unexpectedly (${how})`);
       this.registry.fail(name, `exited unexpectedly (${how})${proc.tail()}`);
     }
@@ -191,6 +188,7 @@ export class PluginManager {
     runtime.stopping = true;
     const budget = this.config.host.shutdownTimeoutMs;
     await this.registry.shutdown(name, Math.min(budget, 2000));
+    this.services.tokens.revoke(name);
     await this.killProcess(runtime);
     this.registry.setState(name, finalState);
   }
@@ -226,10 +224,6 @@ export class PluginManager {
 
 function kindOf(entry: PluginEntry): "builtin" | "spawned" | "dialed" {
   return entry.source.kind === "builtin" ? "builtin" : entry.source.kind === "address" ? "dialed" : "spawned";
-}
-
-function newToken(): string {
-  return randomBytes(24).toString("base64url");
 }
 
 function delay(ms: number): Promise<void> {

@@ -5,7 +5,7 @@
  * checks, Initialize, health checks and Shutdown.
  */
 import { EventEmitter } from "node:events";
-import { QntxError, type InitializeRequest, type MetadataResponse, type RouteInfo } from "@qntx/protocol";
+import { QntxError, type InitializeRequest, type InitializeResponse, type MetadataResponse, type RouteInfo } from "@qntx/protocol";
 import type { DomainPlugin } from "./domain-plugin.js";
 import type { PluginState } from "./state.js";
 import { checkQntxVersion } from "./version.js";
@@ -51,6 +51,8 @@ interface PluginRecord {
   metadata: MetadataResponse | undefined;
   routes: RouteInfo[];
   handlerNames: string[];
+  /** The whole InitializeResponse of the current run (schedules, watchers, providers). */
+  announced: InitializeResponse | undefined;
   health: HealthSnapshot | undefined;
   pid: number | undefined;
   address: string | undefined;
@@ -70,7 +72,7 @@ export class Registry extends EventEmitter {
   declare(name: string, kind: PluginKind): void {
     if (!this.records.has(name)) {
       this.records.set(name, {
-        name, kind, state: "stopped", plugin: undefined, metadata: undefined, routes: [], handlerNames: [],
+        name, kind, state: "stopped", plugin: undefined, metadata: undefined, routes: [], handlerNames: [], announced: undefined,
         health: undefined, pid: undefined, address: undefined, error: undefined, startedAt: undefined,
       });
     }
@@ -83,7 +85,7 @@ export class Registry extends EventEmitter {
     record.plugin?.close?.();
     Object.assign(record, {
       kind: info.kind, plugin, pid: info.pid, address: info.address, metadata: undefined, routes: [],
-      handlerNames: [], health: undefined, error: undefined, startedAt: undefined,
+      handlerNames: [], announced: undefined, health: undefined, error: undefined, startedAt: undefined,
     });
     this.setState(name, "loading");
   }
@@ -108,6 +110,7 @@ export class Registry extends EventEmitter {
       record.metadata = metadata;
       record.routes = response.httpRoutes;
       record.handlerNames = response.handlerNames;
+      record.announced = response;
       record.startedAt = Date.now();
       record.error = undefined;
       this.setState(name, "running");
@@ -180,6 +183,11 @@ export class Registry extends EventEmitter {
   runningPlugin(name: string): DomainPlugin | undefined {
     const record = this.records.get(name);
     return record?.state === "running" ? record.plugin : undefined;
+  }
+
+  /** What the plugin announced in its last successful Initialize (handlers, schedules, watchers). */
+  announced(name: string): InitializeResponse | undefined {
+    return this.records.get(name)?.announced;
   }
 
   /** Whether a plugin of that name is configured or registered. */

@@ -1,0 +1,74 @@
+/**
+ * Keeps Pulse in step with the plugins' lifecycle: when a plugin becomes `running`, its
+ * announced handlers are registered as `<plugin>/<handler>`, its schedules synced, its
+ * watchers armed on the attestation store, and waiting jobs woken. When it stops, its watchers
+ * are disarmed; its handlers stay registered so jobs for it wait for it rather than being
+ * refused (a restart re-registers them).
+ */
+import type { AttestationStore } from "@qntx/ats";
+import { Attestation, type WatcherRegistration } from "@qntx/protocol";
+import type { Pulse } from "@qntx/pulse";
+import type { Logger } from "pino";
+import type { Registry } from "../plugin/registry.js";
+import type { PluginState } from "../plugin/state.js";
+
+/** Connects registry state changes to Pulse and the attestation store. Returns a detach function. */
+export function connectPluginJobs(registry: Registry, pulse: Pulse, store: AttestationStore, logger: Logger): () => void {
+  const disarm = new Map<string, Array<() => void>>();
+
+  const onState = (name: string, state: PluginState): void => {
+    if (state === "running") {
+      void onRunning(name);
+    } else {
+      for (const stop of disarm.get(name) ?? []) stop();
+      disarm.delete(name);
+    }
+  };
+
+  const onRunning = async (name: string): Promise<void> => {
+    const announced = registry.announced(name);
+    if (!announced) return;
+    try {
+      const qualified = await pulse.registerPlugin(name, announced.handlerNames, announced.schedules);
+      if (qualified.length) logger.info({ plugin: name, handlers: qualified }, "job handlers registered");
+      disarm.set(name, announced.watchers.map((w) => armWatcher(name, w)));
+      pulse.wake();
+    } catch (error) {
+      logger.error({ plugin: name, err: error instanceof Error ? error.message : String(error) }, "could not register the plugin's jobs");
+    }
+  };
+
+  /** Enqueues `<plugin>/<handler>` for every new attestation matching the watcher, at most max_fires_per_second. */
+  const armWatcher = (plugin: string, watcher: WatcherRegistration): (() => void) => {
+    const perSecond = watcher.maxFiresPerSecond > 0 ? watcher.maxFiresPerSecond : Infinity;
+    let windowStart = 0;
+    let fired = 0;
+    let dropped = 0;
+    const filter = { subjects: watcher.subjects, predicates: watcher.predicates, contexts: watcher.contexts, actors: watcher.actors };
+    return store.watch(filter, (attestation) => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        if (dropped) logger.warn({ plugin, watcher: watcher.id, dropped }, "watcher over its max_fires_per_second: attestations skipped");
+        windowStart = now;
+        fired = 0;
+        dropped = 0;
+      }
+      if (fired >= perSecond) {
+        dropped++;
+        return;
+      }
+      fired++;
+      const payload = { watcher_id: watcher.id, attestation: Attestation.toJSON(attestation) };
+      pulse.enqueue({ handler: `${plugin}/${watcher.handlerName}`, payload, source: `watcher:${watcher.id || plugin}` }).catch((error: unknown) => {
+        logger.warn({ plugin, watcher: watcher.id, err: error instanceof Error ? error.message : String(error) }, "watcher could not enqueue its job");
+      });
+    });
+  };
+
+  registry.on("state", onState);
+  return () => {
+    registry.off("state", onState);
+    for (const stops of disarm.values()) for (const stop of stops) stop();
+    disarm.clear();
+  };
+}

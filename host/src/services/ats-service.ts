@@ -1,0 +1,141 @@
+/**
+ * ATSStoreService as the host serves it to plugins. Every call checks the caller's token
+ * (each plugin has its own); application errors travel in the body (`success:false`, `error`)
+ * as QNTX plugins expect, never as a crash; `source` is stamped from the token's plugin when
+ * the plugin leaves it empty. Streams go from the database to the wire with backpressure.
+ */
+import { status, type ServerWritableStream } from "@grpc/grpc-js";
+import type { AttestationStore } from "@qntx/ats";
+import type { ATSStoreServiceServer, Attestation, GetAttestationsRequest } from "@qntx/protocol";
+import type { Logger } from "pino";
+import type { PluginTokens } from "./tokens.js";
+
+/** The error text QNTX answers for a bad token; plugins may match on it. */
+export const INVALID_TOKEN = "invalid authentication token";
+
+/** Rows written to a stream before yielding to the event loop (keeps other work flowing). */
+const STREAM_CHUNK = 256;
+
+/** The body fields every response of the host's services carries. */
+export interface BodyStatus {
+  success: boolean;
+  error: string;
+}
+
+/** What the service needs. */
+export interface AtsServiceDeps {
+  /** The store writes go to (and watches are registered on). */
+  readonly store: AttestationStore;
+  /** A store on its own read connection, for long streams that must not block writers. */
+  readonly readStore: AttestationStore;
+  readonly tokens: PluginTokens;
+  readonly logger: Logger;
+}
+
+/** Builds the grpc-js implementation of ATSStoreService. */
+export function createAtsService({ store, readStore, tokens, logger }: AtsServiceDeps): ATSStoreServiceServer {
+  /** Runs `work` for an authenticated plugin; any failure becomes a body error. */
+  const guarded = <E extends object>(token: string, empty: E, work: (plugin: string) => Partial<E>): E & BodyStatus => {
+    const plugin = tokens.pluginFor(token);
+    if (!plugin) return { ...empty, success: false, error: INVALID_TOKEN };
+    try {
+      return { ...empty, ...work(plugin), success: true, error: "" };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.debug({ plugin, err: message }, "ats call refused");
+      return { ...empty, success: false, error: message };
+    }
+  };
+
+  return {
+    createAttestation(call, callback) {
+      callback(null, guarded(call.request.authToken, {}, (plugin) => {
+        const attestation = required(call.request.attestation, "attestation");
+        store.create({ ...attestation, source: attestation.source || plugin });
+        return {};
+      }));
+    },
+
+    attestationExists(call, callback) {
+      // QNTX answers exists:false on a bad token (no error field in this response).
+      const plugin = tokens.pluginFor(call.request.authToken);
+      callback(null, { exists: plugin !== undefined && call.request.id !== "" && store.exists(call.request.id) });
+    },
+
+    generateAndCreateAttestation(call, callback) {
+      callback(null, guarded(call.request.authToken, { attestation: undefined as Attestation | undefined }, (plugin) => ({
+        attestation: store.generateAndCreate(required(call.request.command, "command"), { source: plugin }),
+      })));
+    },
+
+    batchGenerateAndCreateAttestations(call, callback) {
+      callback(null, guarded(call.request.authToken, { created: 0 }, (plugin) => ({
+        created: store.batchGenerateAndCreate(call.request.commands, { source: plugin }).length,
+      })));
+    },
+
+    getAttestations(call, callback) {
+      callback(null, guarded(call.request.authToken, { attestations: [] as Attestation[] }, () => ({
+        attestations: store.query(required(call.request.filter, "filter")),
+      })));
+    },
+
+    getAttestationsStream(call) {
+      if (!authorizeStream(call, tokens)) return;
+      const filter = call.request.filter;
+      if (!filter) return void call.emit("error", { code: status.INVALID_ARGUMENT, details: missing("filter") });
+      void streamRows(call, readStore.iterate(filter), logger);
+    },
+
+    watchAttestations(call) {
+      if (!authorizeStream(call, tokens)) return;
+      const filter = call.request.filter ?? { subjects: [], predicates: [], contexts: [], actors: [] };
+      const unsubscribe = store.watch(filter, (attestation) => {
+        if (!call.cancelled && !call.destroyed) call.write(attestation);
+      });
+      const stop = (): void => unsubscribe();
+      call.once("cancelled", stop);
+      call.once("close", stop);
+      call.once("error", stop);
+    },
+  };
+}
+
+function authorizeStream(call: ServerWritableStream<GetAttestationsRequest, Attestation>, tokens: PluginTokens): boolean {
+  if (tokens.pluginFor(call.request.authToken)) return true;
+  call.emit("error", { code: status.UNAUTHENTICATED, details: INVALID_TOKEN });
+  return false;
+}
+
+/**
+ * Writes rows in chunks, waiting for `drain` when the client reads slowly. The iterator runs
+ * on the read connection, so a slow reader never blocks writers on the main connection.
+ */
+async function streamRows(call: ServerWritableStream<GetAttestationsRequest, Attestation>, rows: IterableIterator<Attestation>, logger: Logger): Promise<void> {
+  let cancelled = false;
+  call.once("cancelled", () => (cancelled = true));
+  try {
+    let sent = 0;
+    for (const row of rows) {
+      if (cancelled) break;
+      const more = call.write(row);
+      if (!more) await new Promise((resolve) => call.once("drain", resolve));
+      else if (++sent % STREAM_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (!cancelled) call.end();
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, "attestation stream failed");
+    call.emit("error", { code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
+  } finally {
+    rows.return?.();
+  }
+}
+
+function required<T>(value: T | undefined, field: string): T {
+  if (value === undefined || value === null) throw new Error(missing(field));
+  return value;
+}
+
+function missing(field: string): string {
+  return `${field} is required (the request left it unset)`;
+}
