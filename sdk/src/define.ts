@@ -1,11 +1,11 @@
 /**
  * `definePlugin`: validates a plugin definition once and compiles its routes.
  */
-import type { RouteInfo } from "@qntx/protocol";
+import type { RouteInfo, ScheduleInfo } from "@qntx/protocol";
 import { validateConfigSchema } from "./config.js";
 import { log as rootLog, type Logger } from "./log.js";
 import { createRouter, type Router } from "./router.js";
-import type { ConfigField, HealthStatus, InitContext, PluginDef, PluginMetadata } from "./types.js";
+import type { ConfigField, HealthStatus, InitContext, JobHandler, PluginDef, PluginMetadata, ScheduleDef } from "./types.js";
 
 /** Allowed plugin names: they become a URL segment (`/api/<name>`) and a log field. */
 export const PLUGIN_NAME_RE = /^[A-Za-z0-9_-]+$/;
@@ -22,6 +22,10 @@ export interface PluginDefinition {
   readonly routes: readonly RouteInfo[];
   /** Config keys the plugin understands (empty when none were declared). */
   readonly configSchema: Readonly<Record<string, ConfigField>>;
+  /** Static job handlers by name, in declaration order. */
+  readonly handlers: ReadonlyMap<string, JobHandler>;
+  /** Schedules as announced to the host. */
+  readonly schedules: readonly ScheduleInfo[];
   /** The author's hooks, unchanged. */
   readonly initialize: ((ctx: InitContext) => void | Promise<void>) | undefined;
   readonly health: (() => HealthStatus | Promise<HealthStatus>) | undefined;
@@ -37,13 +41,57 @@ export function isPluginDefinition(value: unknown): value is PluginDefinition {
 
 function optionalText(value: unknown, field: string): string {
   if (value === undefined || value === null) return "";
-  if (typeof value !== "string") throw new TypeError(`metadata.${field} must be a string`);
+  if (typeof value !== "string") throw new TypeError(`${field} must be a string`);
   return value;
 }
 
 function optionalHook<T>(value: T | undefined, field: string): T | undefined {
   if (value !== undefined && typeof value !== "function") throw new TypeError(`${field} must be a function`);
   return value;
+}
+
+/** Throws a TypeError when `name` cannot be a job handler name. */
+export function checkHandlerName(name: unknown, where: string): asserts name is string {
+  // The host registers `<plugin>/<name>` and strips the prefix again: a `/` in the name would be ambiguous.
+  if (typeof name !== "string" || name === "" || /[\s/]/.test(name)) {
+    throw new TypeError(`${where}: handler name ${JSON.stringify(name)} is invalid: use a non-empty name without "/" or whitespace`);
+  }
+}
+
+function compileHandlers(handlers: PluginDef["handlers"]): Map<string, JobHandler> {
+  const map = new Map<string, JobHandler>();
+  if (handlers === undefined) return map;
+  if (typeof handlers !== "object" || handlers === null) throw new TypeError("handlers must be an object of name → function");
+  for (const [name, handler] of Object.entries(handlers)) {
+    checkHandlerName(name, "handlers");
+    if (typeof handler !== "function") throw new TypeError(`handlers.${name} must be a function`);
+    map.set(name, handler);
+  }
+  return map;
+}
+
+function compileSchedules(schedules: PluginDef["schedules"], handlers: ReadonlyMap<string, JobHandler>): ScheduleInfo[] {
+  if (schedules === undefined) return [];
+  if (!Array.isArray(schedules)) throw new TypeError("schedules must be an array");
+  return schedules.map((schedule: ScheduleDef, i) => {
+    const where = `schedules[${i}]`;
+    if (!schedule || typeof schedule !== "object") throw new TypeError(`${where} must be an object`);
+    if (!handlers.has(schedule.handler)) {
+      const known = [...handlers.keys()];
+      throw new TypeError(`${where}: no handler named ${JSON.stringify(schedule.handler)} (handlers: ${known.length > 0 ? known.join(", ") : "none"})`);
+    }
+    const interval = schedule.intervalSeconds;
+    if (!Number.isInteger(interval) || interval < 0 || interval > 2_147_483_647) {
+      throw new TypeError(`${where}: intervalSeconds must be an integer >= 0 (0 = off), got ${String(interval)}`);
+    }
+    return {
+      handlerName: schedule.handler,
+      intervalSeconds: interval,
+      enabledByDefault: schedule.enabledByDefault ?? true,
+      description: optionalText(schedule.description, `${where}.description`),
+      atsCode: optionalText(schedule.atsCode, `${where}.atsCode`),
+    };
+  });
 }
 
 /**
@@ -70,22 +118,26 @@ export function definePlugin(def: PluginDef): PluginDefinition {
   const metadata: Required<PluginMetadata> = Object.freeze({
     name,
     version,
-    qntxVersion: optionalText(def.metadata.qntxVersion, "qntxVersion"),
-    description: optionalText(def.metadata.description, "description"),
-    author: optionalText(def.metadata.author, "author"),
-    license: optionalText(def.metadata.license, "license"),
+    qntxVersion: optionalText(def.metadata.qntxVersion, "metadata.qntxVersion"),
+    description: optionalText(def.metadata.description, "metadata.description"),
+    author: optionalText(def.metadata.author, "metadata.author"),
+    license: optionalText(def.metadata.license, "metadata.license"),
   });
 
   const log = rootLog.child({ plugin: name });
   const configSchema = Object.freeze({ ...(def.configSchema ?? {}) });
   validateConfigSchema(configSchema);
   const router = createRouter(def.routes ?? {}, { pluginName: name, log });
+  const handlers = compileHandlers(def.handlers);
+  const schedules = Object.freeze(compileSchedules(def.schedules, handlers).map((s) => Object.freeze(s)));
 
   const definition: PluginDefinition = {
     metadata,
     router,
     routes: router.routes,
     configSchema,
+    handlers,
+    schedules,
     initialize: optionalHook(def.initialize, "initialize"),
     health: optionalHook(def.health, "health"),
     shutdown: optionalHook(def.shutdown, "shutdown"),

@@ -18,7 +18,13 @@ export { json, text, reply, isPluginResponse, type PluginResponse, type Response
 export { HttpError, isHttpError } from "./errors.js";
 export { log, createLogger, type Logger, type LogLevel, type LogFields, type LoggerOptions } from "./log.js";
 export { resolveConfig, toConfigSchemaResponse } from "./config.js";
-export { createDomainService } from "./service.js";
+export { createDomainService, type ServiceHooks } from "./service.js";
+export { PluginRuntime } from "./runtime.js";
+export { decodePayload, encodeResult, MAX_JOB_LOG_ENTRIES } from "./jobs.js";
+export { PROGRESS_MIN_INTERVAL_MS } from "./progress.js";
+export { createAtsClient, type AtsClient, type AttestationInput, type WatchOptions } from "./clients/ats-client.js";
+export { createQueueClient, type QueueClient, type QueueClientOptions, type EnqueueInput, type ListJobsInput } from "./clients/queue-client.js";
+export { HostServiceError, isHostServiceError, DEFAULT_HOST_CALL_TIMEOUT_MS, type HostCallOptions, type HostClientOptions } from "./clients/call.js";
 export type {
   PluginDef,
   PluginMetadata,
@@ -29,4 +35,9 @@ export type {
   HealthStatus,
   ConfigField,
   ConfigFieldType,
+  JobHandler,
+  JobContext,
+  JobLog,
+  JobLogOptions,
+  ScheduleDef,
 } from "./types.js";

@@ -7,6 +7,7 @@ import { createServer as createNetServer } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { DomainPluginServiceService, grpcOptions, PORT_PROBE_SPAN } from "@qntx/protocol";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
+import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./service.js";
 import type { PluginDef } from "./types.js";
 
@@ -109,6 +110,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
 
   const server = new Server(grpcOptions());
+  const runtime = new PluginRuntime(def);
   let stopping: Promise<void> | undefined;
   let forceNow: (() => void) | undefined;
   let forceRequested = false;
@@ -144,6 +146,8 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
     stopping = (async () => {
       await runShutdownHook(def, shutdownTimeoutMs);
       await stopServer(closeOptions.force === true || forceRequested);
+      // After the server: jobs still finishing may have used the host clients.
+      runtime.close();
       markClosed();
     })();
     return stopping;
@@ -156,7 +160,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
         def.log.info("shutdown requested by host");
         void close();
       },
-    }),
+    }, runtime),
   );
 
   let port: number;
@@ -164,6 +168,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
     port = await bindWithProbe(server, host, options.port ?? 0, options.probeSpan ?? PORT_PROBE_SPAN);
   } catch (err) {
     server.forceShutdown();
+    runtime.close();
     throw err;
   }
   return { port, address: joinHostPort(host, port), closed, close };

@@ -2,16 +2,12 @@
  * The `DomainPluginService` implementation the SDK serves for a plugin definition.
  */
 import { status as GrpcStatus, type sendUnaryData } from "@grpc/grpc-js";
-import {
-  ExecuteJobResponse,
-  InitializeResponse,
-  type DomainPluginServiceServer,
-  type HealthResponse,
-  type InitializeRequest,
-} from "@qntx/protocol";
+import { InitializeResponse, type DomainPluginServiceServer, type HealthResponse, type InitializeRequest } from "@qntx/protocol";
 import { resolveConfig, toConfigSchemaResponse } from "./config.js";
-import type { PluginDefinition } from "./define.js";
-import type { InitContext } from "./types.js";
+import { checkHandlerName, type PluginDefinition } from "./define.js";
+import { runJob } from "./jobs.js";
+import { PluginRuntime } from "./runtime.js";
+import type { InitContext, JobHandler } from "./types.js";
 
 /** Hooks the server gives the service. */
 export interface ServiceHooks {
@@ -33,9 +29,9 @@ function answer<T>(callback: sendUnaryData<T>, code: GrpcStatus, work: () => T |
     );
 }
 
-function initContext(def: PluginDefinition, request: InitializeRequest): InitContext {
+function initContext(def: PluginDefinition, runtime: PluginRuntime, request: InitializeRequest, config: Record<string, string>, dynamic: Map<string, JobHandler>, isOpen: () => boolean): InitContext {
   return {
-    config: resolveConfig(request.config ?? {}, def.configSchema),
+    config,
     authToken: request.authToken,
     endpoints: {
       ats: request.atsStoreEndpoint,
@@ -50,7 +46,41 @@ function initContext(def: PluginDefinition, request: InitializeRequest): InitCon
       fetch: request.fetchEndpoint,
     },
     log: def.log,
+    ats: runtime.ats,
+    queue: runtime.queue,
+    registerHandler(name: string, handler: JobHandler) {
+      checkHandlerName(name, "registerHandler");
+      if (typeof handler !== "function") throw new TypeError(`registerHandler: handler ${name} must be a function`);
+      if (def.handlers.has(name)) throw new TypeError(`registerHandler: ${name} is already a static handler of plugin ${def.metadata.name}`);
+      // Its name would never be announced: the Initialize answer is gone.
+      if (!isOpen()) throw new Error(`registerHandler(${name}) called after initialize finished; register handlers before it returns`);
+      dynamic.set(name, handler);
+    },
   };
+}
+
+/** Runs the plugin's `initialize` for `request` and makes its outcome current. */
+async function initialize(def: PluginDefinition, runtime: PluginRuntime, request: InitializeRequest): Promise<InitializeResponse> {
+  const dynamic = new Map<string, JobHandler>();
+  let open = true;
+  try {
+    const config = resolveConfig(request.config ?? {}, def.configSchema);
+    runtime.connect(request);
+    await def.initialize?.(initContext(def, runtime, request, config, dynamic, () => open));
+    runtime.commit(config, dynamic);
+  } catch (err) {
+    def.log.error("initialize failed", { err });
+    throw err;
+  } finally {
+    open = false;
+  }
+  const handlerNames = runtime.handlerNames();
+  def.log.info("initialized", { routes: def.routes.length, handlers: handlerNames.length });
+  return InitializeResponse.fromPartial({
+    handlerNames,
+    schedules: def.schedules.map((schedule) => ({ ...schedule })),
+    httpRoutes: def.routes.map((route) => ({ ...route })),
+  });
 }
 
 async function health(def: PluginDefinition): Promise<HealthResponse> {
@@ -66,23 +96,17 @@ async function health(def: PluginDefinition): Promise<HealthResponse> {
   }
 }
 
-/** Builds the grpc-js implementation of every `DomainPluginService` RPC for `def`. */
-export function createDomainService(def: PluginDefinition, hooks: ServiceHooks): DomainPluginServiceServer {
+/**
+ * Builds the grpc-js implementation of every `DomainPluginService` RPC for `def`.
+ * `runtime` holds the state between calls (config, host clients, dynamic handlers); pass
+ * your own to close its clients when you stop serving (`startPlugin` does).
+ */
+export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, runtime: PluginRuntime = new PluginRuntime(def)): DomainPluginServiceServer {
   const { metadata } = def;
   return {
     metadata: (_call, callback) => callback(null, { ...metadata }),
 
-    initialize: (call, callback) =>
-      answer(callback, GrpcStatus.INTERNAL, async () => {
-        try {
-          await def.initialize?.(initContext(def, call.request));
-        } catch (err) {
-          def.log.error("initialize failed", { err });
-          throw err;
-        }
-        def.log.info("initialized", { routes: def.routes.length });
-        return InitializeResponse.fromPartial({ handlerNames: [], httpRoutes: def.routes.map((route) => ({ ...route })) });
-      }),
+    initialize: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => initialize(def, runtime, call.request)),
 
     shutdown: (_call, callback) => {
       callback(null, {});
@@ -103,16 +127,12 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks):
 
     registerGlyphs: (_call, callback) => callback(null, { glyphs: [] }),
 
-    executeJob: (call, callback) =>
+    executeJob: (call, callback) => {
       // Application errors travel in the body (PROTOCOL.md, error convention): status OK.
-      callback(
-        null,
-        ExecuteJobResponse.fromPartial({
-          success: false,
-          error: `no job handler named ${call.request.handlerName} in plugin ${metadata.name}`,
-          pluginVersion: metadata.version,
-        }),
-      ),
+      const cancelled = new AbortController();
+      call.on("cancelled", () => cancelled.abort());
+      answer(callback, GrpcStatus.INTERNAL, () => runJob(def, runtime, call.request, cancelled.signal));
+    },
 
     parseAxQuery: (_call, callback) => callback(null, { result: Buffer.alloc(0), error: "ParseAxQuery is not supported by this plugin" }),
   };

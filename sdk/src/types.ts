@@ -1,6 +1,8 @@
 /**
  * The shapes a plugin author writes: the argument of `definePlugin`.
  */
+import type { AtsClient } from "./clients/ats-client.js";
+import type { QueueClient } from "./clients/queue-client.js";
 import type { Logger } from "./log.js";
 import type { PluginRequest } from "./request.js";
 
@@ -47,6 +49,90 @@ export interface InitContext {
   endpoints: ServiceEndpoints;
   /** Logger whose lines carry the plugin name. */
   log: Logger;
+  /**
+   * The host's attestation store, or `undefined` when the host offers none (empty
+   * `ats_store_endpoint`). Use it here to discover dynamic handlers (ADR-004).
+   */
+  ats: AtsClient | undefined;
+  /** The host's job queue, or `undefined` when the host offers none (empty `queue_endpoint`). */
+  queue: QueueClient | undefined;
+  /**
+   * Announces a job handler found at run time, e.g. from `handler` attestations
+   * (`subjects=[NAME] predicates=["handler"] contexts=[<plugin>]`). Its name joins
+   * `handler_names` in the `Initialize` answer. Each `Initialize` starts a new dynamic set:
+   * handlers registered by an earlier one are dropped. Registering a name twice keeps the
+   * last; a name that is also a static handler throws.
+   */
+  registerHandler(name: string, handler: JobHandler): void;
+}
+
+/** Extra fields of a job log line. */
+export interface JobLogOptions {
+  /** Stage of the job the line belongs to, e.g. `download`. */
+  stage?: string;
+  /** Free-form details, stored as JSON text. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Log of one job: lines travel back to the host in `ExecuteJobResponse.log_entries`. */
+export interface JobLog {
+  debug(message: string, options?: JobLogOptions): void;
+  info(message: string, options?: JobLogOptions): void;
+  warn(message: string, options?: JobLogOptions): void;
+  error(message: string, options?: JobLogOptions): void;
+}
+
+/** What a job handler receives besides the payload. */
+export interface JobContext {
+  /** Id of the job in the host's queue. */
+  jobId: string;
+  /** Name of the handler running, without the `<plugin>/` prefix. */
+  handlerName: string;
+  /** Plugin configuration of the latest successful `Initialize` (schema defaults filled in). */
+  config: Record<string, string>;
+  /**
+   * Aborts when the host cancels the `ExecuteJob` call or when its `timeout_secs` passes.
+   * Pass it on (`fetch(url, { signal })`) or check `signal.aborted` between steps: once it
+   * aborts the answer has been sent and whatever the handler returns is ignored.
+   */
+  signal: AbortSignal;
+  /**
+   * Reports progress. It goes back in the answer and, when the host offers a queue, is pushed
+   * live with `UpdateJob` (at most ~10 a second, the last one always sent). Omitting `total`
+   * keeps the previous total.
+   */
+  progress(current: number, total?: number): void;
+  /** Job log; returned to the host with the answer. */
+  log: JobLog;
+  /** Adds to the job's actual cost (`cost_actual` is the sum). */
+  addCost(amount: number): void;
+  /** The host's attestation store; `undefined` when not offered. */
+  ats: AtsClient | undefined;
+  /** The host's job queue; `undefined` when not offered. */
+  queue: QueueClient | undefined;
+  /** The plugin's own logger (stderr), for lines that are not part of the job's log. */
+  pluginLog: Logger;
+}
+
+/**
+ * A job handler. `payload` is the job's payload parsed as JSON, the raw bytes (a Buffer)
+ * when it is not JSON, or `undefined` when empty. The value returned becomes the job's result:
+ * bytes as is, a string as UTF-8, `undefined` as empty, anything else as JSON.
+ * Throwing fails the job with the error's message.
+ */
+export type JobHandler = (payload: unknown, ctx: JobContext) => unknown | Promise<unknown>;
+
+/** A recurring run of a handler, announced in `InitializeResponse.schedules`. */
+export interface ScheduleDef {
+  /** A key of `handlers`. */
+  handler: string;
+  /** Seconds between runs; 0 = off. */
+  intervalSeconds: number;
+  /** Whether the schedule runs before a user enables it. Default true. */
+  enabledByDefault?: boolean;
+  description?: string;
+  /** ATS code run by the schedule (QNTX `ats_code`), if any. */
+  atsCode?: string;
 }
 
 /**
@@ -106,4 +192,11 @@ export interface PluginDef {
   shutdown?: () => void | Promise<void>;
   /** Config keys the plugin understands. */
   configSchema?: Record<string, ConfigField>;
+  /**
+   * Job handlers by name, announced as `handler_names`; the host registers them as
+   * `<plugin>/<name>` and runs them with `ExecuteJob`. Names: no `/`, no whitespace.
+   */
+  handlers?: Record<string, JobHandler>;
+  /** Recurring runs of handlers, announced as `schedules`. */
+  schedules?: ScheduleDef[];
 }

@@ -135,7 +135,7 @@ describe("startPlugin over real gRPC", () => {
       payload: Buffer.from("{}"),
     });
     expect(res.success).toBe(false);
-    expect(res.error).toBe("no job handler named resize in plugin grpc-test");
+    expect(res.error).toBe("no job handler named resize in plugin grpc-test (has: none)");
     expect(res.pluginVersion).toBe("1.2.3");
   });
 

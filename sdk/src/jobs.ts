@@ -1,0 +1,200 @@
+/**
+ * `ExecuteJob`: runs a job handler and turns what it did (result, error, progress, cost, log)
+ * into an `ExecuteJobResponse`. Application errors travel in the body, never as a gRPC status.
+ */
+import { ExecuteJobResponse, type ExecuteJobRequest, type JobLogEntry } from "@qntx/protocol";
+import type { PluginDefinition } from "./define.js";
+import { ProgressPusher } from "./progress.js";
+import type { PluginRuntime } from "./runtime.js";
+import type { JobContext, JobLog, JobLogOptions } from "./types.js";
+
+/** Log lines kept per job; later ones are counted and reported in one last line. */
+export const MAX_JOB_LOG_ENTRIES = 1_000;
+
+/** How long the answer waits for the last live progress push. */
+const PROGRESS_FLUSH_TIMEOUT_MS = 1_000;
+
+/** Largest delay `setTimeout` honours (~24.8 days); a longer timeout is no timeout. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The payload as a handler sees it: parsed JSON, else the bytes, `undefined` when empty. */
+export function decodePayload(bytes: Uint8Array | undefined): unknown {
+  if (!bytes || bytes.length === 0) return undefined;
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    return JSON.parse(buffer.toString("utf8"));
+  } catch {
+    return buffer;
+  }
+}
+
+/** The result bytes of a handler's return value: bytes as is, string as UTF-8, `undefined` empty, else JSON. */
+export function encodeResult(value: unknown): Buffer {
+  if (value === undefined) return Buffer.alloc(0);
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError(`a ${typeof value} cannot be encoded as JSON`);
+  return Buffer.from(text, "utf8");
+}
+
+function toInt32(value: number, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`progress: ${what} must be a finite number, got ${String(value)}`);
+  return Math.max(-2_147_483_648, Math.min(2_147_483_647, Math.trunc(value)));
+}
+
+function metadataText(metadata: Record<string, unknown> | undefined): string {
+  if (metadata === undefined) return "";
+  try {
+    return JSON.stringify(metadata, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "";
+  } catch (err) {
+    return JSON.stringify({ metadataError: messageOf(err) });
+  }
+}
+
+type Outcome = { kind: "ok"; value: unknown } | { kind: "error"; err: unknown } | { kind: "timeout"; seconds: number } | { kind: "cancelled" };
+
+function abortError(name: string, message: string): Error {
+  const err = new Error(message);
+  err.name = name;
+  return err;
+}
+
+/**
+ * Runs the job of `request` with the handler it names. `cancelled` aborts when the host
+ * cancels the call. Resolves with the answer; never rejects.
+ */
+export async function runJob(def: PluginDefinition, runtime: PluginRuntime, request: ExecuteJobRequest, cancelled: AbortSignal): Promise<ExecuteJobResponse> {
+  const { name: pluginName, version } = def.metadata;
+  const progress = { current: 0, total: 0 };
+  let cost = 0;
+  const logEntries: JobLogEntry[] = [];
+  let droppedLogs = 0;
+  const answer = (fields: { success: boolean; error?: string; result?: Buffer }): ExecuteJobResponse => {
+    const entries = droppedLogs === 0 ? [...logEntries] : [...logEntries, entry("warn", `${droppedLogs} more log entries dropped (limit ${MAX_JOB_LOG_ENTRIES})`, undefined)];
+    return ExecuteJobResponse.fromPartial({
+      ...fields,
+      progressCurrent: progress.current,
+      progressTotal: progress.total,
+      costActual: cost,
+      logEntries: entries,
+      pluginVersion: version,
+    });
+  };
+
+  const found = runtime.findHandler(request.handlerName);
+  if (!found) {
+    const names = runtime.handlerNames();
+    return answer({
+      success: false,
+      error: `no job handler named ${request.handlerName} in plugin ${pluginName} (has: ${names.length > 0 ? names.join(", ") : "none"})`,
+    });
+  }
+
+  const jobLog = def.log.child({ jobId: request.jobId, handler: found.name });
+  // Snapshot: a re-Initialize during the job does not change what this job sees.
+  const { ats, queue, config } = runtime;
+  const pusher =
+    queue && request.jobId
+      ? new ProgressPusher((value) => queue.update({ id: request.jobId, progress: value, status: "running" }, { timeoutMs: 5_000 }), jobLog)
+      : undefined;
+  const controller = new AbortController();
+  let done = false;
+
+  function entry(level: string, message: string, options: JobLogOptions | undefined): JobLogEntry {
+    return { timestamp: new Date().toISOString(), level, message: String(message), stage: options?.stage ?? "", metadata: metadataText(options?.metadata) };
+  }
+  const logAt =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (message: string, options?: JobLogOptions): void => {
+      if (done) return;
+      if (logEntries.length >= MAX_JOB_LOG_ENTRIES) {
+        droppedLogs++;
+        return;
+      }
+      logEntries.push(entry(level, message, options));
+      jobLog.debug(`job log: ${message}`, { jobLevel: level, ...(options?.stage ? { stage: options.stage } : {}) });
+    };
+  const log: JobLog = { debug: logAt("debug"), info: logAt("info"), warn: logAt("warn"), error: logAt("error") };
+
+  const ctx: JobContext = {
+    jobId: request.jobId,
+    handlerName: found.name,
+    config,
+    signal: controller.signal,
+    progress(current, total) {
+      const next = { current: toInt32(current, "current"), total: total === undefined ? progress.total : toInt32(total, "total") };
+      if (done) return;
+      progress.current = next.current;
+      progress.total = next.total;
+      pusher?.push({ ...next });
+    },
+    log,
+    addCost(amount) {
+      if (typeof amount !== "number" || !Number.isFinite(amount)) throw new TypeError(`addCost: amount must be a finite number, got ${String(amount)}`);
+      if (!done) cost += amount;
+    },
+    ats,
+    queue,
+    pluginLog: def.log,
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let onCancel: (() => void) | undefined;
+  const outcome = await new Promise<Outcome>((resolve) => {
+    // Presence, not truthiness: an absent timeout and 0 both mean none.
+    const seconds = request.timeoutSecs;
+    if (seconds !== undefined && seconds > 0 && seconds * 1000 <= MAX_TIMER_MS) {
+      timer = setTimeout(() => {
+        controller.abort(abortError("TimeoutError", `job timed out after ${seconds}s`));
+        resolve({ kind: "timeout", seconds });
+      }, seconds * 1000);
+    }
+    onCancel = () => {
+      controller.abort(abortError("AbortError", "job cancelled by the host"));
+      resolve({ kind: "cancelled" });
+    };
+    if (cancelled.aborted) onCancel();
+    else cancelled.addEventListener("abort", onCancel, { once: true });
+    Promise.resolve()
+      .then(() => found.handler(decodePayload(request.payload), ctx))
+      .then(
+        (value) => resolve({ kind: "ok", value }),
+        (err: unknown) => resolve({ kind: "error", err }),
+      );
+  });
+  clearTimeout(timer);
+  if (onCancel) cancelled.removeEventListener("abort", onCancel);
+
+  let response: ExecuteJobResponse;
+  switch (outcome.kind) {
+    case "ok":
+      try {
+        response = answer({ success: true, result: encodeResult(outcome.value) });
+      } catch (err) {
+        response = answer({ success: false, error: `job result could not be encoded: ${messageOf(err)}` });
+      }
+      break;
+    case "error":
+      jobLog.warn("job failed", { err: outcome.err });
+      response = answer({ success: false, error: messageOf(outcome.err) || "job handler failed without a message" });
+      break;
+    case "timeout":
+      jobLog.warn("job timed out", { timeoutSecs: outcome.seconds });
+      response = answer({ success: false, error: `job timed out after ${outcome.seconds}s` });
+      break;
+    case "cancelled":
+      jobLog.info("job cancelled by the host");
+      response = answer({ success: false, error: "job cancelled" });
+      break;
+  }
+  done = true;
+  if (outcome.kind === "cancelled") pusher?.stop();
+  else await pusher?.finish(PROGRESS_FLUSH_TIMEOUT_MS);
+  return response;
+}
