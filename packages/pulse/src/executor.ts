@@ -1,0 +1,57 @@
+import type { ExecuteJobResponse } from "@qntx/protocol";
+import type { RunOutput } from "./job-store.js";
+import type { PulseJob } from "./types.js";
+
+/** What the executor is told about one run of a job. */
+export interface ExecutorCall {
+  /** The raw handler name (without `plugin/`), as the plugin announced it. */
+  handlerName: string;
+  /** The job's timeout (per job, or the pool default); may be fractional when set in code: round up for the wire. */
+  timeoutSecs: number;
+  /** Unix ms after which the run counts as timed out (use it as the gRPC deadline). */
+  deadline: number;
+  /** Aborted on cancel, timeout, lease loss or pool stop; `signal.reason` says which. */
+  signal: AbortSignal;
+  /** 1-based attempt number of this run. */
+  attempt: number;
+}
+
+/** An ExecuteJobResponse; only `success` is required (built-in plugins may return less). */
+export type ExecutorResult = Pick<ExecuteJobResponse, "success"> & Partial<ExecuteJobResponse>;
+
+/** Runs one job: the host wires it to `ExternalDomainProxy.executeJob` (or a built-in plugin). */
+export type Executor = (job: PulseJob, call: ExecutorCall) => Promise<ExecutorResult>;
+
+/** Events of the pool (and of the Pulse facade, which shares the emitter). */
+export interface PulseEvents {
+  /** Every state change of a job, with its new state. */
+  job: [job: PulseJob];
+}
+
+/** What a response stores (zero progress/cost and empty version mean "not reported": the stored values stay). */
+export function outputOf(res: ExecutorResult): RunOutput {
+  const current = res.progressCurrent ?? 0;
+  const total = res.progressTotal ?? 0;
+  return {
+    result: res.result === undefined ? undefined : toBuffer(res.result),
+    progress: current || total ? { current, total } : undefined,
+    costActual: res.costActual ? res.costActual : undefined,
+    pluginVersion: res.pluginVersion || undefined,
+    logs: res.logEntries && res.logEntries.length > 0 ? res.logEntries : undefined,
+  };
+}
+
+function toBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === "string" ? err : JSON.stringify(err) ?? String(err);
+}
+
+export function abortReason(name: "AbortError" | "TimeoutError", message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}

@@ -1,0 +1,44 @@
+/**
+ * @qntx/pulse: the durable job queue of the qntx host. SQLite jobs with leases, retries with
+ * backoff, cancellation, schedules, a handler registry (`plugin/handler` routing) and a worker
+ * pool that calls an executor the host plugs in. Knows nothing about gRPC or plugin processes.
+ */
+export { Pulse, type EnqueueInput, type JobUpdate, type PayloadInput, type PulseOptions } from "./queue.js";
+export {
+  WorkerPool,
+  newOwnerId,
+  type Executor,
+  type ExecutorCall,
+  type ExecutorResult,
+  type PulseEvents,
+  type WorkerPoolOptions,
+} from "./pool.js";
+export { HandlerRegistry, type HandlerEntry, type HandlerChangeListener } from "./handlers.js";
+export { Scheduler, type ScheduleInput, type SchedulerOptions } from "./scheduler.js";
+export {
+  SqliteScheduleStore,
+  type FireResult,
+  type ScheduleRecord,
+  type ScheduleSpec,
+  type ScheduleStore,
+} from "./schedule-store.js";
+export type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult, RunOutput } from "./job-store.js";
+export { SqliteJobStore } from "./sqlite-job-store.js";
+export {
+  JOB_STATUSES,
+  TERMINAL_STATUSES,
+  isJobStatus,
+  toWireJob,
+  type JobProgress,
+  type JobStatus,
+  type ListQuery,
+  type NewJobRecord,
+  type PulseJob,
+  type PulseJobDetail,
+  type PulseLogEntry,
+} from "./types.js";
+export { PulseError, isPulseError, type PulseErrorCode } from "./errors.js";
+export { migrate, schemaVersion } from "./migrations.js";
+export { PULSE_MIGRATIONS } from "./schema.js";
+export { backoffDelay, type BackoffOptions } from "./backoff.js";
+export { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";

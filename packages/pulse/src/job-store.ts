@@ -1,0 +1,108 @@
+import type { JobLogEntry } from "@qntx/protocol";
+import type { JobProgress, ListQuery, NewJobRecord, PulseJob, PulseLogEntry } from "./types.js";
+
+/**
+ * Identifies one run of a job: the worker that claimed it and the attempt number it got.
+ * Every write that ends a run is fenced by it, so a worker whose lease expired (and whose
+ * job was re-claimed meanwhile) cannot overwrite the newer run's outcome.
+ */
+export interface Fence {
+  id: string;
+  owner: string;
+  attempt: number;
+}
+
+/** What a run produced, stored with its outcome. Undefined fields keep the stored value. */
+export interface RunOutput {
+  result?: Buffer | undefined;
+  progress?: JobProgress | undefined;
+  costActual?: number | undefined;
+  pluginVersion?: string | undefined;
+  logs?: readonly JobLogEntry[] | undefined;
+}
+
+/**
+ * The end of one run. `fail` re-queues at `retryAt`, or fails for good when it is undefined
+ * (a job whose cancel was requested ends `cancelled` either way); `release` gives the job
+ * back without counting the attempt (used by a pool that stops). `job` is the job as claimed:
+ * the store returns it updated rather than reading the whole row back (the hot path).
+ */
+export type FinishOp =
+  | { kind: "complete"; fence: Fence; job: PulseJob; output: RunOutput }
+  | { kind: "fail"; fence: Fence; job: PulseJob; error: string; retryAt: number | undefined; output?: RunOutput | undefined }
+  | { kind: "cancel"; fence: Fence; job: PulseJob; reason: string }
+  | { kind: "release"; fence: Fence; job: PulseJob };
+
+/** A claim to run in the same transaction as a batch of run endings (see finishAndClaim). */
+export interface ClaimRequest {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  handlers?: readonly string[] | undefined;
+}
+
+/** Result of a batch lease renewal. */
+export interface RenewResult {
+  /** Jobs the worker no longer holds (expired and re-queued, or finished elsewhere). */
+  lost: string[];
+  /** Jobs still held whose cancel was requested. */
+  cancelRequested: string[];
+}
+
+/** A progress/cost update from a plugin while its job runs (UpdateJob). */
+export interface ProgressPatch {
+  progress?: JobProgress | undefined;
+  costActual?: number | undefined;
+}
+
+/**
+ * Storage boundary of Pulse. Everything the pool, scheduler and facade need, and nothing
+ * SQLite-specific, so a PostgreSQL store can slot in: methods are async, batches are explicit
+ * (claim up to `limit` in one statement, finish many runs in one transaction), and handler
+ * eligibility is a list (`= ANY($1)` in SQL) rather than a JS predicate.
+ *
+ * State changes that are refused throw `PulseError` (`NOT_FOUND`, `INVALID_STATE`,
+ * `INVALID_ARGUMENT`). Fenced writes never throw for a lost fence: they skip the row.
+ */
+export interface JobStore {
+  /** Inserts jobs in one transaction. A duplicate id is `INVALID_ARGUMENT`. */
+  enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]>;
+  /**
+   * Claims up to `limit` queued jobs whose `run_at <= now`, in dispatch order (priority desc,
+   * run_at, insertion), restricted to `handlers` (qualified names) when given. Claimed jobs
+   * become `running` with attempts+1 and a lease for `owner` until `now + leaseMs`.
+   */
+  claim(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): Promise<PulseJob[]>;
+  /** Extends the leases `owner` holds; reports the ones it lost and the ones asked to cancel. */
+  renewLeases(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<RenewResult>;
+  /** Ends runs in one transaction; returns the updated jobs (ops whose fence no longer holds are skipped). */
+  finish(ops: readonly FinishOp[], now: number): Promise<PulseJob[]>;
+  /**
+   * `finish(ops)` then `claim(...)` in ONE transaction: the worker pool's hot path (one commit
+   * per turn of the event loop instead of two).
+   */
+  finishAndClaim(ops: readonly FinishOp[], claim: ClaimRequest | undefined, now: number): Promise<{ finished: PulseJob[]; claimed: PulseJob[] }>;
+  /** Running jobs whose lease expired go back to queued (or failed when out of attempts, cancelled when asked). */
+  expireLeases(now: number): Promise<PulseJob[]>;
+  /** Like expireLeases for every running job whose owner does not start with `ownerPrefix` (start-up recovery). */
+  recoverAbandoned(ownerPrefix: string, now: number): Promise<PulseJob[]>;
+  /** queued/paused → cancelled now; running → cancelRequested set (the owner ends it); cancelled → unchanged. */
+  requestCancel(id: string, now: number): Promise<PulseJob>;
+  /** failed/cancelled → queued with attempts reset. */
+  retry(id: string, now: number): Promise<PulseJob>;
+  /** queued → paused (idempotent). */
+  pause(id: string, now: number): Promise<PulseJob>;
+  /** paused → queued (idempotent). */
+  resume(id: string, now: number): Promise<PulseJob>;
+  /** Progress/cost of a job that has not finished. */
+  updateProgress(id: string, patch: ProgressPatch, now: number): Promise<PulseJob>;
+  /** Appends log lines to a job (attempt = its current attempt). */
+  appendLogs(id: string, entries: readonly JobLogEntry[]): Promise<void>;
+  get(id: string): Promise<PulseJob | undefined>;
+  list(query?: ListQuery): Promise<PulseJob[]>;
+  logs(id: string): Promise<PulseLogEntry[]>;
+  /** Earliest `run_at` of a queued job for `handlers` later than `now` (to arm a timer), if any. */
+  nextRunAt(now: number, handlers?: readonly string[]): Promise<number | undefined>;
+  /** Number of jobs per status. */
+  counts(): Promise<Record<string, number>>;
+}

@@ -1,0 +1,344 @@
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import type Database from "better-sqlite3";
+import type { Job, JobLogEntry } from "@qntx/protocol";
+import { PulseError } from "./errors.js";
+import { HandlerRegistry } from "./handlers.js";
+import type { JobStore, ProgressPatch } from "./job-store.js";
+import { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";
+import { WorkerPool, newOwnerId, type PulseEvents, type WorkerPoolOptions } from "./pool.js";
+import { SqliteScheduleStore, type ScheduleRecord, type ScheduleStore } from "./schedule-store.js";
+import { Scheduler, type ScheduleInput } from "./scheduler.js";
+import { SqliteJobStore } from "./sqlite-job-store.js";
+import type { ListQuery, NewJobRecord, PulseJob, PulseJobDetail, PulseLogEntry } from "./types.js";
+
+/** A job payload: bytes, a string (UTF-8), or a value serialised as JSON. */
+export type PayloadInput = Buffer | Uint8Array | string | object | null | undefined;
+
+/** What a caller gives to enqueue a job. */
+export interface EnqueueInput {
+  /** `plugin/handler`, or a bare handler name announced by exactly one plugin. */
+  handler: string;
+  payload?: PayloadInput;
+  /** Default: a generated UUID. */
+  id?: string | undefined;
+  source?: string | undefined;
+  /** Higher runs first. Default 0. */
+  priority?: number | undefined;
+  /** Default: the pool's maxAttempts (3). */
+  maxAttempts?: number | undefined;
+  /** Default: the pool's defaultTimeoutSecs (300). */
+  timeoutSecs?: number | undefined;
+  /** Unix ms before which the job is not run. Default now. */
+  runAt?: number | undefined;
+  parentJobId?: string | undefined;
+  costEstimate?: number | undefined;
+  /** Enqueue as `paused` (runs after resume). */
+  paused?: boolean | undefined;
+}
+
+/** A progress update (UpdateJob), optionally with log lines. */
+export interface JobUpdate extends ProgressPatch {
+  logs?: readonly JobLogEntry[] | undefined;
+}
+
+/** Options of {@link Pulse}: the pool's options plus where to store. */
+export interface PulseOptions extends Omit<WorkerPoolOptions, "store" | "handlers" | "events" | "logger" | "clock"> {
+  /** The shared `qntx.db` connection (Pulse migrates namespace "pulse" on it). Or pass `stores`. */
+  db?: Database.Database;
+  /** Other storage (e.g. PostgreSQL) instead of `db`. */
+  stores?: { jobs: JobStore; schedules: ScheduleStore };
+  /** Schedule tick period (ms); 0 = only manual `scheduler.tick()`. Default 1000. */
+  scheduleTickMs?: number;
+  logger?: PulseLogger;
+  clock?: Clock;
+}
+
+/**
+ * Pulse, the durable job queue, as the host uses it: handler registry, enqueue with routing,
+ * job queries and state changes, the worker pool and the scheduler, and one 'job' event for
+ * every state change.
+ *
+ * Ownership: every Pulse has a random lease-owner id (`owner`). `start()` treats every running
+ * job leased by another owner as abandoned by a dead host and re-queues it (the attempt
+ * counts), so run exactly one started Pulse per database.
+ */
+export class Pulse {
+  readonly handlers = new HandlerRegistry();
+  readonly events = new EventEmitter<PulseEvents>();
+  readonly store: JobStore;
+  readonly pool: WorkerPool;
+  readonly scheduler: Scheduler;
+  /** Lease-owner id of this instance (unique per process and per Pulse). */
+  readonly owner: string;
+  private readonly clock: Clock;
+  private readonly log: PulseLogger;
+  private started = false;
+
+  constructor(options: PulseOptions) {
+    const { db, stores, scheduleTickMs, ...poolOptions } = options;
+    let schedules: ScheduleStore;
+    if (stores) {
+      this.store = stores.jobs;
+      schedules = stores.schedules;
+    } else if (db) {
+      const jobs = new SqliteJobStore(db);
+      this.store = jobs;
+      schedules = new SqliteScheduleStore(db, jobs);
+    } else {
+      throw new PulseError("INVALID_ARGUMENT", "Pulse needs a database: pass `db` (better-sqlite3) or `stores`");
+    }
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? silentLogger;
+    this.owner = options.owner ?? newOwnerId();
+    this.pool = new WorkerPool({
+      ...poolOptions,
+      owner: this.owner,
+      store: this.store,
+      handlers: this.handlers,
+      events: this.events,
+      logger: this.log,
+      clock: this.clock,
+    });
+    this.scheduler = new Scheduler({
+      store: schedules,
+      handlers: this.handlers,
+      tickMs: scheduleTickMs ?? 1000,
+      clock: this.clock,
+      logger: this.log,
+      newJob: (s, now) => this.record({ handler: s.handler, payload: s.atsCode ? { ats_code: s.atsCode } : undefined, source: "schedule" }, now),
+      onEnqueued: (job) => {
+        this.events.emit("job", job);
+        this.pool.wake();
+      },
+    });
+    // A plugin (re)registering may unblock waiting jobs.
+    this.handlers.onChange(() => this.pool.wake());
+  }
+
+  /** Subscribes to 'job' events (every state change, with the job's new state). */
+  on(event: "job", listener: (job: PulseJob) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  /** Unsubscribes a listener. */
+  off(event: "job", listener: (job: PulseJob) => void): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  /**
+   * Recovers jobs left running by a previous host (every lease not owned by this instance),
+   * then starts the worker pool and the scheduler.
+   * @returns the jobs recovered.
+   */
+  async start(): Promise<PulseJob[]> {
+    if (this.started) return [];
+    this.started = true;
+    const recovered = await this.store.recoverAbandoned(this.owner, this.clock.now());
+    for (const job of recovered) this.events.emit("job", job);
+    if (recovered.length) this.log.info({ jobs: recovered.map((j) => j.id) }, "pulse: recovered jobs left running by a previous host");
+    this.pool.start();
+    this.scheduler.start();
+    return recovered;
+  }
+
+  /** Stops the scheduler and the pool (running jobs get `graceMs`, then go back to the queue). */
+  async stop(graceMs?: number): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.scheduler.stop();
+    await this.pool.stop(graceMs);
+  }
+
+  /**
+   * Registers a plugin's handlers (as `plugin/handler`) and, when given, syncs its schedules.
+   * @returns the qualified handler names.
+   */
+  async registerPlugin(plugin: string, handlerNames: readonly string[], schedules?: readonly ScheduleInput[]): Promise<string[]> {
+    const qualified = this.handlers.register(plugin, handlerNames);
+    if (schedules) await this.scheduler.sync(plugin, schedules);
+    return qualified;
+  }
+
+  /** Unregisters a plugin's handlers: its jobs wait, its schedules stay but do not fire. */
+  unregisterPlugin(plugin: string): void {
+    this.handlers.unregister(plugin);
+  }
+
+  /** Claims at once (call when a plugin becomes available again). */
+  wake(): void {
+    this.pool.wake();
+  }
+
+  /**
+   * Enqueues a job, routing its handler through the registry.
+   * @throws PulseError UNKNOWN_HANDLER / AMBIGUOUS_HANDLER (naming the candidates) or INVALID_ARGUMENT.
+   */
+  async enqueue(input: EnqueueInput): Promise<PulseJob> {
+    const [job] = await this.enqueueMany([input]);
+    return job!;
+  }
+
+  /** Enqueues several jobs in one transaction (all or none). */
+  async enqueueMany(inputs: readonly EnqueueInput[]): Promise<PulseJob[]> {
+    const now = this.clock.now();
+    const records = inputs.map((i) => this.record(i, now));
+    const jobs = await this.store.enqueue(records);
+    this.afterEnqueue(jobs);
+    return jobs;
+  }
+
+  /**
+   * Enqueues a wire `Job` (QueueService.Enqueue): fills id, status `queued` and created_at when
+   * empty; `status` may be "", "queued" or "paused"; `source` defaults to `defaults.source`.
+   */
+  async enqueueWire(job: Job, defaults: { source?: string } = {}): Promise<PulseJob> {
+    if (job.status !== "" && job.status !== "queued" && job.status !== "paused") {
+      throw new PulseError("INVALID_ARGUMENT", `a new job must be "queued" or "paused", not "${job.status}"`, { hint: "leave status empty" });
+    }
+    const now = this.clock.now();
+    const record = this.record(
+      {
+        handler: job.handlerName,
+        payload: job.payload,
+        id: job.id || undefined,
+        source: job.source || defaults.source,
+        parentJobId: job.parentJobId,
+        costEstimate: job.costEstimate,
+        paused: job.status === "paused",
+      },
+      now,
+    );
+    if (job.createdAt > 0) record.createdAt = job.createdAt * 1000;
+    const [stored] = await this.store.enqueue([record]);
+    this.afterEnqueue([stored!]);
+    return stored!;
+  }
+
+  private afterEnqueue(jobs: readonly PulseJob[]): void {
+    const now = this.clock.now();
+    let wake = false;
+    for (const job of jobs) {
+      this.events.emit("job", job);
+      if (job.status !== "queued") continue;
+      if (job.runAt <= now) wake = true;
+      else this.pool.wakeAt(job.runAt);
+    }
+    if (wake) this.pool.wake();
+  }
+
+  /** Builds a complete row from an EnqueueInput (validates and applies defaults). */
+  private record(i: EnqueueInput, now: number): NewJobRecord {
+    if (typeof i.handler !== "string" || i.handler === "") throw new PulseError("INVALID_ARGUMENT", "a job needs a handler name");
+    const route = this.handlers.resolve(i.handler);
+    const maxAttempts = i.maxAttempts ?? this.pool.maxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new PulseError("INVALID_ARGUMENT", `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+    const priority = i.priority ?? 0;
+    if (!Number.isInteger(priority)) throw new PulseError("INVALID_ARGUMENT", `priority must be an integer, got ${priority}`);
+    if (i.timeoutSecs !== undefined && !(i.timeoutSecs > 0 && Number.isFinite(i.timeoutSecs))) {
+      throw new PulseError("INVALID_ARGUMENT", `timeoutSecs must be a positive number, got ${i.timeoutSecs}`);
+    }
+    const runAt = i.runAt ?? now;
+    if (!Number.isFinite(runAt)) throw new PulseError("INVALID_ARGUMENT", `runAt must be a unix time in ms, got ${i.runAt}`);
+    const costEstimate = i.costEstimate ?? 0;
+    if (!Number.isFinite(costEstimate)) throw new PulseError("INVALID_ARGUMENT", `costEstimate must be a number, got ${i.costEstimate}`);
+    return {
+      id: i.id || randomUUID(),
+      handler: route.qualified,
+      plugin: route.plugin,
+      handlerName: route.handler,
+      payload: toPayload(i.payload),
+      source: i.source ?? "",
+      status: i.paused ? "paused" : "queued",
+      priority,
+      runAt,
+      maxAttempts,
+      timeoutSecs: i.timeoutSecs,
+      costEstimate,
+      parentJobId: i.parentJobId ?? "",
+      createdAt: now,
+    };
+  }
+
+  /** A job with its logs, or undefined. */
+  async get(id: string): Promise<PulseJobDetail | undefined> {
+    const job = await this.store.get(id);
+    return job && { ...job, logs: await this.store.logs(id) };
+  }
+
+  /** Jobs newest first; `status` "" = all; limit default 100. */
+  list(query: ListQuery = {}): Promise<PulseJob[]> {
+    return this.store.list(query);
+  }
+
+  /** Log lines of a job, oldest first. */
+  logs(id: string): Promise<PulseLogEntry[]> {
+    return this.store.logs(id);
+  }
+
+  /** Jobs per status. */
+  counts(): Promise<Record<string, number>> {
+    return this.store.counts();
+  }
+
+  /** Progress/cost (and log lines) of a job that has not finished (UpdateJob). */
+  async update(id: string, patch: JobUpdate): Promise<PulseJob> {
+    const job = await this.store.updateProgress(id, patch, this.clock.now());
+    if (patch.logs?.length) await this.store.appendLogs(id, patch.logs);
+    this.events.emit("job", job);
+    return job;
+  }
+
+  /**
+   * UpdateJob from the wire: applies `progress` (when present) and `cost_actual` (when non-zero).
+   * Other fields, status included, are ignored: state changes go through cancel/pause/resume/retry.
+   */
+  updateWire(job: Job): Promise<PulseJob> {
+    if (!job.id) throw new PulseError("INVALID_ARGUMENT", "UpdateJob needs job.id");
+    return this.update(job.id, {
+      progress: job.progress ? { current: job.progress.current, total: job.progress.total } : undefined,
+      costActual: job.costActual ? job.costActual : undefined,
+    });
+  }
+
+  /** Cancels a job (see WorkerPool.cancel). Never retried. */
+  cancel(id: string): Promise<PulseJob> {
+    return this.pool.cancel(id);
+  }
+
+  /** Re-queues a failed or cancelled job with its attempts reset. */
+  async retry(id: string): Promise<PulseJob> {
+    const job = await this.store.retry(id, this.clock.now());
+    this.afterEnqueue([job]);
+    return job;
+  }
+
+  /** Holds a queued job (it is not claimed until resumed). */
+  async pause(id: string): Promise<PulseJob> {
+    const job = await this.store.pause(id, this.clock.now());
+    this.events.emit("job", job);
+    return job;
+  }
+
+  /** Releases a paused job back to the queue. */
+  async resume(id: string): Promise<PulseJob> {
+    const job = await this.store.resume(id, this.clock.now());
+    this.afterEnqueue([job]);
+    return job;
+  }
+
+  /** Schedules, all or of one plugin. */
+  schedules(plugin?: string): Promise<ScheduleRecord[]> {
+    return this.scheduler.list(plugin);
+  }
+}
+
+function toPayload(p: PayloadInput): Buffer {
+  if (p === undefined || p === null) return Buffer.alloc(0);
+  if (Buffer.isBuffer(p)) return p;
+  if (p instanceof Uint8Array) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  if (typeof p === "string") return Buffer.from(p, "utf8");
+  return Buffer.from(JSON.stringify(p), "utf8");
+}

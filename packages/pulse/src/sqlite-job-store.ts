@@ -1,0 +1,258 @@
+import type Database from "better-sqlite3";
+import type { JobLogEntry } from "@qntx/protocol";
+import { PulseError } from "./errors.js";
+import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult } from "./job-store.js";
+import { migrate } from "./migrations.js";
+import { PULSE_MIGRATIONS } from "./schema.js";
+import { insertParams, newJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 10_000;
+
+/**
+ * SQLite implementation of {@link JobStore} on a better-sqlite3 connection (which may be
+ * shared with other packages: tables are prefixed `pulse_`, migrations are namespace "pulse").
+ * better-sqlite3 is synchronous; every method does one short statement or transaction.
+ * Set WAL and `synchronous = NORMAL` on the connection for throughput (the host does).
+ */
+export class SqliteJobStore implements JobStore {
+  readonly db: Database.Database;
+  private readonly st: Statements;
+  private readonly finishTx: (ops: readonly FinishOp[], now: number) => PulseJob[];
+  private readonly renewTx: (owner: string, fences: readonly Fence[], exp: number) => RenewResult;
+  private readonly insertTx: (jobs: readonly NewJobRecord[]) => PulseJob[];
+  private readonly finishClaimTx: (ops: readonly FinishOp[], claim: ClaimRequest, now: number) => { finished: PulseJob[]; claimed: PulseJob[] };
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    migrate(db, "pulse", PULSE_MIGRATIONS);
+    this.st = prepare(db);
+    this.insertTx = db.transaction((jobs: readonly NewJobRecord[]) => this.insertSync(jobs));
+    this.finishTx = db.transaction((ops: readonly FinishOp[], now: number) => this.finishSync(ops, now));
+    this.finishClaimTx = db.transaction((ops: readonly FinishOp[], c: ClaimRequest, now: number) => ({
+      finished: this.finishSync(ops, now),
+      claimed: this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers),
+    }));
+    this.renewTx = db.transaction((owner: string, fences: readonly Fence[], exp: number) => {
+      const res: RenewResult = { lost: [], cancelRequested: [] };
+      for (const f of fences) {
+        const r = this.st.renew.get({ id: f.id, owner, attempt: f.attempt, exp }) as { cancel_requested: number } | undefined;
+        if (!r) res.lost.push(f.id);
+        else if (r.cancel_requested) res.cancelRequested.push(f.id);
+      }
+      return res;
+    });
+  }
+
+  /**
+   * Inserts rows without opening a transaction: for callers already inside one on the same
+   * connection (the SQLite schedule store fires a schedule and inserts its job atomically).
+   */
+  insertSync(jobs: readonly NewJobRecord[]): PulseJob[] {
+    const out: PulseJob[] = [];
+    for (const j of jobs) {
+      try {
+        this.st.insert.run(insertParams(j));
+        out.push(newJob(j));
+      } catch (err) {
+        if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+          throw new PulseError("INVALID_ARGUMENT", `job id "${j.id}" already exists`, { hint: "leave id empty to get a generated one", cause: err });
+        }
+        throw err;
+      }
+    }
+    return out;
+  }
+
+  async enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]> {
+    return jobs.length === 1 ? this.insertSync(jobs) : this.insertTx(jobs);
+  }
+
+  async claim(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): Promise<PulseJob[]> {
+    return this.claimSync(owner, limit, leaseMs, now, handlers);
+  }
+
+  async finishAndClaim(ops: readonly FinishOp[], claim: ClaimRequest | undefined, now: number): Promise<{ finished: PulseJob[]; claimed: PulseJob[] }> {
+    if (!claim) return { finished: await this.finish(ops, now), claimed: [] };
+    return this.finishClaimTx(ops, claim, now);
+  }
+
+  private claimSync(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): PulseJob[] {
+    if (limit <= 0 || (handlers && handlers.length === 0)) return [];
+    const params = { owner, now, exp: now + leaseMs, limit, handlers: handlers ? JSON.stringify(handlers) : null };
+    const rows = (handlers ? this.st.claimFor : this.st.claimAny).all(params) as JobRow[];
+    // RETURNING has no defined order: restore dispatch order.
+    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
+    return rows.map(toJob);
+  }
+
+  async renewLeases(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<RenewResult> {
+    if (fences.length === 0) return { lost: [], cancelRequested: [] };
+    return this.renewTx(owner, fences, now + leaseMs);
+  }
+
+  async finish(ops: readonly FinishOp[], now: number): Promise<PulseJob[]> {
+    return ops.length === 0 ? [] : this.finishTx(ops, now);
+  }
+
+  private finishSync(ops: readonly FinishOp[], now: number): PulseJob[] {
+    const out: PulseJob[] = [];
+    for (const op of ops) {
+      const job = this.finishOne(op, now);
+      if (job) out.push(job);
+    }
+    return out;
+  }
+
+  private finishOne(op: FinishOp, now: number): PulseJob | undefined {
+    const fence = { id: op.fence.id, owner: op.fence.owner, attempt: op.fence.attempt, now };
+    let row: EndedRow | undefined;
+    let result = op.job.result;
+    switch (op.kind) {
+      case "complete":
+        row = this.st.complete.get({ ...fence, ...outputParams(op.output) }) as EndedRow | undefined;
+        if (row) this.insertLogs(op.fence.id, op.fence.attempt, op.output.logs);
+        result = op.output.result ?? result;
+        break;
+      case "fail":
+        row = this.st.fail.get({ ...fence, ...outputParams(op.output), error: op.error, retryAt: op.retryAt ?? null }) as EndedRow | undefined;
+        if (row) this.insertLogs(op.fence.id, op.fence.attempt, op.output?.logs);
+        result = op.output?.result ?? result;
+        break;
+      case "cancel":
+        row = this.st.cancelRun.get({ ...fence, error: op.reason }) as EndedRow | undefined;
+        break;
+      case "release":
+        row = this.st.release.get(fence) as EndedRow | undefined;
+        break;
+    }
+    if (!row) return undefined;
+    return {
+      ...op.job,
+      status: row.status,
+      attempts: row.attempts,
+      runAt: row.run_at,
+      error: row.error,
+      progress: { current: row.progress_current, total: row.progress_total },
+      costActual: row.cost_actual,
+      pluginVersion: row.plugin_version,
+      result,
+      completedAt: row.completed_at ?? undefined,
+      updatedAt: row.updated_at,
+      cancelRequested: row.cancel_requested === 1,
+      leaseOwner: undefined,
+      leaseExpiresAt: undefined,
+    };
+  }
+
+  private insertLogs(jobId: string, attempt: number, logs: readonly JobLogEntry[] | undefined): void {
+    if (!logs) return;
+    for (const e of logs) {
+      this.st.insertLog.run(jobId, attempt, e.timestamp || new Date().toISOString(), e.level ?? "", e.message ?? "", e.stage ?? "", e.metadata ?? "");
+    }
+  }
+
+  async expireLeases(now: number): Promise<PulseJob[]> {
+    return (this.st.expire.all({ now, reason: "lease expired: its worker stopped renewing it" }) as JobRow[]).map(toJob);
+  }
+
+  async recoverAbandoned(ownerPrefix: string, now: number): Promise<PulseJob[]> {
+    const reason = "recovered at start-up: the host that ran it is gone";
+    return (this.st.recover.all({ now, reason, prefix: ownerPrefix }) as JobRow[]).map(toJob);
+  }
+
+  async requestCancel(id: string, now: number): Promise<PulseJob> {
+    const job = this.mustGet(id);
+    switch (job.status) {
+      case "queued":
+      case "paused":
+        return toJob(this.st.cancelWaiting.get({ id, now }) as JobRow);
+      case "running":
+        return toJob(this.st.markCancel.get({ id, now }) as JobRow);
+      case "cancelled":
+        return job;
+      default:
+        throw new PulseError("INVALID_STATE", `job ${id} is already ${job.status}; only queued, paused or running jobs can be cancelled`);
+    }
+  }
+
+  async retry(id: string, now: number): Promise<PulseJob> {
+    const job = this.mustGet(id);
+    if (job.status !== "failed" && job.status !== "cancelled") {
+      throw new PulseError("INVALID_STATE", `job ${id} is ${job.status}; only failed or cancelled jobs can be retried`);
+    }
+    return toJob(this.st.retry.get({ id, now }) as JobRow);
+  }
+
+  async pause(id: string, now: number): Promise<PulseJob> {
+    return this.transition(id, "queued", "paused", now, "paused");
+  }
+
+  async resume(id: string, now: number): Promise<PulseJob> {
+    return this.transition(id, "paused", "queued", now, "resumed");
+  }
+
+  private transition(id: string, from: JobStatus, to: JobStatus, now: number, verb: string): PulseJob {
+    const row = this.st.transition.get({ id, from, to, now }) as JobRow | undefined;
+    if (row) return toJob(row);
+    const job = this.mustGet(id);
+    if (job.status === to) return job;
+    throw new PulseError("INVALID_STATE", `job ${id} is ${job.status}; only ${from} jobs can be ${verb}`);
+  }
+
+  async updateProgress(id: string, patch: ProgressPatch, now: number): Promise<PulseJob> {
+    const row = this.st.progress.get({
+      id,
+      now,
+      pc: patch.progress ? patch.progress.current : null,
+      pt: patch.progress ? patch.progress.total : null,
+      cost: patch.costActual ?? null,
+    }) as JobRow | undefined;
+    if (row) return toJob(row);
+    const job = this.mustGet(id);
+    throw new PulseError("INVALID_STATE", `job ${id} is already ${job.status}; progress can only be updated before it ends`);
+  }
+
+  async appendLogs(id: string, entries: readonly JobLogEntry[]): Promise<void> {
+    const job = this.mustGet(id);
+    this.db.transaction(() => this.insertLogs(id, job.attempts, entries))();
+  }
+
+  async get(id: string): Promise<PulseJob | undefined> {
+    const row = this.st.get.get(id) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  async list(query: ListQuery = {}): Promise<PulseJob[]> {
+    const status = query.status ?? "";
+    if (status !== "" && !isJobStatus(status)) {
+      throw new PulseError("INVALID_ARGUMENT", `unknown job status "${status}"`, { hint: "use queued, running, paused, completed, failed or cancelled" });
+    }
+    const limit = !query.limit || query.limit <= 0 ? DEFAULT_LIST_LIMIT : Math.min(Math.floor(query.limit), MAX_LIST_LIMIT);
+    const params = { status, handler: query.handler || null, limit };
+    const rows = (status ? this.st.listStatus : this.st.listAll).all(params) as JobRow[];
+    return rows.map(toJob);
+  }
+
+  async logs(id: string): Promise<PulseLogEntry[]> {
+    return this.st.logs.all(id) as PulseLogEntry[];
+  }
+
+  async nextRunAt(now: number, handlers?: readonly string[]): Promise<number | undefined> {
+    const r = this.st.nextRunAt.get({ now, handlers: handlers ? JSON.stringify(handlers) : null }) as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of this.st.counts.all() as { status: string; n: number }[]) out[r.status] = r.n;
+    return out;
+  }
+
+  private mustGet(id: string): PulseJob {
+    const row = this.st.get.get(id) as JobRow | undefined;
+    if (!row) throw new PulseError("NOT_FOUND", `job ${id} not found`);
+    return toJob(row);
+  }
+}

@@ -1,0 +1,236 @@
+import type Database from "better-sqlite3";
+import type { RunOutput } from "./job-store.js";
+import type { JobStatus, NewJobRecord, PulseJob } from "./types.js";
+
+// Rows, statements and row mapping of the SQLite job store (its SQL in one place).
+
+/** A row of pulse_jobs as better-sqlite3 returns it. */
+export interface JobRow {
+  seq: number;
+  id: string;
+  handler: string;
+  plugin: string;
+  handler_name: string;
+  payload: Buffer;
+  source: string;
+  status: JobStatus;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  timeout_secs: number | null;
+  progress_current: number;
+  progress_total: number;
+  cost_estimate: number;
+  cost_actual: number;
+  result: Buffer | null;
+  error: string;
+  plugin_version: string;
+  parent_job_id: string;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  updated_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  cancel_requested: number;
+}
+
+/** The columns a run ending reads back. */
+export type EndedRow = Pick<
+  JobRow,
+  "status" | "attempts" | "run_at" | "error" | "progress_current" | "progress_total" | "cost_actual" | "plugin_version" | "completed_at" | "updated_at" | "cancel_requested"
+>;
+
+
+/** Shared SET/WHERE of lease expiry and start-up recovery: one statement, old values in every CASE. */
+/** Every prepared statement of the job store. */
+export type Statements = Record<"insert" | "claimAny" | "claimFor" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
+
+const EXPIRE_SET = `
+  status = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+                WHEN attempts >= max_attempts THEN 'failed'
+                ELSE 'queued' END,
+  error = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+               ELSE @reason || ' (attempt ' || attempts || ' of ' || max_attempts || ')' END,
+  completed_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN @now ELSE NULL END,
+  updated_at = @now, lease_owner = NULL, lease_expires_at = NULL`;
+
+
+/** Every statement, prepared once per connection. */
+export function prepare(db: Database.Database): Statements {
+  const fenced = "id = @id AND status = 'running' AND lease_owner = @owner AND attempts = @attempt";
+  // Run endings read back only what they change (a full RETURNING * costs ~8 µs per row in JS).
+  const ended = `RETURNING status, attempts, run_at, error, progress_current, progress_total, cost_actual,
+    plugin_version, completed_at, updated_at, cancel_requested`;
+  const output = `
+    result = COALESCE(@result, result),
+    progress_current = COALESCE(@pc, progress_current), progress_total = COALESCE(@pt, progress_total),
+    cost_actual = COALESCE(@cost, cost_actual), plugin_version = COALESCE(@pv, plugin_version)`;
+  const claim = (filter: string) =>
+    db.prepare(`
+      UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,
+        lease_expires_at = @exp, started_at = @now, updated_at = @now
+      WHERE seq IN (
+        SELECT seq FROM pulse_jobs INDEXED BY pulse_jobs_ready
+        WHERE status = 'queued' AND run_at <= @now ${filter}
+        ORDER BY priority DESC, run_at, seq LIMIT @limit)
+      RETURNING *`);
+  return {
+    insert: db.prepare(`
+      INSERT INTO pulse_jobs (id, handler, plugin, handler_name, payload, source, status, priority, run_at,
+        max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at)
+      VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, @status, @priority, @runAt,
+        @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @createdAt)`),
+    claimAny: claim("AND @handlers IS NULL"),
+    claimFor: claim("AND handler IN (SELECT value FROM json_each(@handlers))"),
+    renew: db.prepare(`UPDATE pulse_jobs SET lease_expires_at = @exp WHERE ${fenced} RETURNING cancel_requested`),
+    complete: db.prepare(`
+      UPDATE pulse_jobs SET status = 'completed', error = '', completed_at = @now, updated_at = @now,
+        lease_owner = NULL, lease_expires_at = NULL, ${output}
+      WHERE ${fenced} ${ended}`),
+    fail: db.prepare(`
+      UPDATE pulse_jobs SET
+        status = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN @retryAt IS NULL THEN 'failed' ELSE 'queued' END,
+        completed_at = CASE WHEN cancel_requested = 1 OR @retryAt IS NULL THEN @now ELSE NULL END,
+        run_at = COALESCE(@retryAt, run_at), error = @error, updated_at = @now,
+        lease_owner = NULL, lease_expires_at = NULL, ${output}
+      WHERE ${fenced} ${ended}`),
+    cancelRun: db.prepare(`
+      UPDATE pulse_jobs SET status = 'cancelled', error = @error, completed_at = @now, updated_at = @now,
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE ${fenced} ${ended}`),
+    release: db.prepare(`
+      UPDATE pulse_jobs SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+        completed_at = CASE WHEN cancel_requested = 1 THEN @now ELSE NULL END,
+        attempts = attempts - 1, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL
+      WHERE ${fenced} ${ended}`),
+    expire: db.prepare(`UPDATE pulse_jobs INDEXED BY pulse_jobs_leases SET ${EXPIRE_SET}
+      WHERE status = 'running' AND lease_expires_at < @now RETURNING *`),
+    recover: db.prepare(`
+      UPDATE pulse_jobs SET ${EXPIRE_SET}
+      WHERE status = 'running' AND (lease_owner IS NULL OR substr(lease_owner, 1, length(@prefix)) <> @prefix)
+      RETURNING *`),
+    cancelWaiting: db.prepare(`
+      UPDATE pulse_jobs SET status = 'cancelled', error = 'cancelled', completed_at = @now, updated_at = @now
+      WHERE id = @id AND status IN ('queued', 'paused') RETURNING *`),
+    markCancel: db.prepare(`UPDATE pulse_jobs SET cancel_requested = 1, updated_at = @now WHERE id = @id RETURNING *`),
+    retry: db.prepare(`
+      UPDATE pulse_jobs SET status = 'queued', attempts = 0, error = '', result = NULL, progress_current = 0,
+        progress_total = 0, run_at = @now, started_at = NULL, completed_at = NULL, cancel_requested = 0,
+        lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+      WHERE id = @id AND status IN ('failed', 'cancelled') RETURNING *`),
+    transition: db.prepare(`UPDATE pulse_jobs SET status = @to, updated_at = @now WHERE id = @id AND status = @from RETURNING *`),
+    progress: db.prepare(`
+      UPDATE pulse_jobs SET progress_current = COALESCE(@pc, progress_current), progress_total = COALESCE(@pt, progress_total),
+        cost_actual = COALESCE(@cost, cost_actual), updated_at = @now
+      WHERE id = @id AND status IN ('queued', 'running', 'paused') RETURNING *`),
+    insertLog: db.prepare(`
+      INSERT INTO pulse_job_logs (job_id, attempt, timestamp, level, message, stage, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    get: db.prepare("SELECT * FROM pulse_jobs WHERE id = ?"),
+    listAll: db.prepare(`
+      SELECT * FROM pulse_jobs WHERE (@handler IS NULL OR handler = @handler) ORDER BY seq DESC LIMIT @limit`),
+    listStatus: db.prepare(`
+      SELECT * FROM pulse_jobs INDEXED BY pulse_jobs_status
+      WHERE status = @status AND (@handler IS NULL OR handler = @handler) ORDER BY seq DESC LIMIT @limit`),
+    logs: db.prepare(`
+      SELECT attempt, timestamp, level, message, stage, metadata FROM pulse_job_logs WHERE job_id = ? ORDER BY seq`),
+    nextRunAt: db.prepare(`
+      SELECT MIN(run_at) AS t FROM pulse_jobs INDEXED BY pulse_jobs_ready
+      WHERE status = 'queued' AND run_at > @now
+        AND (@handlers IS NULL OR handler IN (SELECT value FROM json_each(@handlers)))`),
+    counts: db.prepare("SELECT status, COUNT(*) AS n FROM pulse_jobs GROUP BY status"),
+  };
+}
+
+export function insertParams(j: NewJobRecord) {
+  return {
+    id: j.id,
+    handler: j.handler,
+    plugin: j.plugin,
+    handlerName: j.handlerName,
+    payload: j.payload,
+    source: j.source,
+    status: j.status,
+    priority: j.priority,
+    runAt: j.runAt,
+    maxAttempts: j.maxAttempts,
+    timeoutSecs: j.timeoutSecs ?? null,
+    costEstimate: j.costEstimate,
+    parentJobId: j.parentJobId,
+    createdAt: j.createdAt,
+  };
+}
+
+export function outputParams(o: RunOutput | undefined) {
+  return {
+    result: o?.result ?? null,
+    pc: o?.progress ? o.progress.current : null,
+    pt: o?.progress ? o.progress.total : null,
+    cost: o?.costActual ?? null,
+    pv: o?.pluginVersion || null,
+  };
+}
+
+/** The stored form of a freshly inserted record (what the column defaults give). */
+export function newJob(j: NewJobRecord): PulseJob {
+  return {
+    id: j.id,
+    handler: j.handler,
+    plugin: j.plugin,
+    handlerName: j.handlerName,
+    payload: j.payload,
+    source: j.source,
+    status: j.status,
+    priority: j.priority,
+    runAt: j.runAt,
+    attempts: 0,
+    maxAttempts: j.maxAttempts,
+    timeoutSecs: j.timeoutSecs,
+    progress: { current: 0, total: 0 },
+    costEstimate: j.costEstimate,
+    costActual: 0,
+    result: undefined,
+    error: "",
+    pluginVersion: "",
+    parentJobId: j.parentJobId,
+    createdAt: j.createdAt,
+    startedAt: undefined,
+    completedAt: undefined,
+    updatedAt: j.createdAt,
+    cancelRequested: false,
+    leaseOwner: undefined,
+    leaseExpiresAt: undefined,
+  };
+}
+
+export function toJob(r: JobRow): PulseJob {
+  return {
+    id: r.id,
+    handler: r.handler,
+    plugin: r.plugin,
+    handlerName: r.handler_name,
+    payload: r.payload,
+    source: r.source,
+    status: r.status,
+    priority: r.priority,
+    runAt: r.run_at,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    timeoutSecs: r.timeout_secs ?? undefined,
+    progress: { current: r.progress_current, total: r.progress_total },
+    costEstimate: r.cost_estimate,
+    costActual: r.cost_actual,
+    result: r.result ?? undefined,
+    error: r.error,
+    pluginVersion: r.plugin_version,
+    parentJobId: r.parent_job_id,
+    createdAt: r.created_at,
+    startedAt: r.started_at ?? undefined,
+    completedAt: r.completed_at ?? undefined,
+    updatedAt: r.updated_at,
+    cancelRequested: r.cancel_requested === 1,
+    leaseOwner: r.lease_owner ?? undefined,
+    leaseExpiresAt: r.lease_expires_at ?? undefined,
+  };
+}
