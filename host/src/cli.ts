@@ -3,9 +3,14 @@
  * `qntx`: the command line of the plugin host.
  *   qntx server                         run the host
  *   qntx plugin list|start|stop|restart act on the running host
+ *   qntx pulse enqueue|list|get|cancel|retry
+ *   qntx as / qntx ax                   write / query attestations
+ *   qntx handler create|list            dynamic handlers (ADR-004)
  */
 import { Command } from "commander";
+import { addDataCommands } from "./cli/data-commands.js";
 import { addPluginCommands } from "./cli/plugin-commands.js";
+import { addPulseCommands } from "./cli/pulse-commands.js";
 import { addServerCommand } from "./cli/server-command.js";
 import { HOST_VERSION } from "./version.js";
 
@@ -20,5 +25,7 @@ const program = new Command("qntx")
 
 addServerCommand(program);
 addPluginCommands(program);
+addPulseCommands(program);
+addDataCommands(program);
 
 await program.parseAsync(process.argv);

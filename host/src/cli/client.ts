@@ -46,6 +46,39 @@ export class ControlClient {
     return this.request<T>("POST", path, body);
   }
 
+  /**
+   * Reads a server-sent event stream, calling `onEvent` with each event's parsed JSON data,
+   * until the server ends it (or `onEvent` returns true).
+   */
+  async events(path: string, onEvent: (event: string, data: unknown) => boolean | void): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, { headers: { accept: "text/event-stream" } });
+    } catch (error) {
+      throw new QntxError("HOST_NOT_RUNNING", `no qntx host is answering at ${this.url} (${causeOf(error)})`, { hint: START_HINT, cause: error });
+    }
+    if (!response.ok || !response.body) {
+      const err = (await response.json().catch(() => ({}))) as { error?: string; hint?: string };
+      throw new QntxError(response.status === 404 ? "PLUGIN_NOT_FOUND" : "PLUGIN_UNAVAILABLE", err.error ?? `GET ${path} answered ${response.status}`, { hint: err.hint });
+    }
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of response.body) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
+        const block = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        let event = "message";
+        const data: string[] = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+        }
+        if (data.length && onEvent(event, JSON.parse(data.join("\n")))) return;
+      }
+    }
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -65,7 +98,7 @@ export class ControlClient {
     }
     if (!response.ok) {
       const err = parsed as { error?: string; hint?: string; code?: string };
-      const code = response.status === 401 ? "UNAUTHORIZED" : response.status === 404 ? "PLUGIN_NOT_FOUND" : "PLUGIN_UNAVAILABLE";
+      const code = response.status === 401 ? "UNAUTHORIZED" : response.status === 404 ? "PLUGIN_NOT_FOUND" : response.status === 400 ? "INVALID_ARGUMENT" : "PLUGIN_UNAVAILABLE";
       throw new QntxError(code, err.error ?? `${method} ${path} answered ${response.status}`, { hint: err.hint });
     }
     return parsed as T;
