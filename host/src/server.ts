@@ -53,6 +53,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
   const pulse = new Pulse({
     db, executor: createJobExecutor(registry), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
+    backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
   const services = await startServicesServer(settings.grpcListen, {
     ats: createAtsService({ store, readStore, tokens, logger: logger.child({ component: "ats" }) }),

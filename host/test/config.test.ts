@@ -83,6 +83,8 @@ describe("loadConfig: defaults and lookup", () => {
       pulseConcurrency: 4,
       jobMaxAttempts: 3,
       jobTimeoutSecs: 300,
+      jobRetryBaseMs: 1000,
+      jobRetryMaxMs: 60000,
     });
     expect(DEFAULT_HOST_SETTINGS.listen).toBe("127.0.0.1:8770");
   });
@@ -199,6 +201,8 @@ describe("loadConfig: a full file", () => {
       pulseConcurrency: 4,
       jobMaxAttempts: 3,
       jobTimeoutSecs: 300,
+      jobRetryBaseMs: 1000,
+      jobRetryMaxMs: 60000,
     });
     expect(config.plugins).toEqual([
       {

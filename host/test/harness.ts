@@ -113,3 +113,27 @@ export function processesWithArgs(args: readonly string[]): number[] {
   return pids;
 }
 
+
+/** The job-handler fixture plugin (SDK-based; see fixtures/job-plugin.mjs). */
+export const JOB_PLUGIN_PATH = fileURLToPath(new URL("./fixtures/job-plugin.mjs", import.meta.url));
+
+/** TOML table for a plugin spawned from the job fixture. */
+export function jobPluginTable(name: string, extraArgs: string[] = []): string {
+  return `[plugins.${name}]\nbinary = ${JSON.stringify(JOB_PLUGIN_PATH)}\nargs = ${JSON.stringify(["--name", name, ...extraArgs])}\n\n`;
+}
+
+/** The admin token of a test host (for control and job actions). */
+export function adminHeaders(t: { dir: string }): Record<string, string> {
+  return { authorization: `Bearer ${fs.readFileSync(join(t.dir, "data", "admin.token"), "utf8").trim()}`, "content-type": "application/json" };
+}
+
+/** Polls `probe` every 25 ms until it returns a value other than undefined (or times out). */
+export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  const giveUp = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > giveUp) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,10 +1,11 @@
 /**
  * `clock`: the example built-in plugin. It runs inside the host process and implements
  * DomainPlugin directly — no gRPC — yet the registry, the gateway and the CLI treat it
- * exactly like an external plugin. Routes: `GET /hello`, `POST /echo`, `GET /now`.
+ * exactly like an external plugin. Routes: `GET /hello`, `POST /echo`, `GET /now`; job
+ * handler `now` (enqueue `clock/now`), registered with Pulse the same way as external ones.
  */
 import { status } from "@grpc/grpc-js";
-import type { HTTPRequest, HTTPResponse, HealthResponse, InitializeRequest, InitializeResponse, MetadataResponse } from "@qntx/protocol";
+import type { ExecuteJobRequest, ExecuteJobResponse, HTTPRequest, HTTPResponse, HealthResponse, InitializeRequest, InitializeResponse, MetadataResponse } from "@qntx/protocol";
 import { PluginCallError, type CallOptions, type DomainPlugin } from "../plugin/domain-plugin.js";
 import { HOST_VERSION } from "../version.js";
 
@@ -27,7 +28,7 @@ export function createClockPlugin(): DomainPlugin {
     async initialize(request: InitializeRequest): Promise<InitializeResponse> {
       greeting = request.config.greeting ?? greeting;
       initialized = true;
-      return { handlerNames: [], schedules: [], llmProvider: false, watchers: [], vectorSearchProvider: false, searchProvider: false, embeddingProvider: false, httpRoutes: ROUTES, pythonProvider: false };
+      return { handlerNames: ["now"], schedules: [], llmProvider: false, watchers: [], vectorSearchProvider: false, searchProvider: false, embeddingProvider: false, httpRoutes: ROUTES, pythonProvider: false };
     },
     async handleHTTP(request: HTTPRequest, options: CallOptions): Promise<HTTPResponse> {
       if (Date.now() > options.deadline) throw new PluginCallError(status.DEADLINE_EXCEEDED, "deadline passed");
@@ -48,6 +49,14 @@ export function createClockPlugin(): DomainPlugin {
         return json(200, { iso: new Date(now).toISOString(), unixMs: now });
       }
       return json(404, { error: `no route for ${request.method} ${path}` });
+    },
+    async executeJob(request: ExecuteJobRequest): Promise<ExecuteJobResponse> {
+      const base = { progressCurrent: 1, progressTotal: 1, costActual: 0, logEntries: [], pluginVersion: HOST_VERSION };
+      if (request.handlerName !== "now") {
+        return { ...base, success: false, error: `no job handler named ${request.handlerName} in plugin clock (has: now)`, result: Buffer.alloc(0), progressCurrent: 0 };
+      }
+      const now = Date.now();
+      return { ...base, success: true, error: "", result: Buffer.from(JSON.stringify({ iso: new Date(now).toISOString(), unixMs: now })) };
     },
     async health(): Promise<HealthResponse> {
       return { healthy: initialized, message: initialized ? "ok" : "not initialized", details: { uptime_ms: String(Date.now() - startedAt) } };

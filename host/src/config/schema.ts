@@ -23,6 +23,8 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   pulseConcurrency: 4,
   jobMaxAttempts: 3,
   jobTimeoutSecs: 300,
+  jobRetryBaseMs: 1000,
+  jobRetryMaxMs: 60_000,
 });
 
 /**
@@ -55,6 +57,8 @@ const HOST_INTEGER_KEYS = {
   pulse_concurrency: { field: "pulseConcurrency", kind: "size" },
   job_max_attempts: { field: "jobMaxAttempts", kind: "size" },
   job_timeout_secs: { field: "jobTimeoutSecs", kind: "size" },
+  job_retry_base_ms: { field: "jobRetryBaseMs", kind: "duration" },
+  job_retry_max_ms: { field: "jobRetryMaxMs", kind: "duration" },
 } as const satisfies Record<string, { field: keyof HostSettings; kind: "port" | "duration" | "size" }>;
 
 /** Every key `[host]` accepts. */

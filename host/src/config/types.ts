@@ -34,6 +34,10 @@ export interface HostSettings {
   readonly jobMaxAttempts: number;
   /** `timeout_secs` of a job that sets none; its ExecuteJob deadline (default 300). */
   readonly jobTimeoutSecs: number;
+  /** Delay before a failed job's second attempt; doubles per attempt, with jitter (default 1 000). */
+  readonly jobRetryBaseMs: number;
+  /** Longest delay between attempts (default 60 000). */
+  readonly jobRetryMaxMs: number;
 }
 
 /** A plugin spawned from a binary (or a `.js`/`.mjs` file run with the host's node). */

@@ -1,0 +1,161 @@
+/**
+ * Pulse end to end with real plugin processes: handler announcement and routing (namespaced
+ * `plugin/handler`, bare names when unique), retries with backoff and final failure, deadlines,
+ * cancellation reaching the plugin, a plugin killed mid-job, schedules, built-in handlers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { adminHeaders, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+
+let t: TestHost;
+
+interface JobJson {
+  id: string;
+  handler: string;
+  status: string;
+  attempts: number;
+  error: string;
+  result: unknown;
+  progress: { current: number; total: number };
+  costActual: number;
+  pluginVersion: string;
+  logs?: Array<{ message: string; stage: string; level: string }>;
+}
+
+async function enqueue(body: Record<string, unknown>): Promise<{ status: number; job: JobJson; error?: string }> {
+  const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
+  const json = res.json();
+  return { status: res.status, job: json.job, error: json.error };
+}
+
+async function job(id: string): Promise<JobJson> {
+  return (await http(`${t.url}/api/pulse/jobs/${id}`)).json().job;
+}
+
+function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<JobJson> {
+  return until(async () => {
+    const j = await job(id);
+    return statuses.includes(j.status) ? j : undefined;
+  }, `job ${id} to be ${statuses.join("/")}`, timeoutMs);
+}
+
+beforeAll(async () => {
+  t = await startTestHost(jobPluginTable("jobsa") + jobPluginTable("jobsb") + jobPluginTable("ticker", ["--schedule"]) + `[plugins.clock]\nbuiltin = "clock"\n`, {
+    job_retry_base_ms: 50, job_retry_max_ms: 200, pulse_concurrency: 4,
+  });
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("routing", () => {
+  it("registers announced handlers as plugin/handler", async () => {
+    const handlers = (await http(`${t.url}/api/pulse/handlers`)).json().handlers.map((h: { qualified: string }) => h.qualified);
+    expect(handlers).toEqual(expect.arrayContaining(["jobsa/echo", "jobsb/echo", "jobsa/only-jobsa", "clock/now"]));
+  });
+
+  it("runs a qualified handler on its plugin and stores the result", async () => {
+    const { job: queued } = await enqueue({ handler: "jobsa/echo", payload: { hello: "world" } });
+    const done = await waitFor(queued.id, ["completed"]);
+    expect(done.result).toEqual({ hello: "world" });
+    expect(done.pluginVersion).toBe("2.3.4");
+  });
+
+  it("accepts a bare name that exactly one plugin announces", async () => {
+    const { job: queued } = await enqueue({ handler: "only-jobsb" });
+    expect(queued.handler).toBe("jobsb/only-jobsb");
+    expect((await waitFor(queued.id, ["completed"])).result).toEqual({ from: "jobsb" });
+  });
+
+  it("refuses an ambiguous bare name, naming the candidates", async () => {
+    const res = await enqueue({ handler: "echo" });
+    expect(res.status).toBe(400);
+    expect(res.error).toContain("jobsa/echo");
+    expect(res.error).toContain("jobsb/echo");
+  });
+
+  it("refuses an unknown handler at enqueue", async () => {
+    const res = await enqueue({ handler: "jobsa/nope" });
+    expect(res.status).toBe(400);
+    expect(res.error).toContain('"nope"');
+    expect(res.error).toContain("jobsa/echo");
+  });
+
+  it("routes jobs to a built-in plugin the same way", async () => {
+    const { job: queued } = await enqueue({ handler: "clock/now" });
+    const done = await waitFor(queued.id, ["completed"]);
+    expect((done.result as { unixMs: number }).unixMs).toBeGreaterThan(0);
+  });
+});
+
+describe("execution", () => {
+  it("stores progress, cost and logs of a run", async () => {
+    const { job: queued } = await enqueue({ handler: "jobsa/slow", payload: { ms: 200, steps: 4 } });
+    const done = await waitFor(queued.id, ["completed"]);
+    expect(done.progress).toEqual({ current: 4, total: 4 });
+    expect(done.costActual).toBe(0.5);
+    expect(done.logs).toEqual(expect.arrayContaining([expect.objectContaining({ message: "starting", stage: "slow" })]));
+  });
+
+  it("retries a failing job with backoff until it succeeds", async () => {
+    const counter = join(t.dir, "flaky-counter");
+    const { job: queued } = await enqueue({ handler: "jobsa/flaky", payload: { counter, failTimes: 2 }, max_attempts: 3 });
+    const done = await waitFor(queued.id, ["completed", "failed"]);
+    expect(done.status).toBe("completed");
+    expect(done.attempts).toBe(3);
+    expect(done.result).toEqual({ attempt: 3 });
+  });
+
+  it("fails a job with the last error once its attempts are spent", async () => {
+    const { job: queued } = await enqueue({ handler: "jobsb/always-fail", max_attempts: 2 });
+    const done = await waitFor(queued.id, ["failed"]);
+    expect(done.attempts).toBe(2);
+    expect(done.error).toContain("boom");
+  });
+
+  it("stops a hung handler at its deadline", async () => {
+    const started = Date.now();
+    const { job: queued } = await enqueue({ handler: "jobsb/hang", timeout_secs: 1, max_attempts: 1 });
+    const done = await waitFor(queued.id, ["failed"]);
+    expect(done.error).toMatch(/deadline|timed out|timeout/i);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it("cancels a running job in the plugin", async () => {
+    const marker = join(t.dir, "cancel-marker");
+    const { job: queued } = await enqueue({ handler: "jobsa/slow", payload: { ms: 30_000, steps: 30, marker } });
+    await waitFor(queued.id, ["running"]);
+    const res = await http(`${t.url}/api/pulse/jobs/${queued.id}/cancel`, { method: "POST", headers: adminHeaders(t), body: "{}" });
+    expect(res.status).toBe(200);
+    expect((await waitFor(queued.id, ["cancelled"])).status).toBe("cancelled");
+    await until(() => (existsSync(marker) ? true : undefined), "the plugin to see the cancellation");
+    expect(readFileSync(marker, "utf8")).toBe(`aborted ${queued.id}`);
+  });
+
+  it("fires a plugin's schedule", async () => {
+    await until(async () => {
+      const jobs = (await http(`${t.url}/api/pulse/jobs?status=completed&limit=500`)).json().jobs as JobJson[];
+      return jobs.some((j) => j.handler === "ticker/tick") ? true : undefined;
+    }, "a scheduled ticker/tick job to complete");
+  });
+});
+
+describe("a plugin killed mid-job", () => {
+  it("loses nothing: the job is retried and completes after the restart", async () => {
+    const { job: queued } = await enqueue({ handler: "jobsb/slow", payload: { ms: 3000, steps: 3 }, max_attempts: 3 });
+    await waitFor(queued.id, ["running"]);
+    const pid = t.host.registry.get("jobsb")!.pid!;
+    process.kill(pid, "SIGKILL");
+    await until(() => (t.host.registry.get("jobsb")!.state === "failed" ? true : undefined), "jobsb to be seen as crashed");
+    // While the plugin is down its job waits (queued), it is not burned through its attempts.
+    const waiting = await waitFor(queued.id, ["queued"]);
+    expect(waiting.attempts).toBe(1);
+    const started = await http(`${t.url}/api/plugins/jobsb/start`, { method: "POST", headers: adminHeaders(t), body: "{}" });
+    expect(started.status).toBe(200);
+    const done = await waitFor(queued.id, ["completed"], 20_000);
+    expect(done.attempts).toBe(2);
+    expect(done.result).toEqual({ steps: 3 });
+  });
+});
