@@ -32,6 +32,8 @@ export interface Host {
   readonly manager: PluginManager;
   readonly store: SqliteAttestationStore;
   readonly pulse: Pulse;
+  /** Tokens for the host's services; embedders can issue one to an in-process client. */
+  readonly tokens: PluginTokens;
   /** Resolves once every plugin that starts at boot has started or failed. */
   readonly ready: Promise<void>;
   /** Stops Pulse, the plugins, the services and the HTTP server. Idempotent. */
@@ -109,7 +111,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     })();
     return closing;
   };
-  return { url, servicesAddress: services.address, registry, manager, store, pulse, ready, close };
+  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, ready, close };
 }
 
 function splitListen(listen: string): { hostname: string; port: number } {

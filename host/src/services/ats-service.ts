@@ -4,7 +4,7 @@
  * as QNTX plugins expect, never as a crash; `source` is stamped from the token's plugin when
  * the plugin leaves it empty. Streams go from the database to the wire with backpressure.
  */
-import { status, type ServerWritableStream } from "@grpc/grpc-js";
+import { Metadata, status, type ServerWritableStream } from "@grpc/grpc-js";
 import type { AttestationStore } from "@qntx/ats";
 import type { ATSStoreServiceServer, Attestation, GetAttestationsRequest } from "@qntx/protocol";
 import type { Logger } from "pino";
@@ -93,6 +93,8 @@ export function createAtsService({ store, readStore, tokens, logger }: AtsServic
       const unsubscribe = store.watch(filter, (attestation) => {
         if (!call.cancelled && !call.destroyed) call.write(attestation);
       });
+      // Headers now tell the client the watch is armed: writes from here on will reach it.
+      call.sendMetadata(new Metadata());
       const stop = (): void => unsubscribe();
       call.once("cancelled", stop);
       call.once("close", stop);
