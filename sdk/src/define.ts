@@ -1,11 +1,11 @@
 /**
  * `definePlugin`: validates a plugin definition once and compiles its routes.
  */
-import type { RouteInfo, ScheduleInfo } from "@qntx/protocol";
+import type { RouteInfo, ScheduleInfo, WatcherRegistration } from "@qntx/protocol";
 import { validateConfigSchema } from "./config.js";
 import { log as rootLog, type Logger } from "./log.js";
 import { createRouter, type Router } from "./router.js";
-import type { ConfigField, HealthStatus, InitContext, JobHandler, PluginDef, PluginMetadata, ScheduleDef } from "./types.js";
+import type { ConfigField, HealthStatus, InitContext, JobHandler, PluginDef, PluginMetadata, ScheduleDef, WatcherDef } from "./types.js";
 
 /** Allowed plugin names: they become a URL segment (`/api/<name>`) and a log field. */
 export const PLUGIN_NAME_RE = /^[A-Za-z0-9_-]+$/;
@@ -26,6 +26,8 @@ export interface PluginDefinition {
   readonly handlers: ReadonlyMap<string, JobHandler>;
   /** Schedules as announced to the host. */
   readonly schedules: readonly ScheduleInfo[];
+  /** Attestation watchers as announced to the host. */
+  readonly watchers: readonly WatcherRegistration[];
   /** The author's hooks, unchanged. */
   readonly initialize: ((ctx: InitContext) => void | Promise<void>) | undefined;
   readonly health: (() => HealthStatus | Promise<HealthStatus>) | undefined;
@@ -94,6 +96,45 @@ function compileSchedules(schedules: PluginDef["schedules"], handlers: ReadonlyM
   });
 }
 
+function optionalStrings(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v !== "")) {
+    throw new TypeError(`${field} must be an array of non-empty strings`);
+  }
+  return [...value];
+}
+
+function compileWatchers(watchers: PluginDef["watchers"], handlers: ReadonlyMap<string, JobHandler>): WatcherRegistration[] {
+  if (watchers === undefined) return [];
+  if (!Array.isArray(watchers)) throw new TypeError("watchers must be an array");
+  const ids = new Set<string>();
+  return watchers.map((watcher: WatcherDef, i) => {
+    const where = `watchers[${i}]`;
+    if (!watcher || typeof watcher !== "object") throw new TypeError(`${where} must be an object`);
+    if (typeof watcher.id !== "string" || watcher.id.trim() === "") throw new TypeError(`${where}: id must be a non-empty string`);
+    // The id comes back in every payload (`watcher_id`): two watchers with one id could not be told apart.
+    if (ids.has(watcher.id)) throw new TypeError(`${where}: duplicate watcher id ${JSON.stringify(watcher.id)}`);
+    ids.add(watcher.id);
+    if (!handlers.has(watcher.handler)) {
+      const known = [...handlers.keys()];
+      throw new TypeError(`${where} (${watcher.id}): no handler named ${JSON.stringify(watcher.handler)} (handlers: ${known.length > 0 ? known.join(", ") : "none"})`);
+    }
+    const rate = watcher.maxFiresPerSecond ?? 0;
+    if (!Number.isInteger(rate) || rate < 0 || rate > 2_147_483_647) {
+      throw new TypeError(`${where} (${watcher.id}): maxFiresPerSecond must be an integer >= 0 (0 = no limit), got ${String(rate)}`);
+    }
+    return {
+      id: watcher.id,
+      handlerName: watcher.handler,
+      subjects: optionalStrings(watcher.subjects, `${where}.subjects`),
+      predicates: optionalStrings(watcher.predicates, `${where}.predicates`),
+      contexts: optionalStrings(watcher.contexts, `${where}.contexts`),
+      actors: optionalStrings(watcher.actors, `${where}.actors`),
+      maxFiresPerSecond: rate,
+    };
+  });
+}
+
 /**
  * Validates `def` and compiles its routes into a router, once: a bad name, route key or
  * schema throws here, at startup, with a message that names the culprit, not on the first request.
@@ -130,6 +171,7 @@ export function definePlugin(def: PluginDef): PluginDefinition {
   const router = createRouter(def.routes ?? {}, { pluginName: name, log });
   const handlers = compileHandlers(def.handlers);
   const schedules = Object.freeze(compileSchedules(def.schedules, handlers).map((s) => Object.freeze(s)));
+  const watchers = Object.freeze(compileWatchers(def.watchers, handlers).map((w) => Object.freeze(w)));
 
   const definition: PluginDefinition = {
     metadata,
@@ -138,6 +180,7 @@ export function definePlugin(def: PluginDef): PluginDefinition {
     configSchema,
     handlers,
     schedules,
+    watchers,
     initialize: optionalHook(def.initialize, "initialize"),
     health: optionalHook(def.health, "health"),
     shutdown: optionalHook(def.shutdown, "shutdown"),

@@ -40,4 +40,5 @@ export type {
   JobLog,
   JobLogOptions,
   ScheduleDef,
+  WatcherDef,
 } from "./types.js";

@@ -79,6 +79,7 @@ async function initialize(def: PluginDefinition, runtime: PluginRuntime, request
   return InitializeResponse.fromPartial({
     handlerNames,
     schedules: def.schedules.map((schedule) => ({ ...schedule })),
+    watchers: def.watchers.map((watcher) => ({ ...watcher })),
     httpRoutes: def.routes.map((route) => ({ ...route })),
   });
 }

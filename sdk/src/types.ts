@@ -136,6 +136,26 @@ export interface ScheduleDef {
 }
 
 /**
+ * Asks the host to run a handler for every new attestation matching a filter, announced in
+ * `InitializeResponse.watchers`. The host enqueues `<plugin>/<handler>` with the payload
+ * `{ watcher_id, attestation }` (the attestation as JSON, camelCase keys: `subjects`,
+ * `attributes`, `createdAt`, …). Filter dimensions work like a query: values within one
+ * dimension are OR-ed, dimensions are AND-ed, an empty dimension matches anything.
+ */
+export interface WatcherDef {
+  /** Identifies the watcher (`watcher_id` in the payload); non-empty and unique in the plugin. */
+  id: string;
+  /** A key of `handlers` (static handlers only: dynamic ones are not known at definition time). */
+  handler: string;
+  subjects?: string[];
+  predicates?: string[];
+  contexts?: string[];
+  actors?: string[];
+  /** At most this many jobs a second; matches beyond it are skipped. 0 or omitted = no limit. */
+  maxFiresPerSecond?: number;
+}
+
+/**
  * A route handler. Return a response built with `json`, `text` or `reply`, any other value
  * (sent as JSON 200), or nothing (204). Throw an `HttpError` to answer its status.
  */
@@ -199,4 +219,10 @@ export interface PluginDef {
   handlers?: Record<string, JobHandler>;
   /** Recurring runs of handlers, announced as `schedules`. */
   schedules?: ScheduleDef[];
+  /**
+   * Attestation watchers, announced as `watchers`: the host runs `handler` for each new
+   * attestation matching the filter. A handler that writes attestations its own watcher
+   * matches would trigger itself forever: filter on a predicate it does not write.
+   */
+  watchers?: WatcherDef[];
 }
