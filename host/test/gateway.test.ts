@@ -166,3 +166,19 @@ describe("control API", () => {
     expect(res.json().error).toContain("ghost");
   });
 });
+
+describe("HTTP API errors", () => {
+  it("accepts an action POST with a JSON content-type and no body", async () => {
+    const token = (await import("node:fs")).readFileSync(`${t.dir}/data/admin.token`, "utf8").trim();
+    const res = await http(`${t.url}/api/plugins/clock/restart`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" } });
+    expect(res.status).toBe(200);
+    expect(res.json().plugin.state).toBe("running");
+  });
+
+  it("answers malformed JSON with 400 in the API's error shape", async () => {
+    const token = (await import("node:fs")).readFileSync(`${t.dir}/data/admin.token`, "utf8").trim();
+    const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{nope" });
+    expect(res.status).toBe(400);
+    expect(res.json().error).toContain("not JSON");
+  });
+});

@@ -27,6 +27,24 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     requestTimeout: options.requestTimeoutMs + 5_000,
     return503OnClosing: true,
   });
+  // An action POST may come with `content-type: application/json` and no body (curl -H …):
+  // treat it as {}, and answer bad JSON with the API's error shape.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const text = String(body).trim();
+    if (text === "") return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(Object.assign(new Error(`request body is not JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
+  // Framework errors (body too large, bad JSON, timeouts) in the same `{error, code}` shape as ours.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) options.logger.error({ err: error.message }, "HTTP handler failed");
+    reply.code(status).send({ error: error.message, ...(error.code ? { code: error.code } : {}) });
+  });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
   });

@@ -28,10 +28,14 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
   const onRunning = async (name: string): Promise<void> => {
     const announced = registry.announced(name);
     if (!announced) return;
+    for (const stop of disarm.get(name) ?? []) stop();
+    // Armed before the first await: once the plugin is `running` (and the host `ready`), an
+    // attestation written by anyone already triggers its watchers.
+    disarm.set(name, announced.watchers.map((w) => armWatcher(name, w)));
     try {
+      // Handlers are registered synchronously inside; only the schedule sync awaits.
       const qualified = await pulse.registerPlugin(name, announced.handlerNames, announced.schedules);
       if (qualified.length) logger.info({ plugin: name, handlers: qualified }, "job handlers registered");
-      disarm.set(name, announced.watchers.map((w) => armWatcher(name, w)));
       pulse.wake();
     } catch (error) {
       logger.error({ plugin: name, err: error instanceof Error ? error.message : String(error) }, "could not register the plugin's jobs");
