@@ -85,6 +85,18 @@ describe("loadConfig: defaults and lookup", () => {
       jobTimeoutSecs: 300,
       jobRetryBaseMs: 1000,
       jobRetryMaxMs: 60000,
+      wsPingIntervalMs: 30000,
+      wsPongTimeoutMs: 10000,
+      wsMaxFrameBytes: 1048576,
+      allowedOrigins: [],
+      restartBackoffBaseMs: 500,
+      restartBackoffMaxMs: 30000,
+      crashBudget: 5,
+      crashWindowMs: 180000,
+      healthFailures: 3,
+      logMaxBytes: 10485760,
+      logFiles: 3,
+      logRingLines: 1000,
     });
     expect(DEFAULT_HOST_SETTINGS.listen).toBe("127.0.0.1:8770");
   });
@@ -145,6 +157,11 @@ describe("loadConfig: services and Pulse settings", () => {
     expect(config.host).toMatchObject({ grpcListen: "127.0.0.1:45000", pulseConcurrency: 16, jobMaxAttempts: 5, jobTimeoutSecs: 60 });
   });
 
+  it("reads allowed_origins and refuses a non-array", () => {
+    expect(load(["[host]", 'allowed_origins = ["https://*.example.com"]']).config.host.allowedOrigins).toEqual(["https://*.example.com"]);
+    expect(loadError(["[host]", 'allowed_origins = "https://x"']).message).toMatch(/:2: host\.allowed_origins must be an array of strings/);
+  });
+
   it("refuses a grpc_listen that is not host:port, with its line", () => {
     const error = loadError(["[host]", 'grpc_listen = "nowhere"']);
     expect(error.message).toMatch(/:2: host\.grpc_listen/);
@@ -203,6 +220,18 @@ describe("loadConfig: a full file", () => {
       jobTimeoutSecs: 300,
       jobRetryBaseMs: 1000,
       jobRetryMaxMs: 60000,
+      wsPingIntervalMs: 30000,
+      wsPongTimeoutMs: 10000,
+      wsMaxFrameBytes: 1048576,
+      allowedOrigins: [],
+      restartBackoffBaseMs: 500,
+      restartBackoffMaxMs: 30000,
+      crashBudget: 5,
+      crashWindowMs: 180000,
+      healthFailures: 3,
+      logMaxBytes: 10485760,
+      logFiles: 3,
+      logRingLines: 1000,
     });
     expect(config.plugins).toEqual([
       {

@@ -25,6 +25,18 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   jobTimeoutSecs: 300,
   jobRetryBaseMs: 1000,
   jobRetryMaxMs: 60_000,
+  wsPingIntervalMs: 30_000,
+  wsPongTimeoutMs: 10_000,
+  wsMaxFrameBytes: 1024 * 1024,
+  allowedOrigins: [],
+  restartBackoffBaseMs: 500,
+  restartBackoffMaxMs: 30_000,
+  crashBudget: 5,
+  crashWindowMs: 180_000,
+  healthFailures: 3,
+  logMaxBytes: 10 * 1024 * 1024,
+  logFiles: 3,
+  logRingLines: 1000,
 });
 
 /**
@@ -59,10 +71,21 @@ const HOST_INTEGER_KEYS = {
   job_timeout_secs: { field: "jobTimeoutSecs", kind: "size" },
   job_retry_base_ms: { field: "jobRetryBaseMs", kind: "duration" },
   job_retry_max_ms: { field: "jobRetryMaxMs", kind: "duration" },
+  ws_ping_interval_ms: { field: "wsPingIntervalMs", kind: "duration" },
+  ws_pong_timeout_ms: { field: "wsPongTimeoutMs", kind: "duration" },
+  ws_max_frame_bytes: { field: "wsMaxFrameBytes", kind: "size" },
+  restart_backoff_base_ms: { field: "restartBackoffBaseMs", kind: "duration" },
+  restart_backoff_max_ms: { field: "restartBackoffMaxMs", kind: "duration" },
+  crash_budget: { field: "crashBudget", kind: "size" },
+  crash_window_ms: { field: "crashWindowMs", kind: "duration" },
+  health_failures: { field: "healthFailures", kind: "size" },
+  log_max_bytes: { field: "logMaxBytes", kind: "size" },
+  log_files: { field: "logFiles", kind: "size" },
+  log_ring_lines: { field: "logRingLines", kind: "size" },
 } as const satisfies Record<string, { field: keyof HostSettings; kind: "port" | "duration" | "size" }>;
 
 /** Every key `[host]` accepts. */
-export const HOST_KEYS: readonly string[] = Object.freeze(["listen", "grpc_listen", "data_dir", ...Object.keys(HOST_INTEGER_KEYS)]);
+export const HOST_KEYS: readonly string[] = Object.freeze(["listen", "grpc_listen", "data_dir", "allowed_origins", ...Object.keys(HOST_INTEGER_KEYS)]);
 
 /** Every key a `[plugins.<name>]` table accepts. */
 export const PLUGIN_KEYS: readonly string[] = Object.freeze([
@@ -109,6 +132,10 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
     const bad = grpcListen === undefined ? undefined : addressProblem(grpcListen, true);
     if (bad) check.report(["host", "grpc_listen"], bad.problem, bad.hint);
     else if (grpcListen !== undefined) out.grpcListen = grpcListen;
+  }
+  if (raw.allowed_origins !== undefined) {
+    const origins = checkArgs(["host", "allowed_origins"], raw.allowed_origins, check, 'write it like allowed_origins = ["https://*.example.com"]');
+    out.allowedOrigins = origins;
   }
   if (raw.data_dir !== undefined) {
     const dataDir = check.string(["host", "data_dir"], raw.data_dir);
@@ -214,9 +241,9 @@ function checkSource(name: string, table: RawTable, check: Checker, ctx: Resolve
   return binary === undefined ? undefined : { kind, binary, autoStart, args, env, cwd };
 }
 
-function checkArgs(path: readonly string[], value: unknown, check: Checker): string[] {
+function checkArgs(path: readonly string[], value: unknown, check: Checker, example = 'write it like args = ["--verbose"]'): string[] {
   if (!Array.isArray(value)) {
-    check.report(path, `must be an array of strings (got ${typeName(value)})`, 'write it like args = ["--verbose"]');
+    check.report(path, `must be an array of strings (got ${typeName(value)})`, example);
     return [];
   }
   const badIndex = value.findIndex((item) => typeof item !== "string");

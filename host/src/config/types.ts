@@ -38,6 +38,30 @@ export interface HostSettings {
   readonly jobRetryBaseMs: number;
   /** Longest delay between attempts (default 60 000). */
   readonly jobRetryMaxMs: number;
+  /** How often the host PINGs each WebSocket's plugin stream (default 30 000). */
+  readonly wsPingIntervalMs: number;
+  /** A plugin that has not answered a PING within this is disconnected (default 10 000). */
+  readonly wsPongTimeoutMs: number;
+  /** Largest WebSocket frame either way (default 1 MiB; bigger → close code 1009). */
+  readonly wsMaxFrameBytes: number;
+  /** Browser origins allowed to open WebSockets, as globs (`https://*.example.com`); loopback always is. */
+  readonly allowedOrigins: readonly string[];
+  /** First delay before restarting a crashed plugin; doubles per crash (default 500). */
+  readonly restartBackoffBaseMs: number;
+  /** Longest delay before a restart (default 30 000). */
+  readonly restartBackoffMaxMs: number;
+  /** Crashes within `crashWindowMs` that mark a plugin `failed` for good (default 5). */
+  readonly crashBudget: number;
+  /** The window of the crash budget (default 180 000: 5 crashes in 3 minutes). */
+  readonly crashWindowMs: number;
+  /** Consecutive failed Health calls that count as a crash (default 3). */
+  readonly healthFailures: number;
+  /** Size at which `<data_dir>/logs/<plugin>.log` is rotated (default 10 MiB). */
+  readonly logMaxBytes: number;
+  /** Rotated log files kept per plugin (default 3). */
+  readonly logFiles: number;
+  /** Lines of each plugin's output kept in memory for `qntx plugin logs` (default 1 000). */
+  readonly logRingLines: number;
 }
 
 /** A plugin spawned from a binary (or a `.js`/`.mjs` file run with the host's node). */
