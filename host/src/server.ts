@@ -88,9 +88,11 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     logger.info({ running, failed: plugins.filter((p) => p.state === "failed").map((p) => p.name) }, `${running.length} of ${plugins.length} plugins running`);
   });
 
-  const healthTimer = setInterval(() => void registry.healthCheckAll(Math.min(5000, settings.healthIntervalMs)), settings.healthIntervalMs);
+  // Health polling complements the exit event: it catches plugins that hang without exiting.
+  const healthTimeoutMs = Math.min(5000, settings.healthIntervalMs);
+  const healthTimer = setInterval(() => void manager.checkHealth(healthTimeoutMs), settings.healthIntervalMs);
   healthTimer.unref();
-  void ready.then(() => registry.healthCheckAll(2000));
+  void ready.then(() => manager.checkHealth(healthTimeoutMs));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -17,6 +17,7 @@ import { PluginProcess, describeExit } from "./process.js";
 import type { Registry } from "./registry.js";
 import { resolveBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
+import { CrashTracker } from "./crash-policy.js";
 import type { PluginTokens } from "../services/tokens.js";
 
 /** The services the host offers plugins, filled into every InitializeRequest. */
@@ -30,6 +31,12 @@ export interface HostServices {
 interface Runtime {
   process: PluginProcess | undefined;
   port: number | undefined;
+  /** Recent crashes, for backoff and the crash budget. */
+  crashes: CrashTracker;
+  /** Pending automatic restart after a crash. */
+  restartTimer: NodeJS.Timeout | undefined;
+  /** Consecutive Health calls that got no answer. */
+  healthMisses: number;
   /** Set while the host itself stops the plugin, so its exit is not reported as a crash. */
   stopping: boolean;
   /** Tail of the per-plugin operation queue. */
@@ -38,6 +45,8 @@ interface Runtime {
 
 export class PluginManager {
   private readonly entries = new Map<string, PluginEntry>();
+  /** Set once the host shuts down: crashes are no longer restarted. */
+  private closing = false;
   private readonly runtimes = new Map<string, Runtime>();
   private readonly ports: PortAllocator;
 
@@ -48,9 +57,14 @@ export class PluginManager {
     private readonly logger: Logger,
   ) {
     this.ports = new PortAllocator(config.host.pluginBasePort);
+    const { crashBudget, crashWindowMs, restartBackoffBaseMs, restartBackoffMaxMs } = config.host;
+    const crashSettings = { budget: crashBudget, windowMs: crashWindowMs, baseMs: restartBackoffBaseMs, maxMs: restartBackoffMaxMs };
     for (const entry of config.plugins) {
       this.entries.set(entry.name, entry);
-      this.runtimes.set(entry.name, { process: undefined, port: undefined, stopping: false, queue: Promise.resolve() });
+      this.runtimes.set(entry.name, {
+        process: undefined, port: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0,
+        stopping: false, queue: Promise.resolve(),
+      });
       registry.declare(entry.name, kindOf(entry));
     }
   }
@@ -61,18 +75,24 @@ export class PluginManager {
     await Promise.allSettled(boot.map((e) => this.start(e.name)));
   }
 
-  /** Starts one plugin (no-op when it is running). Rejects with the reason it failed to start. */
+  /**
+   * Starts one plugin (no-op when it is running). Rejects with the reason it failed to start.
+   * A person starting a plugin forgives its past crashes (the crash budget starts afresh).
+   */
   start(name: string): Promise<void> {
+    this.forgiveCrashes(name);
     return this.serialize(name, () => this.doStart(name));
   }
 
   /** Stops one plugin: Shutdown RPC, SIGTERM to its process group, SIGKILL after the budget. Idempotent. */
   stop(name: string): Promise<void> {
+    this.cancelRestart(name);
     return this.serialize(name, () => this.doStop(name));
   }
 
   /** Stops then starts one plugin; it is `restarting` in between. */
   restart(name: string): Promise<void> {
+    this.forgiveCrashes(name);
     return this.serialize(name, async () => {
       this.registry.setState(name, "restarting");
       await this.doStop(name, "restarting");
@@ -82,7 +102,31 @@ export class PluginManager {
 
   /** Stops every plugin, concurrently. */
   async stopAll(): Promise<void> {
+    this.closing = true;
     await Promise.allSettled([...this.entries.keys()].map((name) => this.stop(name)));
+  }
+
+  /**
+   * Polls every running plugin's Health. A plugin that misses `healthFailures` calls in a row
+   * (no answer within the deadline: hung, or its connection is gone) counts as crashed: it is
+   * stopped and restarted like one that exited.
+   */
+  async checkHealth(timeoutMs: number): Promise<void> {
+    const snapshots = await this.registry.healthCheckAll(timeoutMs);
+    for (const [name, health] of snapshots) {
+      const runtime = this.runtimes.get(name);
+      if (!runtime) continue;
+      runtime.healthMisses = health.answered ? 0 : runtime.healthMisses + 1;
+      if (runtime.healthMisses >= this.config.host.healthFailures) {
+        runtime.healthMisses = 0;
+        const reason = `stopped answering Health (${this.config.host.healthFailures} checks in a row: ${health.message})`;
+        this.logger.error({ plugin: name }, `plugin ${reason}`);
+        void this.serialize(name, async () => {
+          await this.killProcess(this.runtimes.get(name)!);
+          this.crashed(name, reason);
+        });
+      }
+    }
   }
 
   /** The configured entry of a plugin, or a PLUGIN_NOT_FOUND error. */
@@ -103,6 +147,7 @@ export class PluginManager {
     const runtime = this.runtimes.get(name)!;
     const log = this.logger.child({ plugin: name });
     runtime.stopping = false;
+    runtime.healthMisses = 0;
     this.registry.setState(name, "loading");
     try {
       const { plugin, pid, address, aborted } = await this.launch(entry, runtime, log);
@@ -176,10 +221,50 @@ export class PluginManager {
     if (runtime.stopping) return;
     const state = this.registry.get(name)?.state;
     if (state === "running" || state === "paused") {
-      this.services.tokens.revoke(name);
       this.logger.error({ plugin: name }, `plugin exited unexpectedly (${how})`);
-      this.registry.fail(name, `exited unexpectedly (${how})${proc.tail()}`);
+      this.crashed(name, `exited unexpectedly (${how})${proc.tail()}`);
     }
+  }
+
+  /**
+   * A plugin crashed (exited, stopped answering, or failed to come back): its routes answer
+   * 503 while it is `restarting`, and it is started again after a backoff — unless it has
+   * spent its crash budget, in which case it stays `failed` until someone starts it.
+   */
+  private crashed(name: string, reason: string): void {
+    const runtime = this.runtimes.get(name);
+    if (!runtime || this.closing) return;
+    this.services.tokens.revoke(name);
+    const { crashBudget, crashWindowMs } = this.config.host;
+    const decision = runtime.crashes.record(Date.now());
+    if (decision.giveUp) {
+      this.registry.fail(name, `${reason}; crashed ${decision.crashes} times within ${Math.round(crashWindowMs / 1000)} s (budget ${crashBudget}): not restarting until \`qntx plugin start ${name}\``);
+      this.logger.error({ plugin: name, crashes: decision.crashes }, "crash budget spent: plugin stays failed");
+      return;
+    }
+    this.registry.fail(name, reason);
+    this.registry.setState(name, "restarting");
+    this.logger.warn({ plugin: name, delayMs: decision.delayMs, crashes: decision.crashes }, "restarting crashed plugin");
+    runtime.restartTimer = setTimeout(() => {
+      runtime.restartTimer = undefined;
+      this.serialize(name, () => this.doStart(name)).catch((error: unknown) => {
+        this.crashed(name, `restart failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }, decision.delayMs);
+    runtime.restartTimer.unref();
+  }
+
+  private cancelRestart(name: string): void {
+    const runtime = this.runtimes.get(name);
+    if (runtime?.restartTimer) {
+      clearTimeout(runtime.restartTimer);
+      runtime.restartTimer = undefined;
+    }
+  }
+
+  private forgiveCrashes(name: string): void {
+    this.cancelRestart(name);
+    this.runtimes.get(name)?.crashes.reset();
   }
 
   private async doStop(name: string, finalState: "stopped" | "restarting" = "stopped"): Promise<void> {

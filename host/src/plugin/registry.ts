@@ -15,6 +15,8 @@ export type PluginKind = "builtin" | "spawned" | "dialed";
 
 /** Last known health of a plugin. */
 export interface HealthSnapshot {
+  /** False when the Health call itself failed (no answer within its deadline, connection lost). */
+  readonly answered: boolean;
   readonly healthy: boolean;
   readonly message: string;
   readonly details: Readonly<Record<string, string>>;
@@ -211,9 +213,9 @@ export class Registry extends EventEmitter {
     if (!plugin) return;
     try {
       const health = await plugin.health({ deadline: Date.now() + timeoutMs });
-      record.health = { healthy: health.healthy, message: health.message, details: health.details, checkedAt: Date.now() };
+      record.health = { answered: true, healthy: health.healthy, message: health.message, details: health.details, checkedAt: Date.now() };
     } catch (error) {
-      record.health = { healthy: false, message: error instanceof Error ? error.message : String(error), details: {}, checkedAt: Date.now() };
+      record.health = { answered: false, healthy: false, message: error instanceof Error ? error.message : String(error), details: {}, checkedAt: Date.now() };
     }
   }
 

@@ -1,0 +1,46 @@
+/**
+ * When to restart a crashed plugin, and when to give up: exponential backoff between
+ * restarts and a crash budget (default 5 crashes in 3 minutes → `failed`, no more automatic
+ * restarts until someone runs `qntx plugin start`). A plugin that stays up long enough for
+ * its crashes to leave the window earns its budget back.
+ */
+
+/** What to do about one crash. */
+export interface CrashDecision {
+  /** True when the budget is spent: mark the plugin failed and stop restarting it. */
+  readonly giveUp: boolean;
+  /** Delay before the restart (when not giving up). */
+  readonly delayMs: number;
+  /** Crashes inside the window, this one included. */
+  readonly crashes: number;
+}
+
+/** Settings of the policy. */
+export interface CrashPolicySettings {
+  readonly budget: number;
+  readonly windowMs: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+/** Tracks one plugin's recent crashes. */
+export class CrashTracker {
+  private times: number[] = [];
+
+  constructor(private readonly settings: CrashPolicySettings) {}
+
+  /** Records a crash at `now` and decides. */
+  record(now: number): CrashDecision {
+    this.times = this.times.filter((t) => now - t < this.settings.windowMs);
+    this.times.push(now);
+    const crashes = this.times.length;
+    if (crashes >= this.settings.budget) return { giveUp: true, delayMs: 0, crashes };
+    const delayMs = Math.min(this.settings.maxMs, this.settings.baseMs * 2 ** (crashes - 1));
+    return { giveUp: false, delayMs, crashes };
+  }
+
+  /** Forgets past crashes (a person started the plugin again). */
+  reset(): void {
+    this.times = [];
+  }
+}
