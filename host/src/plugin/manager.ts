@@ -13,7 +13,7 @@ import type { DomainPlugin } from "./domain-plugin.js";
 import { ExternalDomainProxy } from "./external-proxy.js";
 import { inProcess } from "./in-process.js";
 import { PortAllocator } from "./ports.js";
-import { PluginProcess, describeExit } from "./process.js";
+import { PluginProcess, describeExit, type PluginOutputSink } from "./process.js";
 import type { Registry } from "./registry.js";
 import { resolveBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
@@ -26,6 +26,8 @@ export interface HostServices {
   readonly endpoints: Omit<InitializeRequest, "authToken" | "config">;
   /** Issues each plugin its own token for the host's services at every start. */
   readonly tokens: PluginTokens;
+  /** Where spawned plugins' output goes (ring, log file); the same log across restarts. */
+  readonly logs?: { forPlugin(name: string): PluginOutputSink };
 }
 
 interface Runtime {
@@ -192,7 +194,7 @@ export class PluginManager {
     runtime.port = port;
     const { process: proc, port: actual, announced } = await PluginProcess.spawn({
       name: entry.name, command, port, args: source.args, env: source.env, cwd: source.cwd ?? this.config.baseDir,
-      portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log,
+      portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log, output: this.services.logs?.forPlugin(entry.name),
     });
     runtime.process = proc;
     const address = `127.0.0.1:${actual}`;
@@ -219,6 +221,8 @@ export class PluginManager {
     runtime.process = undefined;
     if (runtime.port !== undefined) this.ports.release(runtime.port);
     if (runtime.stopping) return;
+    // Whatever the plugin started goes with it.
+    void proc.reapGroup(1000);
     const state = this.registry.get(name)?.state;
     if (state === "running" || state === "paused") {
       this.logger.error({ plugin: name }, `plugin exited unexpectedly (${how})`);
@@ -285,6 +289,7 @@ export class PluginManager {
     runtime.stopping = true;
     const graceful = await Promise.race([proc.exited.then(() => true), delay(Math.min(500, this.config.host.shutdownTimeoutMs)).then(() => false)]);
     if (!graceful) await proc.stop(this.config.host.shutdownTimeoutMs);
+    await proc.reapGroup(Math.min(1000, this.config.host.shutdownTimeoutMs));
     runtime.process = undefined;
     if (runtime.port !== undefined) this.ports.release(runtime.port);
   }

@@ -1,8 +1,10 @@
 /**
  * A spawned plugin process: started in its own process group (so stopping it also stops
  * its children), its stdout read for the `QNTX_PLUGIN_PORT=` line and then, like stderr,
- * logged line by line under the plugin's name. Its exit is seen at once from the process
- * exit event, not from health polling.
+ * logged line by line under the plugin's name (rate-limited, so a flooding plugin cannot
+ * drown the host's log) and handed to the plugin's output sink (ring buffer and log file,
+ * see host/src/logs). Both pipes are always drained. Its exit is seen at once from the
+ * process exit event, not from health polling.
  */
 import { EventEmitter } from "node:events";
 import { execa, type ResultPromise } from "execa";
@@ -10,7 +12,7 @@ import type { Logger } from "pino";
 import { QntxError, parsePortLine } from "@qntx/protocol";
 import { readLines } from "./line-reader.js";
 import type { ResolvedCommand } from "./resolve-binary.js";
-import { logPluginLine } from "./plugin-log.js";
+import { PluginLineLogger, parsePluginLine } from "./plugin-log.js";
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -29,6 +31,18 @@ export interface SpawnSpec {
   readonly cwd: string | undefined;
   readonly portLineTimeoutMs: number;
   readonly logger: Logger;
+  /** Where every output line goes besides the (rate-limited) logger: the plugin's ring and log file. */
+  readonly output?: PluginOutputSink;
+}
+
+/** Receives everything a plugin process prints. Calls are synchronous and must not block. */
+export interface PluginOutputSink {
+  /** A process of the plugin was spawned. */
+  started(pid: number): void;
+  /** One line (newline removed, capped), with its level ("info"/"warn" by stream unless a JSON line says otherwise). */
+  line(stream: "stdout" | "stderr", level: string, line: string): void;
+  /** The process exited and its pipes are closed. */
+  exited(how: string): void;
 }
 
 /** Lines of output kept for error messages. */
@@ -76,6 +90,25 @@ export class PluginProcess extends EventEmitter {
       reject: false,
     });
     const proc = new PluginProcess(child, spec);
+    const output = spec.output;
+    const pinoLines = new PluginLineLogger(spec.logger);
+    if (output && child.pid !== undefined) output.started(child.pid);
+    const onLine = (stream: "stdout" | "stderr", line: string): void => {
+      try {
+        proc.remember(line);
+        const parsed = parsePluginLine(line, stream === "stdout" ? "info" : "warn");
+        pinoLines.log(parsed);
+        output?.line(stream, parsed.level, line);
+      } catch (error) {
+        // A failing sink must never stop the pipe from being drained.
+        spec.logger.error({ err: String(error) }, "could not record a line of plugin output");
+      }
+    };
+    // "close" comes after both pipes ended, so the marker follows the last line.
+    child.once("close", () => {
+      pinoLines.flush();
+      if (output && proc.exitInfo) output.exited(describeExit(proc.exitInfo));
+    });
     const spawnError = new Promise<never>((_, reject) => {
       child.once("error", (error: Error) => reject(new QntxError("BINARY_NOT_FOUND", `cannot start plugin ${spec.name} (${spec.command.path}): ${error.message}`, { cause: error })));
     });
@@ -87,14 +120,10 @@ export class PluginProcess extends EventEmitter {
           found = true;
           resolve(port);
         } else {
-          proc.remember(line);
-          logPluginLine(spec.logger, line, "info");
+          onLine("stdout", line);
         }
       });
-      readLines(child.stderr!, (line) => {
-        proc.remember(line);
-        logPluginLine(spec.logger, line, "warn");
-      });
+      readLines(child.stderr!, (line) => onLine("stderr", line));
     });
 
     let timer: NodeJS.Timeout | undefined;
@@ -146,6 +175,21 @@ export class PluginProcess extends EventEmitter {
     }
   }
 
+  /**
+   * Stops what is left of the process group after the plugin itself exited: children it
+   * started (a shell's `sleep`, a worker) would otherwise outlive it. SIGTERM, then SIGKILL
+   * after `graceMs` if any member is still there.
+   */
+  async reapGroup(graceMs: number): Promise<void> {
+    if (this.pid <= 0 || !groupSignal(this.pid, "SIGTERM")) return;
+    const giveUp = Date.now() + graceMs;
+    while (Date.now() < giveUp) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      if (!groupSignal(this.pid, 0)) return;
+    }
+    groupSignal(this.pid, "SIGKILL");
+  }
+
   private signalGroup(signal: NodeJS.Signals): void {
     if (this.exitInfo || this.pid <= 0) return;
     try {
@@ -163,6 +207,16 @@ export class PluginProcess extends EventEmitter {
   private remember(line: string): void {
     this.recent.push(line);
     if (this.recent.length > RECENT_LINES) this.recent.shift();
+  }
+}
+
+/** Sends `signal` to process group `pgid`; false when no member is left. */
+function groupSignal(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 
