@@ -5,6 +5,7 @@
 import { formatPortLine } from "@qntx/protocol";
 import { parsePluginArgs } from "./args.js";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
+import { watchParent } from "./parent-watch.js";
 import { startPlugin, type PluginHandle } from "./server.js";
 import type { PluginDef } from "./types.js";
 
@@ -23,8 +24,9 @@ export interface ServeOptions {
 /**
  * Runs `plugin` as a process: parses `--port N` / `--grpc-port N` / `--address host:port`,
  * binds (trying the next ports when busy), prints `QNTX_PLUGIN_PORT=<port>` once on stdout,
- * and serves until the `Shutdown` RPC, SIGTERM or SIGINT, which run the shutdown hook and
- * exit 0. A start failure is logged and exits 1 (2 for bad flags).
+ * and serves until the `Shutdown` RPC, SIGTERM, SIGINT or the death of the host that spawned
+ * it (`QNTX_HOST_PID`), which run the shutdown hook and exit 0. A start failure is logged and
+ * exits 1 (2 for bad flags).
  */
 export async function serve(plugin: PluginDefinition | PluginDef, options: ServeOptions = {}): Promise<PluginHandle> {
   const def = isPluginDefinition(plugin) ? plugin : definePlugin(plugin);
@@ -75,6 +77,12 @@ export async function serve(plugin: PluginDefinition | PluginDef, options: Serve
     void handle.close({ force: true });
     return handle;
   }
+
+  // A host that dies without stopping us (SIGKILL) must not leave us running as an orphan.
+  watchParent((reason) => {
+    log.warn("host is gone: stopping", { reason });
+    void handle?.close({ force: true });
+  });
 
   // The one stdout line of the process contract; the host reads the port from it.
   process.stdout.write(formatPortLine(handle.port) + "\n");

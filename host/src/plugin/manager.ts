@@ -18,6 +18,7 @@ import type { Registry } from "./registry.js";
 import { resolveBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
 import { CrashTracker } from "./crash-policy.js";
+import type { PidFile } from "./pid-file.js";
 import type { PluginTokens } from "../services/tokens.js";
 
 /** The services the host offers plugins, filled into every InitializeRequest. */
@@ -49,6 +50,8 @@ export class PluginManager {
   private readonly entries = new Map<string, PluginEntry>();
   /** Set once the host shuts down: crashes are no longer restarted. */
   private closing = false;
+  /** Where spawned processes are recorded for the orphan sweep of a later host. */
+  private pidFile: PidFile | undefined;
   private readonly runtimes = new Map<string, Runtime>();
   private readonly ports: PortAllocator;
 
@@ -69,6 +72,11 @@ export class PluginManager {
       });
       registry.declare(entry.name, kindOf(entry));
     }
+  }
+
+  /** Records every spawned plugin process in `pidFile` from now on. */
+  recordProcessesIn(pidFile: PidFile): void {
+    this.pidFile = pidFile;
   }
 
   /** Starts every enabled entry that should run at boot, concurrently. Never throws. */
@@ -193,10 +201,12 @@ export class PluginManager {
     const port = await this.ports.allocate();
     runtime.port = port;
     const { process: proc, port: actual, announced } = await PluginProcess.spawn({
-      name: entry.name, command, port, args: source.args, env: source.env, cwd: source.cwd ?? this.config.baseDir,
+      // QNTX_HOST_PID lets the SDK's serve() exit when this host dies (parent-death watch).
+      name: entry.name, command, port, args: source.args, env: { ...source.env, QNTX_HOST_PID: String(process.pid) }, cwd: source.cwd ?? this.config.baseDir,
       portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log, output: this.services.logs?.forPlugin(entry.name),
     });
     runtime.process = proc;
+    this.pidFile?.add(entry.name, proc.pid);
     const address = `127.0.0.1:${actual}`;
     // Once spawned, an exit while starting aborts the start with the reason; an exit later is a crash.
     const aborted = proc.exited.then((exit) => {
@@ -219,6 +229,7 @@ export class PluginManager {
     const runtime = this.runtimes.get(name);
     if (!runtime || runtime.process !== proc) return;
     runtime.process = undefined;
+    this.pidFile?.remove(name);
     if (runtime.port !== undefined) this.ports.release(runtime.port);
     if (runtime.stopping) return;
     // Whatever the plugin started goes with it.
