@@ -168,6 +168,19 @@ describe("loadConfig: services and Pulse settings", () => {
   });
 });
 
+describe("loadConfig: depends_on", () => {
+  it("reads names with optional semver ranges", () => {
+    const { config } = load(["[plugins.a]", 'builtin = "clock"', "[plugins.b]", 'builtin = "clock"', 'depends_on = ["a", "c@^1.2"]']);
+    expect(config.plugins[1]!.dependsOn).toEqual([{ name: "a", range: "" }, { name: "c", range: "^1.2" }]);
+  });
+
+  it("refuses a bad range and a plugin depending on itself, with their lines", () => {
+    const error = loadError(["[plugins.a]", 'builtin = "clock"', 'depends_on = ["a", "b@not a range"]']);
+    expect(error.message).toContain(':3: plugins.a.depends_on lists the plugin itself ("a")');
+    expect(error.message).toContain('"b@not a range", whose version range "not a range" is not a semver range');
+  });
+});
+
 describe("loadConfig: a full file", () => {
   const example = [
     "# host settings", //                              1
@@ -246,10 +259,11 @@ describe("loadConfig: a full file", () => {
           cwd: join(dir, "work"),
         },
         config: { greeting: "hi" },
+        dependsOn: [],
         line: 14,
       },
-      { name: "remote", enabled: false, source: { kind: "address", address: "localhost:9001" }, config: {}, line: 22 },
-      { name: "builtin_echo", enabled: true, source: { kind: "builtin", builtin: "echo" }, config: {}, line: 26 },
+      { name: "remote", enabled: false, source: { kind: "address", address: "localhost:9001" }, config: {}, dependsOn: [], line: 22 },
+      { name: "builtin_echo", enabled: true, source: { kind: "builtin", builtin: "echo" }, config: {}, dependsOn: [], line: 26 },
     ]);
   });
 

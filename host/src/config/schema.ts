@@ -6,7 +6,8 @@
 import { DEFAULT_LISTEN, DEFAULT_PLUGIN_BASE_PORT, METADATA_READY_TIMEOUT_MS, PORT_LINE_TIMEOUT_MS } from "@qntx/protocol";
 import { addressProblem, isTable, typeName, type Checker, type RawTable } from "./checker.js";
 import { resolvePath } from "./paths.js";
-import type { HostSettings, PluginEntry, PluginSource } from "./types.js";
+import semver from "semver";
+import type { Dependency, HostSettings, PluginEntry, PluginSource } from "./types.js";
 
 /** Defaults of the `[host]` table, except `dataDir` (see `defaultDataDir`). */
 export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Object.freeze({
@@ -98,6 +99,7 @@ export const PLUGIN_KEYS: readonly string[] = Object.freeze([
   "env",
   "cwd",
   "config",
+  "depends_on",
 ]);
 
 const SOURCE_KEYS = ["binary", "address", "builtin"] as const;
@@ -194,8 +196,9 @@ function checkPlugin(name: string, table: unknown, check: Checker, ctx: ResolveC
     if (isTable(table.config)) config = flattenConfig(table.config);
     else check.report(key("config"), `must be a table (got ${typeName(table.config)})`, `write it as config = { key = "value" }`);
   }
+  const dependsOn = table.depends_on === undefined ? [] : checkDependencies(key("depends_on"), table.depends_on, check, name);
   if (!source) return undefined;
-  return { name, enabled, source, config, line: check.lineOf(path) };
+  return { name, enabled, source, config, dependsOn, line: check.lineOf(path) };
 }
 
 /** Checks that exactly one source is given, and the keys that go with it. */
@@ -252,6 +255,27 @@ function checkArgs(path: readonly string[], value: unknown, check: Checker, exam
     return [];
   }
   return value as string[];
+}
+
+/** `depends_on = ["store", "auth@^1.2"]` → dependencies; the range must be valid semver. */
+function checkDependencies(path: readonly string[], value: unknown, check: Checker, self: string): Dependency[] {
+  const items = checkArgs(path, value, check, 'write it like depends_on = ["store", "auth@^1.2"]');
+  const out: Dependency[] = [];
+  for (const item of items) {
+    const at = item.indexOf("@");
+    const name = (at === -1 ? item : item.slice(0, at)).trim();
+    const range = at === -1 ? "" : item.slice(at + 1).trim();
+    if (!PLUGIN_NAME_PATTERN.test(name)) {
+      check.report(path, `has "${item}", which does not start with a plugin name`, 'write "name" or "name@<semver range>"');
+    } else if (name === self) {
+      check.report(path, `lists the plugin itself ("${item}")`);
+    } else if (range !== "" && semver.validRange(range) === null) {
+      check.report(path, `has "${item}", whose version range "${range}" is not a semver range`, 'for example "auth@^1.2" or "auth@>=2.0.0"');
+    } else {
+      out.push({ name, range });
+    }
+  }
+  return out;
 }
 
 function checkEnv(path: readonly string[], value: unknown, check: Checker): Record<string, string> {

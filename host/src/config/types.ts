@@ -96,6 +96,13 @@ export interface BuiltinSource {
 /** Where a plugin comes from: exactly one of `binary`, `address`, `builtin` in its table. */
 export type PluginSource = BinarySource | AddressSource | BuiltinSource;
 
+/** One entry of `depends_on`: `"name"` or `"name@<semver range>"`. */
+export interface Dependency {
+  readonly name: string;
+  /** Semver range the dependency's reported version must satisfy ("" = any). */
+  readonly range: string;
+}
+
 /** One `[plugins.<name>]` table. */
 export interface PluginEntry {
   /** The table's key; must equal what the plugin's `Metadata` answers. */
@@ -105,6 +112,8 @@ export interface PluginEntry {
   readonly source: PluginSource;
   /** The `config` table, flattened to strings as `InitializeRequest.config` carries them. */
   readonly config: Readonly<Record<string, string>>;
+  /** Plugins this one needs running first, each with an optional semver range of its version. */
+  readonly dependsOn: readonly Dependency[];
   /** 1-based line of the table's header in the config file, for error messages. */
   readonly line: number | undefined;
 }

@@ -11,6 +11,8 @@ const STATUS_OF: Partial<Record<QntxErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
   CONFIG_INVALID: 400,
   PLUGIN_UNAVAILABLE: 503,
+  IN_USE: 409,
+  DEPENDENCY_FAILED: 424,
 };
 
 /** Sends `error` as a JSON error answer. Unknown errors become 500 without internals beyond the message. */

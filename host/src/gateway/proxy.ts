@@ -42,7 +42,7 @@ async function proxyRequest(request: FastifyRequest<{ Params: { name: string } }
   const plugin = options.registry.runningPlugin(name);
   if (!plugin) {
     reply.header("retry-after", RETRY_AFTER_SECONDS);
-    const hint = isTransient(info.state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
+    const hint = info.state === "paused" ? `resume it with \`qntx plugin resume ${name}\`` : isTransient(info.state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
     return reply.code(503).send({ error: `plugin ${name} is ${info.state}${info.error ? `: ${info.error}` : ""}`, state: info.state, hint });
   }
 

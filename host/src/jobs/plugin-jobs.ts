@@ -19,7 +19,8 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
   const onState = (name: string, state: PluginState): void => {
     if (state === "running") {
       void onRunning(name);
-    } else {
+    } else if (state !== "paused") {
+      // A paused plugin keeps its watchers: the jobs they enqueue wait for it to resume.
       for (const stop of disarm.get(name) ?? []) stop();
       disarm.delete(name);
     }

@@ -18,6 +18,7 @@ import type { Registry } from "./registry.js";
 import { resolveBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
 import { CrashTracker } from "./crash-policy.js";
+import { checkDependencyVersion, findCycles } from "./dependencies.js";
 import type { PidFile } from "./pid-file.js";
 import type { PluginTokens } from "../services/tokens.js";
 
@@ -52,8 +53,12 @@ export class PluginManager {
   private closing = false;
   /** Where spawned processes are recorded for the orphan sweep of a later host. */
   private pidFile: PidFile | undefined;
+  /** Starts under way (dependencies included), so concurrent starts of one plugin share one. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly runtimes = new Map<string, Runtime>();
   private readonly ports: PortAllocator;
+  /** Plugins in a dependency cycle → the cycle's path; they never start. */
+  private readonly cycles: Map<string, string>;
 
   constructor(
     private readonly config: HostConfig,
@@ -72,6 +77,7 @@ export class PluginManager {
       });
       registry.declare(entry.name, kindOf(entry));
     }
+    this.cycles = findCycles(config.plugins);
   }
 
   /** Records every spawned plugin process in `pidFile` from now on. */
@@ -79,25 +85,71 @@ export class PluginManager {
     this.pidFile = pidFile;
   }
 
-  /** Starts every enabled entry that should run at boot, concurrently. Never throws. */
+  /**
+   * Starts every enabled entry that should run at boot. Independent plugins start concurrently;
+   * a plugin starts once the plugins it depends on run. Never throws.
+   */
   async startAll(): Promise<void> {
     const boot = [...this.entries.values()].filter((e) => e.enabled && (e.source.kind !== "binary" || e.source.autoStart));
     await Promise.allSettled(boot.map((e) => this.start(e.name)));
   }
 
   /**
-   * Starts one plugin (no-op when it is running). Rejects with the reason it failed to start.
-   * A person starting a plugin forgives its past crashes (the crash budget starts afresh).
+   * Starts one plugin (no-op when it is running), after starting the plugins it depends on.
+   * Rejects with the reason it failed to start. A person starting a plugin forgives its past
+   * crashes (the crash budget starts afresh).
    */
-  start(name: string): Promise<void> {
+  async start(name: string): Promise<void> {
     this.forgiveCrashes(name);
-    return this.serialize(name, () => this.doStart(name));
+    const starting = this.starting.get(name);
+    if (starting) return starting;
+    const run = (async () => {
+      await this.startDependencies(name);
+      await this.serialize(name, () => this.doStart(name));
+    })();
+    this.starting.set(name, run);
+    try {
+      await run;
+    } finally {
+      this.starting.delete(name);
+    }
   }
 
-  /** Stops one plugin: Shutdown RPC, SIGTERM to its process group, SIGKILL after the budget. Idempotent. */
-  stop(name: string): Promise<void> {
+  /**
+   * Stops one plugin: Shutdown RPC, SIGTERM to its process group, SIGKILL after the budget.
+   * Idempotent. Refused while running plugins depend on it, unless `force`.
+   */
+  stop(name: string, options: { force?: boolean } = {}): Promise<void> {
+    this.entry(name);
+    const users = this.dependents(name).filter((d) => ["running", "paused", "loading", "restarting"].includes(this.registry.get(d)?.state ?? ""));
+    if (users.length > 0 && !options.force) {
+      return Promise.reject(new QntxError("IN_USE", `plugin ${name} is needed by ${users.join(", ")}`, {
+        hint: `stop ${users.join(", ")} first, or force it: qntx plugin stop ${name} --force`,
+      }));
+    }
     this.cancelRestart(name);
     return this.serialize(name, () => this.doStop(name));
+  }
+
+  /** Pauses a running plugin: its HTTP answers 503 and its jobs wait (they do not fail) until resumed. */
+  pause(name: string): Promise<void> {
+    return this.serialize(name, async () => {
+      this.requireState(name, "running", "paused");
+      this.registry.setState(name, "paused");
+    });
+  }
+
+  /** Resumes a paused plugin: it serves again and its waiting jobs run. */
+  resume(name: string): Promise<void> {
+    return this.serialize(name, async () => {
+      this.requireState(name, "paused", "resumed");
+      this.registry.setState(name, "running");
+    });
+  }
+
+  /** Plugins whose `depends_on` names `name`. */
+  dependents(name: string): string[] {
+    return [...this.entries.values()].filter((e) => e.dependsOn.some((d) => d.name === name)).map((e) => e.name);
   }
 
   /** Stops then starts one plugin; it is `restarting` in between. */
@@ -149,6 +201,47 @@ export class PluginManager {
       });
     }
     return entry;
+  }
+
+  /**
+   * Starts what `name` depends on and checks their versions. A failure marks `name` failed
+   * with the reason (which dependency, which versions, or the cycle's path) and rethrows.
+   */
+  private async startDependencies(name: string): Promise<void> {
+    const entry = this.entry(name);
+    try {
+      const cycle = this.cycles.get(name);
+      if (cycle) {
+        throw new QntxError("DEPENDENCY_FAILED", `dependency cycle: ${cycle}`, { hint: "remove one of these depends_on entries" });
+      }
+      for (const dep of entry.dependsOn) {
+        if (!this.entries.has(dep.name)) {
+          throw new QntxError("DEPENDENCY_FAILED", `plugin ${name} depends on ${dep.name}, which is not configured`, { hint: `add a [plugins.${dep.name}] table, or remove it from depends_on` });
+        }
+        if (!this.entries.get(dep.name)!.enabled) {
+          throw new QntxError("DEPENDENCY_FAILED", `plugin ${name} depends on ${dep.name}, which is disabled`, { hint: `enable [plugins.${dep.name}]` });
+        }
+        try {
+          await this.start(dep.name);
+        } catch (error) {
+          throw new QntxError("DEPENDENCY_FAILED", `plugin ${name} depends on ${dep.name}, which failed to start: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        checkDependencyVersion(name, dep.name, dep.range, this.registry.get(dep.name)?.version ?? null);
+      }
+    } catch (error) {
+      if (this.registry.get(name)?.state !== "running") this.registry.fail(name, error);
+      this.logger.error({ plugin: name }, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  private requireState(name: string, wanted: "running" | "paused", verb: string): void {
+    const state = this.registry.get(this.entry(name).name)?.state;
+    if (state !== wanted) {
+      throw new QntxError("INVALID_ARGUMENT", `plugin ${name} is ${state}: only a ${wanted} plugin can be ${verb}`, {
+        hint: wanted === "running" ? `start it first: qntx plugin start ${name}` : `resume applies to paused plugins; qntx plugin list shows states`,
+      });
+    }
   }
 
   private async doStart(name: string): Promise<void> {

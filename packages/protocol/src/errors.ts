@@ -15,7 +15,9 @@ export type QntxErrorCode =
   | "PLUGIN_UNAVAILABLE"
   | "HOST_NOT_RUNNING"
   | "UNAUTHORIZED"
-  | "INVALID_ARGUMENT";
+  | "INVALID_ARGUMENT"
+  | "DEPENDENCY_FAILED"
+  | "IN_USE";
 
 /** An error with a stable `code` and a `hint` that says how to fix it. */
 export class QntxError extends Error {
