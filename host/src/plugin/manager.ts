@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { QntxError, type InitializeRequest } from "@qntx/protocol";
 import type { HostConfig, PluginEntry } from "../config/types.js";
 import { createBuiltin } from "../builtin/index.js";
-import type { DomainPlugin } from "./domain-plugin.js";
+import { PluginCallError, type DomainPlugin } from "./domain-plugin.js";
 import { ExternalDomainProxy } from "./external-proxy.js";
 import { inProcess } from "./in-process.js";
 import { PortAllocator } from "./ports.js";
@@ -19,6 +19,8 @@ import { resolveBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
 import { CrashTracker } from "./crash-policy.js";
 import { checkDependencyVersion, findCycles } from "./dependencies.js";
+import { expandEnv, pluginConfigFile, readPluginConfigFile, validateConfig, writePluginConfigFile } from "./plugin-config.js";
+import { status as grpcStatus } from "@grpc/grpc-js";
 import type { PidFile } from "./pid-file.js";
 import type { PluginTokens } from "../services/tokens.js";
 
@@ -235,6 +237,63 @@ export class PluginManager {
     }
   }
 
+  /** The config a plugin should get: its table, its own file over it, `${VAR}` expanded. */
+  private wantedConfig(entry: PluginEntry): Record<string, string> {
+    const merged = { ...entry.config, ...readPluginConfigFile(this.config.host.dataDir, entry.name) };
+    const where = `${this.config.file ?? "am.plugins.toml"}${entry.line ? `:${entry.line}` : ""} [plugins.${entry.name}] config`;
+    return expandEnv(merged, process.env, where);
+  }
+
+  /**
+   * Validates `config` against the plugin's ConfigSchema (required, type, min/max, pattern,
+   * array element type) and fills its defaults. A plugin without a schema (UNIMPLEMENTED, or
+   * no fields) gets the config as it is.
+   * @throws QntxError CONFIG_INVALID with one line per bad field
+   */
+  private async checkedConfig(name: string, plugin: DomainPlugin, config: Record<string, string>): Promise<Record<string, string>> {
+    if (!plugin.configSchema) return config;
+    let schema;
+    try {
+      schema = await plugin.configSchema({ deadline: Date.now() + this.config.host.initializeTimeoutMs });
+    } catch (error) {
+      if (error instanceof PluginCallError && error.code === grpcStatus.UNIMPLEMENTED) return config;
+      throw error;
+    }
+    const checked = validateConfig(config, schema);
+    if (checked.errors.length) {
+      throw new QntxError("CONFIG_INVALID", `plugin ${name} config is invalid:\n  ${checked.errors.join("\n  ")}`, {
+        hint: `fix [plugins.${name}] config in am.plugins.toml or ${pluginConfigFile(this.config.host.dataDir, name)}`,
+      });
+    }
+    return checked.config;
+  }
+
+  /** The config the plugin would get now (table + own file + env), for GET /api/plugins/<name>/config. */
+  configOf(name: string): { config: Record<string, string>; file: string } {
+    const entry = this.entry(name);
+    return { config: { ...entry.config, ...readPluginConfigFile(this.config.host.dataDir, name) }, file: pluginConfigFile(this.config.host.dataDir, name) };
+  }
+
+  /**
+   * Changes a plugin's config (PUT /api/plugins/<name>/config): validates it against the
+   * running plugin's schema, stores it in the plugin's own file (so it survives restarts),
+   * and re-initializes a running plugin with it. Nothing is written when it is invalid.
+   */
+  reconfigure(name: string, config: Record<string, string>): Promise<void> {
+    return this.serialize(name, async () => {
+      const entry = this.entry(name);
+      const plugin = this.registry.runningPlugin(name);
+      const where = `new config of ${name}`;
+      const merged = expandEnv({ ...entry.config, ...config }, process.env, where);
+      const checked = plugin ? await this.checkedConfig(name, plugin, merged) : merged;
+      writePluginConfigFile(this.config.host.dataDir, name, config);
+      if (plugin) {
+        const request: InitializeRequest = { ...this.services.endpoints, authToken: this.services.tokens.issue(name), config: checked };
+        await this.registry.initialize(name, request, this.config.host.initializeTimeoutMs);
+      }
+    });
+  }
+
   private requireState(name: string, wanted: "running" | "paused", verb: string): void {
     const state = this.registry.get(this.entry(name).name)?.state;
     if (state !== wanted) {
@@ -253,10 +312,13 @@ export class PluginManager {
     runtime.healthMisses = 0;
     this.registry.setState(name, "loading");
     try {
+      // Config problems that need no plugin (bad per-plugin file, unset ${VAR}) fail before spawning.
+      const wanted = this.wantedConfig(entry);
       const { plugin, pid, address, aborted } = await this.launch(entry, runtime, log);
+      const config = await Promise.race([this.checkedConfig(name, plugin, wanted), aborted]);
       this.registry.register(name, plugin, { kind: kindOf(entry), pid, address });
       const authToken = this.services.tokens.issue(name);
-      const request: InitializeRequest = { ...this.services.endpoints, authToken, config: { ...entry.config } };
+      const request: InitializeRequest = { ...this.services.endpoints, authToken, config };
       await Promise.race([this.registry.initialize(name, request, this.config.host.initializeTimeoutMs), aborted]);
       log.info({ pid, address, routes: this.registry.get(name)?.routes.length }, "plugin running");
     } catch (error) {
