@@ -14,6 +14,7 @@ import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from ".
 import { createGateway } from "./gateway/http-server.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
+import { PluginLogs } from "./logs/plugin-logs.js";
 import { PluginManager } from "./plugin/manager.js";
 import { Registry } from "./plugin/registry.js";
 import { createAtsService } from "./services/ats-service.js";
@@ -61,7 +62,12 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     ats: createAtsService({ store, readStore, tokens, logger: logger.child({ component: "ats" }) }),
     queue: createQueueService({ pulse, tokens, logger: logger.child({ component: "queue" }) }),
   });
-  const manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens }, logger);
+  // Each plugin's output: ring buffer + <data_dir>/logs/<name>.log, kept across restarts.
+  const logs = new PluginLogs({
+    dir: dataDirFiles(settings.dataDir).logs, maxBytes: settings.logMaxBytes, files: settings.logFiles, ringLines: settings.logRingLines,
+    logger: logger.child({ component: "logs" }),
+  });
+  const manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens, logs }, logger);
   const detachJobs = connectPluginJobs(registry, pulse, store, logger.child({ component: "pulse" }));
   registry.on("state", (name: string, state: string, previous: string) => logger.debug({ plugin: name, state, previous }, "plugin state"));
   const recovered = await pulse.start();
@@ -70,7 +76,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
   const startedAt = new Date();
   let url = "";
   const app = createGateway({
-    registry, manager, store, pulse, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
+    registry, manager, store, pulse, logs, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
   });
@@ -102,6 +108,8 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
       // Stop taking jobs first: running ones go back to the queue, nothing is lost.
       await pulse.stop(Math.min(2000, settings.shutdownTimeoutMs));
       await manager.stopAll();
+      // Ends log followers (open SSE streams would hold the HTTP server open) and flushes the files.
+      await logs.close();
       detachJobs();
       await app.close();
       await services.close();

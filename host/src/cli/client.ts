@@ -36,7 +36,7 @@ export class ControlClient {
     return new ControlClient(url.replace(/\/$/, ""), token);
   }
 
-  /** GET a JSON document. */
+  /** GET a JSON document (with the admin token when there is one). */
   get<T>(path: string): Promise<T> {
     return this.request<T>("GET", path);
   }
@@ -47,19 +47,22 @@ export class ControlClient {
   }
 
   /**
-   * Reads a server-sent event stream, calling `onEvent` with each event's parsed JSON data,
-   * until the server ends it (or `onEvent` returns true).
+   * Reads a server-sent event stream (sending the admin token when there is one), calling
+   * `onEvent` with each event's parsed JSON data, until the server ends it (or `onEvent`
+   * returns true).
    */
   async events(path: string, onEvent: (event: string, data: unknown) => boolean | void): Promise<void> {
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, { headers: { accept: "text/event-stream" } });
+      const headers: Record<string, string> = { accept: "text/event-stream" };
+      if (this.token) headers.authorization = `Bearer ${this.token}`;
+      response = await fetch(`${this.url}${path}`, { headers });
     } catch (error) {
       throw new QntxError("HOST_NOT_RUNNING", `no qntx host is answering at ${this.url} (${causeOf(error)})`, { hint: START_HINT, cause: error });
     }
     if (!response.ok || !response.body) {
       const err = (await response.json().catch(() => ({}))) as { error?: string; hint?: string };
-      throw new QntxError(response.status === 404 ? "PLUGIN_NOT_FOUND" : "PLUGIN_UNAVAILABLE", err.error ?? `GET ${path} answered ${response.status}`, { hint: err.hint });
+      throw new QntxError(codeOf(response.status), err.error ?? `GET ${path} answered ${response.status}`, { hint: err.hint });
     }
     const decoder = new TextDecoder();
     let buffered = "";
@@ -98,11 +101,15 @@ export class ControlClient {
     }
     if (!response.ok) {
       const err = parsed as { error?: string; hint?: string; code?: string };
-      const code = response.status === 401 ? "UNAUTHORIZED" : response.status === 404 ? "PLUGIN_NOT_FOUND" : response.status === 400 ? "INVALID_ARGUMENT" : "PLUGIN_UNAVAILABLE";
-      throw new QntxError(code, err.error ?? `${method} ${path} answered ${response.status}`, { hint: err.hint });
+      throw new QntxError(codeOf(response.status), err.error ?? `${method} ${path} answered ${response.status}`, { hint: err.hint });
     }
     return parsed as T;
   }
+}
+
+/** The error code of an HTTP error status of the control API. */
+function codeOf(status: number): "UNAUTHORIZED" | "PLUGIN_NOT_FOUND" | "INVALID_ARGUMENT" | "PLUGIN_UNAVAILABLE" {
+  return status === 401 ? "UNAUTHORIZED" : status === 404 ? "PLUGIN_NOT_FOUND" : status === 400 ? "INVALID_ARGUMENT" : "PLUGIN_UNAVAILABLE";
 }
 
 function causeOf(error: unknown): string {

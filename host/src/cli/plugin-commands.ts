@@ -1,7 +1,9 @@
 /**
- * `qntx plugin …`: list the plugins of the running host, and start, stop or restart one.
+ * `qntx plugin …`: list the plugins of the running host, start, stop or restart one, and
+ * print (or follow) one's output.
  */
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
+import type { LogEntry } from "../logs/plugin-logs.js";
 import type { PluginInfo } from "../plugin/registry.js";
 import { ControlClient } from "./client.js";
 import { clientLocation, runAction } from "./common.js";
@@ -46,4 +48,34 @@ export function addPluginCommands(program: Command): void {
         console.log(`${info.name}: ${info.state}${info.pid ? ` (pid ${info.pid})` : ""}${info.address ? ` at ${info.address}` : ""}`);
       }));
   }
+
+  plugin
+    .command("logs <name>")
+    .description("print the last lines a plugin printed (stdout and stderr, kept across restarts); --follow keeps printing new ones until Ctrl-C")
+    .option("-f, --follow", "keep printing new lines as the plugin prints them")
+    .option("-n, --lines <n>", "how many of the last lines to print first", wholeNumber, 100)
+    .action(runAction(async (name: string, options: { follow?: boolean; lines: number }, command: Command) => {
+      const client = ControlClient.locate(clientLocation(command));
+      const colour = Boolean(process.stdout.isTTY);
+      const query = `lines=${options.lines}${options.follow ? "&follow=1" : ""}`;
+      await client.events(`/api/plugins/${encodeURIComponent(name)}/logs?${query}`, (event, data) => {
+        if (event === "end") return true;
+        if (event === "line") process.stdout.write(`${formatLogEntry(data as LogEntry, colour)}\n`);
+        return false;
+      });
+    }));
+}
+
+/** `<time> <stream> <line>`; with colour, stderr lines red and the host's own markers dim. */
+export function formatLogEntry(entry: LogEntry, colour = false): string {
+  const text = `${new Date(entry.time).toISOString()} ${entry.stream} ${entry.line}`;
+  if (!colour) return text;
+  if (entry.stream === "stderr") return `\x1b[31m${text}\x1b[0m`;
+  if (entry.stream === "qntx") return `\x1b[2m${text}\x1b[0m`;
+  return text;
+}
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a whole number, such as 100");
+  return Number(value);
 }

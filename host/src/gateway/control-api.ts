@@ -1,9 +1,12 @@
 /**
- * The control API under `/api/plugins`: list plugins and their routes (open), and start,
- * stop or restart one (needs the host's admin token, which the CLI reads from the data dir).
+ * The control API under `/api/plugins`: list plugins and their routes (open), start, stop or
+ * restart one, and read or follow its output (`GET /api/plugins/<name>/logs`, SSE) — these
+ * need the host's admin token, which the CLI reads from the data dir; logs may hold secrets.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QntxError } from "@qntx/protocol";
+import { parseFollow, parseLines, streamPluginLog } from "../logs/log-sse.js";
+import type { PluginLogs } from "../logs/plugin-logs.js";
 import type { PluginManager } from "../plugin/manager.js";
 import type { Registry } from "../plugin/registry.js";
 import { requireAdmin } from "./admin-auth.js";
@@ -16,6 +19,8 @@ export interface ControlOptions {
   readonly adminToken: string;
   readonly adminTokenFile: string;
   readonly hostInfo: () => Record<string, unknown>;
+  /** Plugins' output; without it `GET /api/plugins/<name>/logs` answers 404. */
+  readonly logs?: PluginLogs;
 }
 
 type Action = "start" | "stop" | "restart";
@@ -41,6 +46,21 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
     return { plugin: info };
   });
 
+  app.get("/api/plugins/:name/logs", async (request: FastifyRequest<{ Params: { name: string }; Querystring: { lines?: string | string[]; follow?: string | string[] } }>, reply) => {
+    if (!requireAdmin(request, reply, options.adminToken, options.adminTokenFile)) return reply;
+    const { name } = request.params;
+    if (!registry.get(name) || !options.logs) {
+      return sendError(reply, new QntxError("PLUGIN_NOT_FOUND", `no plugin named "${name}"`, { hint: "GET /api/plugins lists them" }));
+    }
+    const lines = parseLines(lastOf(request.query.lines));
+    if (lines === undefined) {
+      return sendError(reply, new QntxError("INVALID_ARGUMENT", `lines must be a whole number (got "${lastOf(request.query.lines)}")`, { hint: "for example ?lines=100" }));
+    }
+    reply.hijack();
+    streamPluginLog(reply.raw, options.logs.forPlugin(name), { lines, follow: parseFollow(lastOf(request.query.follow)) });
+    return reply;
+  });
+
   app.post("/api/plugins/:name/:action", async (request: FastifyRequest<{ Params: { name: string; action: string } }>, reply: FastifyReply) => {
     const { name, action } = request.params;
     if (!requireAdmin(request, reply, options.adminToken, options.adminTokenFile)) return reply;
@@ -57,3 +77,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
   });
 }
 
+/** The last value of a query parameter given once or several times. */
+function lastOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}

@@ -41,8 +41,16 @@ export function readLines(stream: Readable, onLine: (line: string) => void, maxL
   stream.on("data", (chunk: Buffer) => {
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
-      append(chunk.subarray(start, nl));
-      flush();
+      if (pendingBytes === 0 && !truncated && nl - start <= maxLineBytes) {
+        // Fast path: a whole line inside this chunk, decoded without copying it first.
+        if (nl > start) {
+          const end = chunk[nl - 1] === 13 ? nl - 1 : nl;
+          if (end > start) onLine(chunk.toString("utf8", start, end));
+        }
+      } else {
+        append(chunk.subarray(start, nl));
+        flush();
+      }
       start = nl + 1;
     }
     if (start < chunk.length) append(chunk.subarray(start));

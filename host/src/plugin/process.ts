@@ -41,8 +41,8 @@ export interface PluginOutputSink {
   started(pid: number): void;
   /** One line (newline removed, capped), with its level ("info"/"warn" by stream unless a JSON line says otherwise). */
   line(stream: "stdout" | "stderr", level: string, line: string): void;
-  /** The process exited and its pipes are closed. */
-  exited(how: string): void;
+  /** Process `pid` exited (`how`: "exit code 1", "killed by SIGKILL") and its pipes are closed. */
+  exited(pid: number, how: string): void;
 }
 
 /** Lines of output kept for error messages. */
@@ -104,10 +104,11 @@ export class PluginProcess extends EventEmitter {
         spec.logger.error({ err: String(error) }, "could not record a line of plugin output");
       }
     };
-    // "close" comes after both pipes ended, so the marker follows the last line.
+    // "close" comes after both pipes ended, so the marker follows the run's last line (a
+    // restart may have begun by then: the marker names the pid).
     child.once("close", () => {
       pinoLines.flush();
-      if (output && proc.exitInfo) output.exited(describeExit(proc.exitInfo));
+      if (output && proc.exitInfo) output.exited(proc.pid, describeExit(proc.exitInfo));
     });
     const spawnError = new Promise<never>((_, reject) => {
       child.once("error", (error: Error) => reject(new QntxError("BINARY_NOT_FOUND", `cannot start plugin ${spec.name} (${spec.command.path}): ${error.message}`, { cause: error })));
