@@ -16,6 +16,7 @@ import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginLogs } from "./logs/plugin-logs.js";
 import { PluginManager } from "./plugin/manager.js";
+import { PidFile, sweepOrphans } from "./plugin/pid-file.js";
 import { Registry } from "./plugin/registry.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
@@ -86,6 +87,11 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
   const boundPort = typeof address === "object" && address ? address.port : port;
   url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${boundPort}`;
   writeHostFile(settings.dataDir, { pid: process.pid, url, version: HOST_VERSION, startedAt: startedAt.toISOString() });
+  // Plugins a killed host left running go before ours start (same process only, never a reused pid).
+  const swept = await sweepOrphans(settings.dataDir);
+  if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
+  const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`));
+  manager.recordProcessesIn(pidFile);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
   const ready = manager.startAll().then(() => {
@@ -108,6 +114,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
       // Stop taking jobs first: running ones go back to the queue, nothing is lost.
       await pulse.stop(Math.min(2000, settings.shutdownTimeoutMs));
       await manager.stopAll();
+      pidFile.delete();
       // Ends log followers (open SSE streams would hold the HTTP server open) and flushes the files.
       await logs.close();
       detachJobs();

@@ -38,13 +38,21 @@ export function addPluginCommands(program: Command): void {
       for (const p of plugins.filter((x) => x.state === "failed" && x.error)) console.log(`\n${p.name}: ${p.error}`);
     }));
 
-  for (const action of ["start", "stop", "restart"] as const) {
-    plugin
-      .command(`${action} <name>`)
-      .description(`${action} one plugin of the running host`)
-      .action(runAction(async (name: string, _options: unknown, command: Command) => {
+  const descriptions = {
+    start: "start one plugin of the running host (and the plugins it depends on)",
+    stop: "stop one plugin (refused while others depend on it, unless --force)",
+    restart: "stop and start one plugin: it re-initializes and re-registers its routes and handlers",
+    pause: "pause one plugin: its HTTP answers 503 and its jobs wait until resumed",
+    resume: "resume a paused plugin",
+  } as const;
+  for (const action of ["start", "stop", "restart", "pause", "resume"] as const) {
+    const sub = plugin.command(`${action} <name>`).description(descriptions[action]);
+    if (action === "stop") sub.option("--force", "stop it even though other plugins depend on it");
+    sub
+      .action(runAction(async (name: string, options: { force?: boolean }, command: Command) => {
         const client = ControlClient.locate(clientLocation(command));
-        const { plugin: info } = await client.post<{ plugin: PluginInfo }>(`/api/plugins/${encodeURIComponent(name)}/${action}`);
+        const query = options.force ? "?force=1" : "";
+        const { plugin: info } = await client.post<{ plugin: PluginInfo }>(`/api/plugins/${encodeURIComponent(name)}/${action}${query}`);
         console.log(`${info.name}: ${info.state}${info.pid ? ` (pid ${info.pid})` : ""}${info.address ? ` at ${info.address}` : ""}`);
       }));
   }

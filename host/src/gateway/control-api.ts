@@ -23,8 +23,8 @@ export interface ControlOptions {
   readonly logs?: PluginLogs;
 }
 
-type Action = "start" | "stop" | "restart";
-const ACTIONS: readonly Action[] = ["start", "stop", "restart"];
+type Action = "start" | "stop" | "restart" | "pause" | "resume";
+const ACTIONS: readonly Action[] = ["start", "stop", "restart", "pause", "resume"];
 
 /** Registers the control routes. */
 export function registerControlRoutes(app: FastifyInstance, options: ControlOptions): void {
@@ -69,7 +69,9 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
     }
     try {
       manager.entry(name);
-      await manager[action as Action](name);
+      const force = (request.query as Record<string, string | undefined>).force;
+      if (action === "stop") await manager.stop(name, { force: force === "1" || force === "true" });
+      else await manager[action as Exclude<Action, "stop">](name);
       return { plugin: registry.get(name) };
     } catch (error) {
       return sendError(reply, error);
