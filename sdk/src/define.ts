@@ -6,6 +6,7 @@ import { validateConfigSchema } from "./config.js";
 import { log as rootLog, type Logger } from "./log.js";
 import { createRouter, type Router } from "./router.js";
 import type { ConfigField, HealthStatus, InitContext, JobHandler, PluginDef, PluginMetadata, ScheduleDef, WatcherDef } from "./types.js";
+import type { WebSocketHandler } from "./websocket.js";
 
 /** Allowed plugin names: they become a URL segment (`/api/<name>`) and a log field. */
 export const PLUGIN_NAME_RE = /^[A-Za-z0-9_-]+$/;
@@ -32,6 +33,8 @@ export interface PluginDefinition {
   readonly initialize: ((ctx: InitContext) => void | Promise<void>) | undefined;
   readonly health: (() => HealthStatus | Promise<HealthStatus>) | undefined;
   readonly shutdown: (() => void | Promise<void>) | undefined;
+  /** Serves WebSocket sessions; undefined when the plugin has none. */
+  readonly websocket: WebSocketHandler | undefined;
   /** Logger whose lines carry `plugin: <name>`. */
   readonly log: Logger;
 }
@@ -184,6 +187,7 @@ export function definePlugin(def: PluginDef): PluginDefinition {
     initialize: optionalHook(def.initialize, "initialize"),
     health: optionalHook(def.health, "health"),
     shutdown: optionalHook(def.shutdown, "shutdown"),
+    websocket: optionalHook(def.websocket, "websocket"),
     log,
   };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });

@@ -25,6 +25,8 @@ export { PROGRESS_MIN_INTERVAL_MS } from "./progress.js";
 export { createAtsClient, type AtsClient, type AttestationInput, type WatchOptions } from "./clients/ats-client.js";
 export { createQueueClient, type QueueClient, type QueueClientOptions, type EnqueueInput, type ListJobsInput } from "./clients/queue-client.js";
 export { HostServiceError, isHostServiceError, DEFAULT_HOST_CALL_TIMEOUT_MS, type HostCallOptions, type HostClientOptions } from "./clients/call.js";
+export type { WebSocketSession, WebSocketEvents, WebSocketHandler, WebSocketCloseInfo, WebSocketResize } from "./websocket.js";
+export { domainServiceDefinition, encodeWebSocketFrame, decodeWebSocketFrame, nowNs, type WebSocketFrame } from "./websocket-codec.js";
 export type {
   PluginDef,
   PluginMetadata,

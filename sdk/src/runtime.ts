@@ -8,6 +8,7 @@ import { createQueueClient, type QueueClient } from "./clients/queue-client.js";
 import { resolveConfig } from "./config.js";
 import type { PluginDefinition } from "./define.js";
 import type { JobHandler } from "./types.js";
+import type { WebSocketSession } from "./websocket.js";
 
 /** A handler found by {@link PluginRuntime.findHandler}, with its name as registered. */
 export interface FoundHandler {
@@ -21,6 +22,8 @@ export class PluginRuntime {
   config: Record<string, string>;
   ats: AtsClient | undefined;
   queue: QueueClient | undefined;
+  /** Open WebSocket sessions; closed when the plugin stops. */
+  readonly websockets = new Set<WebSocketSession>();
   private dynamicHandlers = new Map<string, JobHandler>();
   // What the current clients were built from: a re-Initialize with the same endpoint and
   // token keeps them (and their channels).
@@ -83,6 +86,11 @@ export class PluginRuntime {
 
   private lookup(name: string): JobHandler | undefined {
     return this.def.handlers.get(name) ?? this.dynamicHandlers.get(name);
+  }
+
+  /** Closes every open WebSocket session (CLOSE with `code`, then the end of its stream). */
+  closeWebSockets(code = 1001, reason = "plugin shutting down"): void {
+    for (const session of [...this.websockets]) session.close(code, reason);
   }
 
   /** Closes the clients' channels. Idempotent. */

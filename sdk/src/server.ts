@@ -5,11 +5,12 @@
  */
 import { createServer as createNetServer } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { DomainPluginServiceService, grpcOptions, PORT_PROBE_SPAN } from "@qntx/protocol";
+import { grpcOptions, PORT_PROBE_SPAN } from "@qntx/protocol";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./service.js";
 import type { PluginDef } from "./types.js";
+import { domainServiceDefinition } from "./websocket-codec.js";
 
 /** Options of {@link startPlugin}. */
 export interface StartOptions {
@@ -144,6 +145,8 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
       return stopping;
     }
     stopping = (async () => {
+      // Open WebSocket streams would hold a graceful stop until its timeout: close them first.
+      runtime.closeWebSockets();
       await runShutdownHook(def, shutdownTimeoutMs);
       await stopServer(closeOptions.force === true || forceRequested);
       // After the server: jobs still finishing may have used the host clients.
@@ -154,7 +157,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
   };
 
   server.addService(
-    DomainPluginServiceService,
+    domainServiceDefinition,
     createDomainService(def, {
       onShutdownRequested: () => {
         def.log.info("shutdown requested by host");

@@ -8,6 +8,7 @@ import { checkHandlerName, type PluginDefinition } from "./define.js";
 import { runJob } from "./jobs.js";
 import { PluginRuntime } from "./runtime.js";
 import type { InitContext, JobHandler } from "./types.js";
+import { acceptWebSocket } from "./websocket.js";
 
 /** Hooks the server gives the service. */
 export interface ServiceHooks {
@@ -98,7 +99,8 @@ async function health(def: PluginDefinition): Promise<HealthResponse> {
 }
 
 /**
- * Builds the grpc-js implementation of every `DomainPluginService` RPC for `def`.
+ * Builds the grpc-js implementation of every `DomainPluginService` RPC for `def`. Register it
+ * with `domainServiceDefinition` (exact int64 WebSocket timestamps), not the generated one.
  * `runtime` holds the state between calls (config, host clients, dynamic handlers); pass
  * your own to close its clients when you stop serving (`startPlugin` does).
  */
@@ -118,6 +120,7 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
     handleHttp: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => def.router.handle(call.request)),
 
     handleWebSocket: (call) => {
+      if (def.websocket) return acceptWebSocket(call as unknown as Parameters<typeof acceptWebSocket>[0], def.websocket, runtime.websockets, def.log);
       // Ending the stream with a status (rather than leaving it open) tells the host at once.
       call.emit("error", { code: GrpcStatus.UNIMPLEMENTED, details: `plugin ${metadata.name} does not handle WebSocket connections` });
     },

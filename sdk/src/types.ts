@@ -5,6 +5,7 @@ import type { AtsClient } from "./clients/ats-client.js";
 import type { QueueClient } from "./clients/queue-client.js";
 import type { Logger } from "./log.js";
 import type { PluginRequest } from "./request.js";
+import type { WebSocketHandler } from "./websocket.js";
 
 /** What `Metadata` answers. `name` must match the name the host is configured with. */
 export interface PluginMetadata {
@@ -225,4 +226,11 @@ export interface PluginDef {
    * matches would trigger itself forever: filter on a predicate it does not write.
    */
   watchers?: WatcherDef[];
+  /**
+   * Serves WebSockets (`/ws/<name>` on the host): called once per browser connection with
+   * its session. `session.on("message", (data) => …)`, `session.send(data)`,
+   * `session.on("resize", ({cols, rows}) => …)`, `session.on("close", …)`, `session.close()`.
+   * Without it, `HandleWebSocket` answers UNIMPLEMENTED.
+   */
+  websocket?: WebSocketHandler;
 }

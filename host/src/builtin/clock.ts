@@ -2,11 +2,12 @@
  * `clock`: the example built-in plugin. It runs inside the host process and implements
  * DomainPlugin directly — no gRPC — yet the registry, the gateway and the CLI treat it
  * exactly like an external plugin. Routes: `GET /hello`, `POST /echo`, `GET /now`; job
- * handler `now` (enqueue `clock/now`), registered with Pulse the same way as external ones.
+ * handler `now` (enqueue `clock/now`), registered with Pulse the same way as external ones;
+ * a WebSocket at `/ws/clock` that answers DATA `now` with the time and echoes other DATA.
  */
 import { status } from "@grpc/grpc-js";
-import type { ExecuteJobRequest, ExecuteJobResponse, HTTPRequest, HTTPResponse, HealthResponse, InitializeRequest, InitializeResponse, MetadataResponse } from "@qntx/protocol";
-import { PluginCallError, type CallOptions, type DomainPlugin } from "../plugin/domain-plugin.js";
+import { WebSocketMessage_Type, type ExecuteJobRequest, type ExecuteJobResponse, type HTTPRequest, type HTTPResponse, type HealthResponse, type InitializeRequest, type InitializeResponse, type MetadataResponse } from "@qntx/protocol";
+import { PluginCallError, type CallOptions, type DomainPlugin, type WebSocketChannel, type WebSocketOpen } from "../plugin/domain-plugin.js";
 import { HOST_VERSION } from "../version.js";
 
 const ROUTES = [
@@ -57,6 +58,29 @@ export function createClockPlugin(): DomainPlugin {
       }
       const now = Date.now();
       return { ...base, success: true, error: "", result: Buffer.from(JSON.stringify({ iso: new Date(now).toISOString(), unixMs: now })) };
+    },
+    handleWebSocket(open: WebSocketOpen): WebSocketChannel {
+      let ended = false;
+      return {
+        send(frame) {
+          if (ended) return true;
+          const text = frame.data.toString("utf8");
+          if (frame.type === WebSocketMessage_Type.DATA) {
+            const data = text.trim() === "now" ? Buffer.from(new Date().toISOString()) : frame.data;
+            open.onFrame({ type: WebSocketMessage_Type.DATA, data, headers: {}, timestamp: frame.timestamp });
+          } else if (frame.type === WebSocketMessage_Type.PING) {
+            open.onFrame({ type: WebSocketMessage_Type.PONG, data: Buffer.alloc(0), headers: {}, timestamp: frame.timestamp });
+          } else if (frame.type === WebSocketMessage_Type.CLOSE) {
+            ended = true;
+            open.onEnd();
+          }
+          return true;
+        },
+        end() {
+          if (!ended) open.onEnd();
+          ended = true;
+        },
+      };
     },
     async health(): Promise<HealthResponse> {
       return { healthy: initialized, message: initialized ? "ok" : "not initialized", details: { uptime_ms: String(Date.now() - startedAt) } };

@@ -1,19 +1,24 @@
 /**
- * The host's HTTP surface (fastify): the control API under `/api/plugins`, and every other
- * `/api/<name>/…` proxied to plugin `<name>`. Static routes win over the `:name` parameter,
- * so the control API can never be shadowed (plugin names `plugins` etc. are reserved).
+ * The host's HTTP surface (fastify): the control API under `/api/plugins`, every other
+ * `/api/<name>/…` proxied to plugin `<name>`, and WebSockets at `/ws/<name>` (ws-gateway.ts).
+ * Static routes win over the `:name` parameter, so the control API can never be shadowed
+ * (plugin names `plugins` etc. are reserved).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import { registerConfigRoutes } from "./config-api.js";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
 import { registerProxyRoutes } from "./proxy.js";
+import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
 
 /** What the gateway needs. */
 export interface GatewayOptions extends ControlOptions, DataApiOptions {
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** WebSocket limits and allowed origins (defaults as in the config schema). */
+  readonly websocket?: Partial<WebSocketSettings>;
 }
 
 /** Builds the fastify app (not yet listening). */
@@ -49,7 +54,9 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
   });
   registerControlRoutes(app, options);
+  registerConfigRoutes(app, options);
   registerDataRoutes(app, options);
   registerProxyRoutes(app, { registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
+  registerWebSocketGateway(app, { registry: options.registry, logger: options.logger, settings: options.websocket });
   return app;
 }

@@ -13,6 +13,7 @@ import type {
   InitializeRequest,
   InitializeResponse,
   MetadataResponse,
+  WebSocketMessage_Type,
 } from "@qntx/protocol";
 
 /** Options of one call into a plugin. */
@@ -39,6 +40,56 @@ export class PluginCallError extends Error {
 /** The services the host offers a plugin, as `InitializeRequest` carries them. */
 export type PluginServices = InitializeRequest;
 
+/**
+ * One `WebSocketMessage` between the host and a plugin. `timestamp` (unix nanoseconds, an
+ * int64) is a bigint: as a number it would lose its last digits, and a PONG must echo it exactly.
+ */
+export interface WebSocketFrame {
+  readonly type: WebSocketMessage_Type;
+  readonly data: Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timestamp: bigint;
+}
+
+/**
+ * What the host gives a plugin to open one WebSocket session (one browser connection).
+ * The plugin answers through the callbacks; the host talks through the returned channel.
+ */
+export interface WebSocketOpen {
+  /**
+   * Headers of the CONNECT frame the session starts with: the browser's upgrade request
+   * headers (lower-cased names, repeated values joined with ", "), plus `path` (the path
+   * requested, e.g. `/ws/term/tab1`) and `query` (the raw query string, without `?`).
+   */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Aborting it cancels the session at once (the gRPC call of an external plugin). */
+  readonly signal: AbortSignal;
+  /** Every frame the plugin sends, in order. Never called after `onEnd` or an abort. */
+  onFrame(frame: WebSocketFrame): void;
+  /**
+   * The plugin's side ended: cleanly (no argument: the stream finished OK) or with an error
+   * (its gRPC status). Called once, never after an abort.
+   */
+  onEnd(error?: PluginCallError): void;
+  /** The plugin can take frames again after `send` returned false. */
+  onDrain?(): void;
+}
+
+/** The host's side of one WebSocket session. */
+export interface WebSocketChannel {
+  /**
+   * Sends a frame to the plugin (the CONNECT frame has already been sent). Returns false when
+   * the plugin is not keeping up: wait for `onDrain` before sending more. Frames sent after
+   * the session ended are dropped.
+   */
+  send(frame: WebSocketFrame): boolean;
+  /** Half-closes: the host sends nothing more; the plugin may still answer, then ends. */
+  end(): void;
+  /** Stops delivering the plugin's frames until `resume` (the browser is not reading). */
+  pause?(): void;
+  resume?(): void;
+}
+
 /** What every plugin, built-in or external, provides. */
 export interface DomainPlugin {
   /** Name, version and the `qntx_version` range the host must satisfy. */
@@ -55,6 +106,12 @@ export interface DomainPlugin {
   configSchema?(options: CallOptions): Promise<ConfigSchemaResponse>;
   /** Runs one job of a handler the plugin announced. */
   executeJob?(request: ExecuteJobRequest, options: CallOptions): Promise<ExecuteJobResponse>;
+  /**
+   * Opens one WebSocket session (`HandleWebSocket`): sends CONNECT with `open.headers` and
+   * returns the channel. Throws a PluginCallError when the session cannot start. Plugins
+   * without it refuse WebSocket upgrades (404).
+   */
+  handleWebSocket?(open: WebSocketOpen): WebSocketChannel;
   /** Releases connections held to the plugin (the gRPC channel of an external one). */
   close?(): void;
 }

@@ -7,6 +7,8 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   DomainPluginServiceClient,
+  DomainPluginServiceService,
+  WebSocketMessage_Type,
   grpcOptions,
   type ConfigSchemaResponse,
   type Empty,
@@ -19,7 +21,8 @@ import {
   type InitializeResponse,
   type MetadataResponse,
 } from "@qntx/protocol";
-import { PluginCallError, type CallOptions, type DomainPlugin } from "./domain-plugin.js";
+import { decodeWebSocketFrame, encodeWebSocketFrame, frame } from "../gateway/ws-codec.js";
+import { PluginCallError, type CallOptions, type DomainPlugin, type WebSocketChannel, type WebSocketFrame, type WebSocketOpen } from "./domain-plugin.js";
 
 /** A unary method of the generated client, in its callback form. */
 type UnaryMethod<Req, Res> = (
@@ -30,6 +33,10 @@ type UnaryMethod<Req, Res> = (
 ) => grpc.ClientUnaryCall;
 
 const EMPTY: Empty = {};
+/** `/protocol.DomainPluginService/HandleWebSocket`. */
+const HANDLE_WEBSOCKET_PATH = DomainPluginServiceService.handleWebSocket.path;
+/** gRPC metadata keys a query parameter may not take (reserved by HTTP/2 or gRPC). */
+const RESERVED_METADATA = /^(grpc-|:)|^(content-type|te|user-agent|host|connection|authorization)$|-bin$/;
 
 /** Proxies the DomainPlugin interface to a plugin listening at `address` (`host:port`). */
 export class ExternalDomainProxy implements DomainPlugin {
@@ -69,6 +76,48 @@ export class ExternalDomainProxy implements DomainPlugin {
     return this.unary(this.client.executeJob, request, options);
   }
 
+  /**
+   * Opens a `HandleWebSocket` bidi stream on the plugin's long-lived channel and sends CONNECT
+   * with `open.headers`. Frames use the exact-timestamp codec (see gateway/ws-codec.ts), not
+   * the generated one. Like QNTX, the query parameters also travel as call metadata.
+   */
+  handleWebSocket(open: WebSocketOpen): WebSocketChannel {
+    if (open.signal.aborted) throw new PluginCallError(grpc.status.CANCELLED, "session cancelled before it started");
+    const call = this.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
+      HANDLE_WEBSOCKET_PATH, encodeWebSocketFrame, decodeWebSocketFrame, queryMetadata(open.headers.query ?? ""),
+    );
+    let ended = false;
+    const finish = (error?: PluginCallError): void => {
+      if (ended) return;
+      ended = true;
+      open.signal.removeEventListener("abort", onAbort);
+      if (!open.signal.aborted) open.onEnd(error);
+    };
+    const onAbort = (): void => {
+      ended = true;
+      call.cancel();
+    };
+    open.signal.addEventListener("abort", onAbort, { once: true });
+    call.on("data", (received: WebSocketFrame) => {
+      if (!ended && !open.signal.aborted) open.onFrame(received);
+    });
+    // The status follows the last frame; an error status is also emitted as `error`, ignored here.
+    call.on("error", () => undefined);
+    call.on("status", (status: grpc.StatusObject) => {
+      finish(status.code === grpc.status.OK ? undefined : new PluginCallError(status.code, status.details || grpc.status[status.code] || "stream failed"));
+    });
+    call.on("drain", () => open.onDrain?.());
+    call.write(frame(WebSocketMessage_Type.CONNECT, undefined, open.headers));
+    return {
+      send: (message) => (ended || !call.writable ? true : call.write(message)),
+      end: () => {
+        if (!ended && call.writable) call.end();
+      },
+      pause: () => call.pause(),
+      resume: () => call.resume(),
+    };
+  }
+
   /** Closes the channel; later calls fail with UNAVAILABLE-like errors. */
   close(): void {
     this.client.close();
@@ -90,4 +139,15 @@ export class ExternalDomainProxy implements DomainPlugin {
       options.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+/** Each query parameter as call metadata, as QNTX sends it; names gRPC would refuse are left out. */
+function queryMetadata(query: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of new URLSearchParams(query)) {
+    const name = key.toLowerCase();
+    if (!/^[0-9a-z_.-]+$/.test(name) || RESERVED_METADATA.test(name) || !/^[\x20-\x7e]*$/.test(value)) continue;
+    metadata.add(name, value);
+  }
+  return metadata;
 }

@@ -1,0 +1,153 @@
+/**
+ * WebSocket routes: `/ws/<name>` (and `/ws/<name>/<sub…>`, plus the seed's `/<name>-ws`
+ * alias) become one `HandleWebSocket` session each. Upgrades are handled on the fastify
+ * server's `upgrade` event with `ws` in `noServer` mode, so every refusal is a plain HTTP
+ * answer *before* the upgrade: 404 unknown route or plugin, 403 origin not allowed, 503 (with
+ * Retry-After) plugin not running. After the upgrade, ws-session.ts bridges the two sides.
+ */
+import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { WebSocketServer } from "ws";
+import type { Registry } from "../plugin/registry.js";
+import { isTransient, type PluginState } from "../plugin/state.js";
+import { createOriginCheck } from "./ws-origin.js";
+import { WebSocketSession, type SessionSettings } from "./ws-session.js";
+
+/** WebSocket settings (the `[host]` keys `ws_*` and `allowed_origins`). */
+export interface WebSocketSettings extends SessionSettings {
+  /** Origin globs allowed besides loopback. */
+  readonly allowedOrigins: readonly string[];
+}
+
+/** Defaults, as in the config schema. */
+export const DEFAULT_WEBSOCKET_SETTINGS: WebSocketSettings = {
+  pingIntervalMs: 30_000,
+  pongTimeoutMs: 10_000,
+  maxFrameBytes: 1024 * 1024,
+  allowedOrigins: [],
+};
+
+/** What the WebSocket gateway needs. */
+export interface WebSocketGatewayOptions {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly settings?: Partial<WebSocketSettings>;
+}
+
+/** The subprotocol QNTX's upgrader offers; chosen when the browser asks for it. */
+const QNTX_SUBPROTOCOL = "qntx-plugin-v1";
+const RETRY_AFTER_SECONDS = "2";
+/** Upgrade request headers that describe the handshake, not the client: not passed to plugins. */
+const HANDSHAKE_HEADERS = new Set(["connection", "upgrade", "keep-alive", "te", "trailer", "transfer-encoding", "proxy-connection", "http2-settings", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"]);
+const NAME = "[A-Za-z0-9_-]+";
+const WS_PATH = new RegExp(`^/ws/(${NAME})(?:/.*)?$`);
+const ALIAS_PATH = new RegExp(`^/(${NAME})-ws(?:/.*)?$`);
+
+/** The plugin a WebSocket path addresses, or undefined. */
+export function webSocketTarget(pathname: string): string | undefined {
+  return WS_PATH.exec(pathname)?.[1] ?? ALIAS_PATH.exec(pathname)?.[1];
+}
+
+/** Headers of the CONNECT frame: the request's headers plus `path` and `query`. */
+export function connectHeaders(request: IncomingMessage, pathname: string, query: string): Record<string, string> {
+  const headers: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || HANDSHAKE_HEADERS.has(name)) continue;
+    headers.push([name, Array.isArray(value) ? value.join(", ") : value]);
+  }
+  headers.push(["path", pathname], ["query", query]);
+  return Object.fromEntries(headers);
+}
+
+/** Answers an upgrade request with a plain HTTP error and closes the socket. */
+function refuse(socket: Duplex, status: number, body: Record<string, string>, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
+    "Content-Type: application/json; charset=utf-8",
+    `Content-Length: ${Buffer.byteLength(text)}`,
+    "Connection: close",
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.end(`${lines.join("\r\n")}\r\n\r\n${text}`);
+}
+
+/** Registers the upgrade handler on `app.server`, a 426 for plain GETs, and cleanup on close. */
+export function registerWebSocketGateway(app: FastifyInstance, options: WebSocketGatewayOptions): void {
+  const settings: WebSocketSettings = { ...DEFAULT_WEBSOCKET_SETTINGS, ...options.settings };
+  const { registry } = options;
+  const logger = options.logger.child({ component: "ws" });
+  const originAllowed = createOriginCheck(settings.allowedOrigins);
+  const sessions = new Map<string, Set<WebSocketSession>>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: settings.maxFrameBytes,
+    // A browser that never answers our close frame must not hold the socket for ws's default 30 s.
+    closeTimeout: 5_000,
+    handleProtocols: (offered: Set<string>) => (offered.has(QNTX_SUBPROTOCOL) ? QNTX_SUBPROTOCOL : (offered.values().next().value ?? false)),
+  } as ConstructorParameters<typeof WebSocketServer>[0]);
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on("error", () => undefined);
+    const url = request.url ?? "/";
+    const at = url.indexOf("?");
+    const pathname = at < 0 ? url : url.slice(0, at);
+    const query = at < 0 ? "" : url.slice(at + 1);
+    const name = webSocketTarget(pathname);
+    if (!name) {
+      return refuse(socket, 404, { error: `no WebSocket route at ${pathname}`, hint: "plugin WebSockets live at /ws/<plugin>" });
+    }
+    if (request.headers.upgrade?.toLowerCase() !== "websocket") {
+      return refuse(socket, 400, { error: `cannot upgrade to ${request.headers.upgrade ?? "nothing"}`, hint: "only WebSocket upgrades are served" });
+    }
+    const origin = request.headers.origin;
+    if (!originAllowed(origin)) {
+      logger.warn({ plugin: name, origin }, "WebSocket refused: origin not allowed");
+      return refuse(socket, 403, { error: `origin ${origin} is not allowed`, hint: "add it to allowed_origins in [host] (globs like https://*.example.com)" });
+    }
+    const info = registry.get(name);
+    if (!info) return refuse(socket, 404, { error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
+    const plugin = registry.runningPlugin(name);
+    if (!plugin) {
+      const hint = isTransient(info.state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
+      return refuse(socket, 503, { error: `plugin ${name} is ${info.state}${info.error ? `: ${info.error}` : ""}`, state: info.state, hint }, { "Retry-After": RETRY_AFTER_SECONDS });
+    }
+    if (!plugin.handleWebSocket) {
+      return refuse(socket, 404, { error: `plugin ${name} does not serve WebSocket connections` });
+    }
+    const headers = connectHeaders(request, pathname, query);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const session = new WebSocketSession(ws, name, headers, settings, logger, (done) => {
+        const set = sessions.get(name);
+        set?.delete(done);
+        if (set?.size === 0) sessions.delete(name);
+      });
+      let set = sessions.get(name);
+      if (!set) sessions.set(name, (set = new Set()));
+      set.add(session);
+      session.start(plugin);
+    });
+  };
+
+  // A plugin that stops serving takes its sessions with it: the gRPC channel of a stopped
+  // proxy does not cancel open streams by itself.
+  const onState = (name: string, state: PluginState, previous: PluginState): void => {
+    if (previous !== "running" || state === "running") return;
+    const set = sessions.get(name);
+    if (!set) return;
+    const crashed = state === "failed" || state === "restarting";
+    for (const session of [...set]) session.shutdown(crashed ? 1011 : 1001, `plugin ${name} is ${state}`);
+  };
+
+  app.server.on("upgrade", onUpgrade);
+  registry.on("state", onState);
+  app.get("/ws/*", (_request, reply) => reply.code(426).header("upgrade", "websocket").send({ error: "this is a WebSocket endpoint", hint: "connect with a WebSocket client" }));
+  app.addHook("onClose", async () => {
+    app.server.off("upgrade", onUpgrade);
+    registry.off("state", onState);
+    for (const set of sessions.values()) for (const session of [...set]) session.shutdown(1001, "host shutting down");
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  });
+}
