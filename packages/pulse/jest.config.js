@@ -1,12 +1,4 @@
-/** Jest config of one workspace package: ESM TypeScript through ts-jest (see TOOLCHAIN.md §4). */
-export default {
-  displayName: "pulse",
-  testEnvironment: "node",
-  // jest 30's default "soft" globals cleanup can recurse forever on a reassigned global
-  // (RangeError in jest-util, jestjs/jest#16044); our tests do not need it.
-  testEnvironmentOptions: { globalsCleanup: "off" },
-  extensionsToTreatAsEsm: [".ts"],
-  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
-  transform: { "^.+\\.ts$": ["ts-jest", { useESM: true }] },
-  testMatch: ["<rootDir>/test/**/*.test.ts"],
-};
+/** Jest config of this package: the shared preset (jest.preset.js at the root). */
+import preset from "../../jest.preset.js";
+
+export default { ...preset, displayName: "pulse" };

@@ -26,7 +26,7 @@ export { createAtsClient, type AtsClient, type AttestationInput, type WatchOptio
 export { createQueueClient, type QueueClient, type QueueClientOptions, type EnqueueInput, type ListJobsInput } from "./clients/queue-client.js";
 export { HostServiceError, isHostServiceError, DEFAULT_HOST_CALL_TIMEOUT_MS, type HostCallOptions, type HostClientOptions } from "./clients/call.js";
 export type { WebSocketSession, WebSocketEvents, WebSocketHandler, WebSocketCloseInfo, WebSocketResize } from "./websocket.js";
-export { domainServiceDefinition, encodeWebSocketFrame, decodeWebSocketFrame, nowNs, type WebSocketFrame } from "./websocket-codec.js";
+export { domainServiceDefinition, encodeWebSocketFrame, decodeWebSocketFrame, nowNs, type WebSocketFrame } from "@qntx/protocol";
 export type {
   PluginDef,
   PluginMetadata,

@@ -10,7 +10,7 @@ import { definePlugin, isPluginDefinition, type PluginDefinition } from "./defin
 import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./service.js";
 import type { PluginDef } from "./types.js";
-import { domainServiceDefinition } from "./websocket-codec.js";
+import { domainServiceDefinition } from "@qntx/protocol";
 
 /** Options of {@link startPlugin}. */
 export interface StartOptions {

@@ -8,7 +8,7 @@
 import type { ServerDuplexStream } from "@grpc/grpc-js";
 import { WebSocketMessage_Type } from "@qntx/protocol";
 import type { Logger } from "./log.js";
-import { frame, nowNs, type WebSocketFrame } from "./websocket-codec.js";
+import { frame, nowNs, type WebSocketFrame } from "@qntx/protocol";
 
 /** How a session ended. */
 export interface WebSocketCloseInfo {

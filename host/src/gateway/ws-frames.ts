@@ -5,7 +5,7 @@
  * unix nanoseconds. Also: close reasons that fit a close frame.
  */
 import { WebSocketMessage_Type } from "@qntx/protocol";
-import { nowNs, type WebSocketFrame } from "./ws-codec.js";
+import { nowNs, type WebSocketFrame } from "@qntx/protocol";
 
 /** Largest close reason a close frame can carry (125-byte control payload minus the code). */
 export const MAX_CLOSE_REASON_BYTES = 123;

@@ -22,7 +22,7 @@ import { WebSocketMessage_Type } from "@qntx/protocol";
 import type { Logger } from "pino";
 import { WebSocket, type RawData } from "ws";
 import type { DomainPlugin, PluginCallError, WebSocketChannel, WebSocketFrame } from "../plugin/domain-plugin.js";
-import { frame, nowNs } from "./ws-codec.js";
+import { frame, nowNs } from "@qntx/protocol";
 import { browserJson, closeReason, isSendableCloseCode, parseBrowserFrame } from "./ws-frames.js";
 
 /** Timing and size limits of a session. */

@@ -4,6 +4,7 @@
  * the gateway and the CLI cannot tell the two apart.
  */
 import type {
+  WebSocketFrame,
   ConfigSchemaResponse,
   ExecuteJobRequest,
   ExecuteJobResponse,
@@ -40,16 +41,7 @@ export class PluginCallError extends Error {
 /** The services the host offers a plugin, as `InitializeRequest` carries them. */
 export type PluginServices = InitializeRequest;
 
-/**
- * One `WebSocketMessage` between the host and a plugin. `timestamp` (unix nanoseconds, an
- * int64) is a bigint: as a number it would lose its last digits, and a PONG must echo it exactly.
- */
-export interface WebSocketFrame {
-  readonly type: WebSocketMessage_Type;
-  readonly data: Buffer;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timestamp: bigint;
-}
+export type { WebSocketFrame };
 
 /**
  * What the host gives a plugin to open one WebSocket session (one browser connection).

@@ -21,7 +21,7 @@ import {
   type InitializeResponse,
   type MetadataResponse,
 } from "@qntx/protocol";
-import { decodeWebSocketFrame, encodeWebSocketFrame, frame } from "../gateway/ws-codec.js";
+import { decodeWebSocketFrame, encodeWebSocketFrame, frame } from "@qntx/protocol";
 import { PluginCallError, type CallOptions, type DomainPlugin, type WebSocketChannel, type WebSocketFrame, type WebSocketOpen } from "./domain-plugin.js";
 
 /** A unary method of the generated client, in its callback form. */
@@ -78,7 +78,7 @@ export class ExternalDomainProxy implements DomainPlugin {
 
   /**
    * Opens a `HandleWebSocket` bidi stream on the plugin's long-lived channel and sends CONNECT
-   * with `open.headers`. Frames use the exact-timestamp codec (see gateway/ws-codec.ts), not
+   * with `open.headers`. Frames use the exact-timestamp codec (see @qntx/protocol ws-codec.ts), not
    * the generated one. Like QNTX, the query parameters also travel as call metadata.
    */
   handleWebSocket(open: WebSocketOpen): WebSocketChannel {

@@ -13,3 +13,4 @@ export * from "./headers.js";
 export * from "./status.js";
 export * from "./errors.js";
 export * from "./channel.js";
+export * from "./ws-codec.js";

@@ -4,9 +4,9 @@
  * unix *nanoseconds* (about 1.7e18), beyond Number.MAX_SAFE_INTEGER, and the ts-proto decoder
  * throws on it (a Go plugin's first PING would break the stream) and would round it on the
  * way out (a PONG must echo the PING's timestamp exactly). Here the timestamp is a bigint.
- * Wire format and field numbers are those of `proto/domain.proto`; the host has the same codec.
+ * Wire format and field numbers are those of `proto/domain.proto`. Host and SDK both use it.
  */
-import { DomainPluginServiceService, type WebSocketMessage_Type } from "@qntx/protocol";
+import { DomainPluginServiceService, type WebSocketMessage_Type } from "./gen/domain.js";
 
 /** One `WebSocketMessage`; `timestamp` (unix nanoseconds, int64) is a bigint so it stays exact. */
 export interface WebSocketFrame {
