@@ -4,7 +4,7 @@
  * blocks (Health stops answering), and grandchildren stopped with their plugin.
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
@@ -109,6 +109,20 @@ describe("hangs", () => {
     }, "blocker to be restarted", 20_000);
     expect(alive(pid)).toBe(false);
     expect(info.pid).toEqual(expect.any(Number));
+  });
+});
+
+describe("a binary that cannot be executed", () => {
+  it("fails that plugin with the reason; the host starts, serves and stops", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "qntx-shebang-"));
+    const script = join(dir, "broken-plugin");
+    writeFileSync(script, "#!/nonexistent/interpreter\n");
+    chmodSync(script, 0o755);
+    const t = await host(`[plugins.broken]\nbinary = ${JSON.stringify(script)}\n\n` + fakePluginTable("sound", "ok"));
+    const broken = t.host.registry.get("broken")!;
+    expect(broken.state).toBe("failed");
+    expect(broken.error).toMatch(/cannot start plugin broken|ENOENT|exited/);
+    expect((await http(`${t.url}/api/sound/ping`)).text).toBe("pong");
   });
 });
 

@@ -3,7 +3,7 @@
  * and built-in plugins alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { adminHeaders, fakePluginTable, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+import { adminHeaders, fakePluginTable, http, jobPluginTable, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
 
 let t: TestHost;
 
@@ -95,9 +95,24 @@ describe("pause and resume", () => {
     expect(done.result).toEqual({ x: 1 });
   });
 
+  it("does not spawn a second process when a paused plugin is started", async () => {
+    const pid = t.host.registry.get("base")!.pid;
+    await post("/api/plugins/base/pause");
+    expect((await post("/api/plugins/base/start")).json().plugin).toMatchObject({ state: "paused", pid });
+    await post("/api/plugins/base/resume");
+    expect(processesWithArgs(["--name", "base"])).toHaveLength(1);
+  });
+
   it("refuses to pause a plugin that is not running", async () => {
     const res = await post("/api/plugins/loopx/pause");
     expect(res.status).toBe(400);
     expect(res.json().error).toBe("plugin loopx is failed: only a running plugin can be paused");
+  });
+});
+
+describe("host shutdown", () => {
+  it("stops every plugin, those others depend on included", async () => {
+    await t.close();
+    for (const name of ["base", "middle", "top", "worker"]) expect(processesWithArgs(["--name", name])).toEqual([]);
   });
 });

@@ -50,7 +50,8 @@ describe("schema validation before Initialize", () => {
     expect(res.status).toBe(400);
     const error = t.host.registry.get("badcfg")!.error!;
     expect(error).toContain("plugin badcfg config is invalid:");
-    expect(error).toContain("mode: must match ^(fast|safe)$ (got \"slow\")");
+    expect(error).toContain("mode: must match ^(fast|safe)$");
+    expect(error).not.toContain("slow");
     expect(error).toContain("retries: must be at most 5 (got 9)");
     expect(error).toContain("tags: item 0 must be a string (got 1)");
     expect(error).toContain("token: required (API token) but missing");

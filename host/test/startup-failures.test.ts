@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { PluginInfo } from "../src/plugin/registry.js";
-import { fakePluginTable, http, processesWithArgs, startTestHost, type TestHost } from "./harness.js";
+import { adminHeaders, fakePluginTable, http, processesWithArgs, startTestHost, type TestHost } from "./harness.js";
 
 let t: TestHost;
 let plugins: Record<string, PluginInfo>;
@@ -20,7 +20,8 @@ beforeAll(async () => {
       `[plugins.missing]\nbinary = "./no/such/plugin-binary"\n`,
     { ready_timeout_ms: 4000, port_line_timeout_ms: 500 },
   );
-  const list = (await http(`${t.url}/api/plugins`)).json().plugins as PluginInfo[];
+  // With the admin token: errors then include the plugins' last output lines.
+  const list = (await http(`${t.url}/api/plugins`, { headers: adminHeaders(t) })).json().plugins as PluginInfo[];
   plugins = Object.fromEntries(list.map((p) => [p.name, p]));
 }, 30_000);
 
@@ -69,6 +70,11 @@ describe("startup failures", () => {
   it("keeps serving the good plugin", async () => {
     expect(plugins.good!.state).toBe("running");
     expect((await http(`${t.url}/api/good/ping`)).text).toBe("pong");
+  });
+
+  it("shows only the first line of an error without the admin token (output may hold secrets)", async () => {
+    const open = (await http(`${t.url}/api/plugins/early`)).json().plugin;
+    expect(open.error).toBe("plugin early exited before announcing its port (exit code 3); last output:");
   });
 
   it("answers 503 with Retry-After and the reason for a failed plugin", async () => {

@@ -52,6 +52,7 @@ export const RESERVED_PLUGIN_NAMES: readonly string[] = Object.freeze([
   "health",
   "admin",
   "static",
+  "host",
 ]);
 
 /** What a plugin name may contain: it becomes a URL segment and a log file name. */

@@ -8,12 +8,17 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { QntxError } from "@qntx/protocol";
 import { sendError } from "./http-errors.js";
 
-/** Checks the admin token; on failure answers 401 with a hint and returns false. */
-export function requireAdmin(request: FastifyRequest, reply: FastifyReply, token: string, tokenFile: string): boolean {
+/** Whether the request carries the admin token (answers nothing). */
+export function hasAdminToken(request: FastifyRequest, token: string): boolean {
   const header = request.headers.authorization;
   const given = Buffer.from(typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7).trim() : "");
   const expected = Buffer.from(token);
-  if (given.length === expected.length && timingSafeEqual(given, expected)) return true;
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Checks the admin token; on failure answers 401 with a hint and returns false. */
+export function requireAdmin(request: FastifyRequest, reply: FastifyReply, token: string, tokenFile: string): boolean {
+  if (hasAdminToken(request, token)) return true;
   sendError(reply, new QntxError("UNAUTHORIZED", "this action needs the host's admin token", {
     hint: `send "Authorization: Bearer <token>" with the token from ${tokenFile} (the qntx CLI does this for you)`,
   }));

@@ -8,8 +8,8 @@ import { QntxError } from "@qntx/protocol";
 import { parseFollow, parseLines, streamPluginLog } from "../logs/log-sse.js";
 import type { PluginLogs } from "../logs/plugin-logs.js";
 import type { PluginManager } from "../plugin/manager.js";
-import type { Registry } from "../plugin/registry.js";
-import { requireAdmin } from "./admin-auth.js";
+import type { PluginInfo, Registry } from "../plugin/registry.js";
+import { hasAdminToken, requireAdmin } from "./admin-auth.js";
 import { sendError } from "./http-errors.js";
 
 /** What the control routes need. */
@@ -32,7 +32,12 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
 
   app.get("/api/host", async () => options.hostInfo());
 
-  app.get("/api/plugins", async () => ({ plugins: registry.list() }));
+  // A failed plugin's error quotes its last output lines, which may hold secrets: without the
+  // admin token only the first line (what happened) is shown; the CLI sends the token.
+  const shown = (request: FastifyRequest, info: PluginInfo): PluginInfo =>
+    info.error && !hasAdminToken(request, options.adminToken) ? { ...info, error: info.error.split("\n")[0]! } : info;
+
+  app.get("/api/plugins", async (request) => ({ plugins: registry.list().map((p) => shown(request, p)) }));
 
   app.get("/api/plugins/routes", async () => ({
     routes: registry.list().flatMap((p) =>
@@ -43,7 +48,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
   app.get("/api/plugins/:name", async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const info = registry.get(request.params.name);
     if (!info) return sendError(reply, new QntxError("PLUGIN_NOT_FOUND", `no plugin named "${request.params.name}"`, { hint: "GET /api/plugins lists them" }));
-    return { plugin: info };
+    return { plugin: shown(request, info) };
   });
 
   app.get("/api/plugins/:name/logs", async (request: FastifyRequest<{ Params: { name: string }; Querystring: { lines?: string | string[]; follow?: string | string[] } }>, reply) => {

@@ -20,6 +20,8 @@ export interface DataApiOptions {
 }
 
 type Query = Record<string, string | string[] | undefined>;
+/** Attestations `GET /api/attestations` returns when the request sets no limit. */
+const DEFAULT_HTTP_LIMIT = 1000;
 const JOB_ACTIONS = ["cancel", "retry", "pause", "resume"] as const;
 
 /** Registers the attestation and Pulse routes. */
@@ -138,7 +140,8 @@ export function filterFromQuery(query: Query): AttestationFilter {
   return {
     subjects: many(query.subject), predicates: many(query.predicate), contexts: many(query.context), actors: many(query.actor),
     timeStart: optionalTime(single(query.since), "since"), timeEnd: optionalTime(single(query.until), "until"),
-    limit: optionalNumber(single(query.limit), "limit"),
+    // Unbounded reads of the whole store over HTTP are opt-in (limit=0), not the default.
+    limit: optionalNumber(single(query.limit), "limit") ?? DEFAULT_HTTP_LIMIT,
   };
 }
 

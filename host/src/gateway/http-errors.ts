@@ -3,7 +3,8 @@
  * status derived from the error's stable code. One place, so every route answers alike.
  */
 import type { FastifyReply } from "fastify";
-import { QntxError, type QntxErrorCode } from "@qntx/protocol";
+import { QntxError, grpcStatusName, grpcStatusToHttp, type QntxErrorCode } from "@qntx/protocol";
+import { PluginCallError } from "../plugin/domain-plugin.js";
 
 const STATUS_OF: Partial<Record<QntxErrorCode, number>> = {
   PLUGIN_NOT_FOUND: 404,
@@ -19,6 +20,10 @@ const STATUS_OF: Partial<Record<QntxErrorCode, number>> = {
 export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
   if (error instanceof QntxError) {
     return reply.code(STATUS_OF[error.code] ?? 502).send(error.toJSON());
+  }
+  if (error instanceof PluginCallError) {
+    // A plugin call that failed during a control action (Initialize on start, re-configure).
+    return reply.code(grpcStatusToHttp(error.code)).send({ error: error.message, grpc_status: grpcStatusName(error.code) });
   }
   const message = error instanceof Error ? error.message : String(error);
   return reply.code(500).send({ error: message });

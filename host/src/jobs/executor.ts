@@ -16,7 +16,8 @@ export function createJobExecutor(registry: Registry): Executor {
     if (!plugin) throw new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} is not running`);
     if (!plugin.executeJob) throw new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} does not run jobs`);
     return plugin.executeJob(
-      { jobId: job.id, handlerName: call.handlerName, payload: job.payload, timeoutSecs: call.timeoutSecs },
+      // timeout_secs is an int64 on the wire: a fractional job timeout rounds up.
+      { jobId: job.id, handlerName: call.handlerName, payload: job.payload, timeoutSecs: Math.ceil(call.timeoutSecs) },
       { deadline: call.deadline, signal: call.signal },
     );
   };

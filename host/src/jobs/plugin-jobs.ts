@@ -18,7 +18,8 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
 
   const onState = (name: string, state: PluginState): void => {
     if (state === "running") {
-      void onRunning(name);
+      // Back from a pause: its handlers and watchers stayed; let its waiting jobs run.
+      pulse.wake();
     } else if (state !== "paused") {
       // A paused plugin keeps its watchers: the jobs they enqueue wait for it to resume.
       for (const stop of disarm.get(name) ?? []) stop();
@@ -70,9 +71,12 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
     });
   };
 
+  const onInitialized = (name: string): void => void onRunning(name);
   registry.on("state", onState);
+  registry.on("initialized", onInitialized);
   return () => {
     registry.off("state", onState);
+    registry.off("initialized", onInitialized);
     for (const stops of disarm.values()) for (const stop of stops) stop();
     disarm.clear();
   };

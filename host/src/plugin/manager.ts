@@ -43,6 +43,12 @@ interface Runtime {
   restartTimer: NodeJS.Timeout | undefined;
   /** Consecutive Health calls that got no answer. */
   healthMisses: number;
+  /**
+   * Whether a person (or the config at boot) wants it running. A stop clears it, so a crash
+   * path already under way (a restart timer, a failed restart, a health kill) never brings
+   * back a plugin that was stopped.
+   */
+  wanted: boolean;
   /** Set while the host itself stops the plugin, so its exit is not reported as a crash. */
   stopping: boolean;
   /** Tail of the per-plugin operation queue. */
@@ -74,7 +80,7 @@ export class PluginManager {
     for (const entry of config.plugins) {
       this.entries.set(entry.name, entry);
       this.runtimes.set(entry.name, {
-        process: undefined, port: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0,
+        process: undefined, port: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0, wanted: false,
         stopping: false, queue: Promise.resolve(),
       });
       registry.declare(entry.name, kindOf(entry));
@@ -102,7 +108,12 @@ export class PluginManager {
    * crashes (the crash budget starts afresh).
    */
   async start(name: string): Promise<void> {
+    const entry = this.entry(name);
+    if (!entry.enabled) {
+      throw new QntxError("INVALID_ARGUMENT", `plugin ${name} is disabled in the config`, { hint: `set enabled = true in [plugins.${name}]` });
+    }
     this.forgiveCrashes(name);
+    this.runtimes.get(name)!.wanted = true;
     const starting = this.starting.get(name);
     if (starting) return starting;
     const run = (async () => {
@@ -129,6 +140,7 @@ export class PluginManager {
         hint: `stop ${users.join(", ")} first, or force it: qntx plugin stop ${name} --force`,
       }));
     }
+    this.runtimes.get(name)!.wanted = false;
     this.cancelRestart(name);
     return this.serialize(name, () => this.doStop(name));
   }
@@ -157,6 +169,7 @@ export class PluginManager {
   /** Stops then starts one plugin; it is `restarting` in between. */
   restart(name: string): Promise<void> {
     this.forgiveCrashes(name);
+    this.runtimes.get(name)!.wanted = true;
     return this.serialize(name, async () => {
       this.registry.setState(name, "restarting");
       await this.doStop(name, "restarting");
@@ -164,10 +177,26 @@ export class PluginManager {
     });
   }
 
-  /** Stops every plugin, concurrently. */
+  /**
+   * Stops every plugin at host shutdown: dependents before what they depend on (wave by wave,
+   * each wave concurrently), forcing, so a plugin others depend on is never left running.
+   */
   async stopAll(): Promise<void> {
     this.closing = true;
-    await Promise.allSettled([...this.entries.keys()].map((name) => this.stop(name)));
+    const depth = new Map<string, number>();
+    const depthOf = (name: string, seen: Set<string> = new Set()): number => {
+      if (depth.has(name)) return depth.get(name)!;
+      if (seen.has(name)) return 0; // a cycle: its members never started
+      seen.add(name);
+      const deps = this.entries.get(name)?.dependsOn.filter((d) => this.entries.has(d.name)) ?? [];
+      const d = deps.length ? 1 + Math.max(...deps.map((dep) => depthOf(dep.name, seen))) : 0;
+      depth.set(name, d);
+      return d;
+    };
+    const names = [...this.entries.keys()];
+    for (const level of [...new Set(names.map((n) => depthOf(n)))].sort((a, b) => b - a)) {
+      await Promise.allSettled(names.filter((n) => depth.get(n) === level).map((n) => this.stop(n, { force: true })));
+    }
   }
 
   /**
@@ -186,7 +215,9 @@ export class PluginManager {
         const reason = `stopped answering Health (${this.config.host.healthFailures} checks in a row: ${health.message})`;
         this.logger.error({ plugin: name }, `plugin ${reason}`);
         void this.serialize(name, async () => {
-          await this.killProcess(this.runtimes.get(name)!);
+          // A stop or restart may have come first: only a plugin still running is killed.
+          if (!runtime.wanted || this.registry.get(name)?.state !== "running") return;
+          await this.killProcess(runtime);
           this.crashed(name, reason);
         });
       }
@@ -286,11 +317,19 @@ export class PluginManager {
       const where = `new config of ${name}`;
       const merged = expandEnv({ ...entry.config, ...config }, process.env, where);
       const checked = plugin ? await this.checkedConfig(name, plugin, merged) : merged;
-      writePluginConfigFile(this.config.host.dataDir, name, config);
       if (plugin) {
         const request: InitializeRequest = { ...this.services.endpoints, authToken: this.services.tokens.issue(name), config: checked };
-        await this.registry.initialize(name, request, this.config.host.initializeTimeoutMs);
+        try {
+          await this.registry.initialize(name, request, this.config.host.initializeTimeoutMs);
+        } catch (error) {
+          // The plugin refused it: it is failed now, so its process goes too; the file is untouched.
+          this.services.tokens.revoke(name);
+          await this.killProcess(this.runtimes.get(name)!);
+          throw error;
+        }
       }
+      // Written only once the plugin took it, so a refused config never outlives the request.
+      writePluginConfigFile(this.config.host.dataDir, name, config);
     });
   }
 
@@ -305,23 +344,32 @@ export class PluginManager {
 
   private async doStart(name: string): Promise<void> {
     const entry = this.entry(name);
-    if (this.registry.get(name)?.state === "running") return;
+    // A paused plugin is live: starting it again would spawn a second process.
+    const state = this.registry.get(name)?.state;
+    if (state === "running" || state === "paused") return;
     const runtime = this.runtimes.get(name)!;
     const log = this.logger.child({ plugin: name });
+    // Whatever is left of a previous run (a failed re-Initialize keeps its process) goes first.
+    await this.killProcess(runtime);
     runtime.stopping = false;
     runtime.healthMisses = 0;
     this.registry.setState(name, "loading");
+    let unregistered: DomainPlugin | undefined;
     try {
       // Config problems that need no plugin (bad per-plugin file, unset ${VAR}) fail before spawning.
       const wanted = this.wantedConfig(entry);
       const { plugin, pid, address, aborted } = await this.launch(entry, runtime, log);
+      unregistered = plugin;
       const config = await Promise.race([this.checkedConfig(name, plugin, wanted), aborted]);
       this.registry.register(name, plugin, { kind: kindOf(entry), pid, address });
+      unregistered = undefined;
       const authToken = this.services.tokens.issue(name);
       const request: InitializeRequest = { ...this.services.endpoints, authToken, config };
       await Promise.race([this.registry.initialize(name, request, this.config.host.initializeTimeoutMs), aborted]);
       log.info({ pid, address, routes: this.registry.get(name)?.routes.length }, "plugin running");
     } catch (error) {
+      // A plugin launched but never registered still holds its gRPC channel.
+      unregistered?.close?.();
       this.services.tokens.revoke(name);
       this.registry.fail(name, error);
       await this.killProcess(runtime);
@@ -403,7 +451,7 @@ export class PluginManager {
    */
   private crashed(name: string, reason: string): void {
     const runtime = this.runtimes.get(name);
-    if (!runtime || this.closing) return;
+    if (!runtime || this.closing || !runtime.wanted) return;
     this.services.tokens.revoke(name);
     const { crashBudget, crashWindowMs } = this.config.host;
     const decision = runtime.crashes.record(Date.now());
@@ -417,7 +465,8 @@ export class PluginManager {
     this.logger.warn({ plugin: name, delayMs: decision.delayMs, crashes: decision.crashes }, "restarting crashed plugin");
     runtime.restartTimer = setTimeout(() => {
       runtime.restartTimer = undefined;
-      this.serialize(name, () => this.doStart(name)).catch((error: unknown) => {
+      if (!runtime.wanted) return;
+      this.serialize(name, () => (runtime.wanted ? this.doStart(name) : Promise.resolve())).catch((error: unknown) => {
         this.crashed(name, `restart failed: ${error instanceof Error ? error.message : String(error)}`);
       });
     }, decision.delayMs);
@@ -440,6 +489,7 @@ export class PluginManager {
   private async doStop(name: string, finalState: "stopped" | "restarting" = "stopped"): Promise<void> {
     this.entry(name);
     const runtime = this.runtimes.get(name)!;
+    if (finalState === "stopped") this.cancelRestart(name);
     runtime.stopping = true;
     const budget = this.config.host.shutdownTimeoutMs;
     await this.registry.shutdown(name, Math.min(budget, 2000));
@@ -451,7 +501,12 @@ export class PluginManager {
   /** Gives a spawned process the rest of the shutdown budget to exit, then SIGTERM/SIGKILL. */
   private async killProcess(runtime: Runtime): Promise<void> {
     const proc = runtime.process;
-    if (!proc) return;
+    if (!proc) {
+      // A spawn that failed may still hold its reserved port.
+      if (runtime.port !== undefined) this.ports.release(runtime.port);
+      runtime.port = undefined;
+      return;
+    }
     runtime.stopping = true;
     const graceful = await Promise.race([proc.exited.then(() => true), delay(Math.min(500, this.config.host.shutdownTimeoutMs)).then(() => false)]);
     if (!graceful) await proc.stop(this.config.host.shutdownTimeoutMs);

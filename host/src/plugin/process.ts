@@ -60,10 +60,16 @@ export class PluginProcess extends EventEmitter {
     super();
     this.pid = child.pid ?? -1;
     this.exited = new Promise<ExitInfo>((resolve) => {
-      child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
+      const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.exitInfo) return;
         this.exitInfo = { code, signal };
         resolve(this.exitInfo);
         this.emit("exit", this.exitInfo);
+      };
+      child.once("exit", ended);
+      // A spawn that fails (ENOENT, EACCES, a bad shebang) emits "error" and never "exit".
+      child.once("error", () => {
+        if (child.pid === undefined) ended(null, null);
       });
     });
     // execa's promise rejects on spawn errors even with reject:false in some cases; the
@@ -167,6 +173,7 @@ export class PluginProcess extends EventEmitter {
    */
   async stop(graceMs: number): Promise<ExitInfo> {
     if (this.exitInfo) return this.exitInfo;
+    if (this.pid <= 0) return this.exited;
     this.signalGroup("SIGTERM");
     const timer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
     try {

@@ -62,7 +62,11 @@ interface PluginRecord {
   startedAt: number | undefined;
 }
 
-/** Events: `state` (name, state, previous) whenever a plugin changes state. */
+/**
+ * Events: `state` (name, state, previous) whenever a plugin changes state; `initialized`
+ * (name) after every successful Initialize (a start, a restart or a re-configuration), when
+ * what the plugin announced may have changed.
+ */
 export class Registry extends EventEmitter {
   private readonly records = new Map<string, PluginRecord>();
 
@@ -116,6 +120,7 @@ export class Registry extends EventEmitter {
       record.startedAt = Date.now();
       record.error = undefined;
       this.setState(name, "running");
+      this.emit("initialized", name);
     } catch (error) {
       this.fail(name, error);
       throw error;

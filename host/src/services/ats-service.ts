@@ -13,6 +13,9 @@ import type { PluginTokens } from "./tokens.js";
 /** The error text QNTX answers for a bad token; plugins may match on it. */
 export const INVALID_TOKEN = "invalid authentication token";
 
+/** Unread attestations a watch stream may hold before the host ends it. */
+const WATCH_MAX_BEHIND = 10_000;
+
 /** Rows written to a stream before yielding to the event loop (keeps other work flowing). */
 const STREAM_CHUNK = 256;
 
@@ -90,8 +93,16 @@ export function createAtsService({ store, readStore, tokens, logger }: AtsServic
     watchAttestations(call) {
       if (!authorizeStream(call, tokens)) return;
       const filter = call.request.filter ?? { subjects: [], predicates: [], contexts: [], actors: [] };
+      // A watcher that stops reading must not make the host buffer every new attestation:
+      // past WATCH_MAX_BEHIND unread ones the stream ends, and the client re-watches and queries.
+      let behind = 0;
+      call.on("drain", () => (behind = 0));
       const unsubscribe = store.watch(filter, (attestation) => {
-        if (!call.cancelled && !call.destroyed) call.write(attestation);
+        if (call.cancelled || call.destroyed) return;
+        if (!call.write(attestation) && ++behind > WATCH_MAX_BEHIND) {
+          unsubscribe();
+          call.emit("error", { code: status.RESOURCE_EXHAUSTED, details: `watch fell ${WATCH_MAX_BEHIND} attestations behind; watch again and query what was missed` });
+        }
       });
       // Headers now tell the client the watch is armed: writes from here on will reach it.
       call.sendMetadata(new Metadata());
@@ -120,8 +131,11 @@ async function streamRows(call: ServerWritableStream<GetAttestationsRequest, Att
     let sent = 0;
     for (const row of rows) {
       if (cancelled) break;
+      if (call.destroyed) break;
       const more = call.write(row);
-      if (!more) await new Promise((resolve) => call.once("drain", resolve));
+      // A cancelled call is destroyed and never drains: wait for either, or the cursor (and
+      // its read snapshot, which holds back WAL checkpoints) would stay open for ever.
+      if (!more) await new Promise((resolve) => { call.once("drain", resolve); call.once("close", resolve); call.once("cancelled", resolve); });
       else if (++sent % STREAM_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     if (!cancelled) call.end();
