@@ -52,6 +52,10 @@ export async function hostTable(dir: string, host: Record<string, string | numbe
     listen: "127.0.0.1:0",
     data_dir: join(dir, "data"),
     plugin_base_port: await freePort(),
+    // Test files run in parallel on 2 cores: a plugin can take longer than QNTX's 2 s to print
+    // its port line, and "assume the port passed" could then reach another test's plugin.
+    port_line_timeout_ms: 8000,
+    ready_timeout_ms: 10000,
     ...host,
   };
   return `[host]\n${Object.entries(settings).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join("\n")}\n`;
