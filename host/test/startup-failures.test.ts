@@ -17,6 +17,7 @@ beforeAll(async () => {
       fakePluginTable("silent", "never-answers") +
       fakePluginTable("future", "ok", ["--qntx-version", ">=99.0.0"]) +
       fakePluginTable("mute", "never-announces") +
+      fakePluginTable("late", "late-announces") +
       `[plugins.missing]\nbinary = "./no/such/plugin-binary"\n`,
     { ready_timeout_ms: 4000, port_line_timeout_ms: 500 },
   );
@@ -65,6 +66,12 @@ describe("startup failures", () => {
   it("assumes the port it passed when no port line comes (QNTX's rule)", () => {
     expect(plugins.mute!.state).toBe("running");
     expect(t.logs.some((l) => l.plugin === "mute" && String(l.msg).includes("assuming the port passed"))).toBe(true);
+  });
+
+  it("switches to the port of a port line that comes after the timeout", async () => {
+    expect(plugins.late!.state).toBe("running");
+    expect(t.logs.some((l) => l.plugin === "late" && String(l.msg).includes("the port line came late"))).toBe(true);
+    expect((await http(`${t.url}/api/late/ping`)).text).toBe("pong");
   });
 
   it("keeps serving the good plugin", async () => {

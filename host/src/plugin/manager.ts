@@ -403,7 +403,7 @@ export class PluginManager {
     const command = resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
     const port = await this.ports.allocate();
     runtime.port = port;
-    const { process: proc, port: actual, announced } = await PluginProcess.spawn({
+    const { process: proc, port: actual, announced, latePort } = await PluginProcess.spawn({
       // QNTX_HOST_PID lets the SDK's serve() exit when this host dies (parent-death watch).
       name: entry.name, command, port, args: source.args, env: { ...source.env, QNTX_HOST_PID: String(process.pid) }, cwd: source.cwd ?? this.config.baseDir,
       portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log, output: this.services.logs?.forPlugin(entry.name),
@@ -423,7 +423,21 @@ export class PluginManager {
       await waitForMetadata(proxy, entry.name, address, this.config.host.readyTimeoutMs, aborted);
     } catch (error) {
       proxy.close();
-      throw error;
+      if (announced) throw error;
+      // We assumed the port passed (no port line in time) and found nothing, or someone else,
+      // there. A port line that shows up after all is the truth: try there once.
+      const late = await Promise.race([latePort, delay(this.config.host.readyTimeoutMs).then(() => undefined), aborted]);
+      if (late === undefined || late === actual) throw error;
+      const lateAddress = `127.0.0.1:${late}`;
+      log.warn({ assumed: actual, announced: late }, "the port line came late; using the port it announced");
+      const lateProxy = new ExternalDomainProxy(lateAddress);
+      try {
+        await waitForMetadata(lateProxy, entry.name, lateAddress, this.config.host.readyTimeoutMs, aborted);
+      } catch (lateError) {
+        lateProxy.close();
+        throw lateError;
+      }
+      return { plugin: lateProxy, pid: proc.pid, address: lateAddress, aborted };
     }
     return { plugin: proxy, pid: proc.pid, address, aborted };
   }

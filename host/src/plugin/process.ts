@@ -82,7 +82,7 @@ export class PluginProcess extends EventEmitter {
    * Resolves with the port it announced, or the one passed when no line came within
    * `portLineTimeoutMs` (QNTX's rule). Rejects with EXITED_BEFORE_PORT when it exits first.
    */
-  static async spawn(spec: SpawnSpec): Promise<{ process: PluginProcess; port: number; announced: boolean }> {
+  static async spawn(spec: SpawnSpec): Promise<{ process: PluginProcess; port: number; announced: boolean; latePort: Promise<number> }> {
     const child = execa(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
       cwd: spec.cwd,
       env: spec.env,
@@ -146,9 +146,10 @@ export class PluginProcess extends EventEmitter {
       const port = await Promise.race([portLine, timeout, exitedEarly, spawnError]);
       if (port === undefined) {
         spec.logger.warn({ port: spec.port }, `no ${"QNTX_PLUGIN_PORT="} line within ${spec.portLineTimeoutMs} ms; assuming the port passed`);
-        return { process: proc, port: spec.port, announced: false };
+        // The line may still come (a slow start): the caller can switch to it then.
+        return { process: proc, port: spec.port, announced: false, latePort: portLine };
       }
-      return { process: proc, port, announced: true };
+      return { process: proc, port, announced: true, latePort: portLine };
     } catch (error) {
       await proc.stop(1000);
       throw error;
