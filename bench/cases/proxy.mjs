@@ -1,0 +1,89 @@
+/**
+ * HTTP GET /api/hello/hello through the host to the SDK hello plugin, against "two-hop": a
+ * node:http server making one grpc-js HandleHTTP call per request to a bare echo process.
+ * 64 connections: autocannon (its own process) for req/s and p99. 1 connection: a raw-socket
+ * ping-pong client (its own process) for a µs-resolution p50.
+ */
+import { join } from "node:path";
+import { BENCH_DIR, FIXTURES, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";
+import { HELLO_PLUGIN, startHostWith } from "../lib/hosts.mjs";
+import { alternate, pick } from "../lib/rounds.mjs";
+
+const AUTOCANNON = join(BENCH_DIR, "node_modules", "autocannon", "autocannon.js");
+const PATH = "/api/hello/hello";
+
+async function setup() {
+  const ours = await startHostWith("proxy", [{ name: "hello", binary: HELLO_PLUGIN }]);
+  const echo = await spawnWithPort(join(FIXTURES, "bare-echo.mjs"));
+  const twoHop = await spawnWithPort(join(FIXTURES, "two-hop.mjs"), [], { env: { ECHO_ADDRESS: `127.0.0.1:${echo.port}` } });
+  return {
+    oursUrl: ours.host.url + PATH,
+    baselineUrl: `http://127.0.0.1:${twoHop.port}${PATH}`,
+    // The server side of each: CPU time per request is measured over these processes.
+    oursPids: [ours.host.pid, ...ours.ready.plugins.map((p) => p.pid)],
+    baselinePids: [twoHop.child.pid, echo.child.pid],
+    cleanup: async () => {
+      await stopChild(twoHop.child);
+      await stopChild(echo.child);
+      await ours.cleanup();
+    },
+  };
+}
+
+async function autocannon(url, connections, seconds, pids = []) {
+  const [r, cpuMs] = await withCpu(pids, () => runJson(AUTOCANNON, ["-c", connections, "-d", seconds, "--json", url]));
+  const bad = r.non2xx + r.errors + r.timeouts;
+  if (bad > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`);
+  return { rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, cpuUs: (cpuMs * 1000) / r.requests.total };
+}
+
+/** @type {import("../run.mjs").Case} */
+export const proxy64 = {
+  name: "proxy-64",
+  title: "HTTP GET /api/hello/hello via host → SDK plugin, 64 connections (autocannon)",
+  baseline: "two-hop: node:http + one grpc-js unary call per request to a bare echo process",
+  async run({ rounds = 3, seconds = 5, log }) {
+    const s = await setup();
+    try {
+      log("  warm-up 2 s each");
+      await autocannon(s.baselineUrl, 64, 2);
+      await autocannon(s.oursUrl, 64, 2);
+      const r = await alternate(rounds, {
+        baseline: () => autocannon(s.baselineUrl, 64, seconds, s.baselinePids),
+        ours: () => autocannon(s.oursUrl, 64, seconds, s.oursPids),
+      }, log);
+      return [
+        { metric: "throughput", unit: "req/s", ours: pick(r.ours, "rps"), baseline: pick(r.baseline, "rps"), better: "higher", target: "≥ 80 % of baseline", pass: (o, b) => o >= 0.8 * b },
+        { metric: "p99 latency", unit: "ms", ours: pick(r.ours, "p99"), baseline: pick(r.baseline, "p99"), better: "lower", target: "≤ baseline + 1 ms", pass: (o, b) => o <= b + 1, note: "autocannon: whole ms" },
+        { metric: "server CPU per request", unit: "µs", ours: pick(r.ours, "cpuUs"), baseline: pick(r.baseline, "cpuUs"), better: "lower", target: "(info)", note: "host + plugin vs two-hop + echo; CPU time, so it holds under load" },
+      ];
+    } finally {
+      await s.cleanup();
+    }
+  },
+};
+
+/** @type {import("../run.mjs").Case} */
+export const proxy1 = {
+  name: "proxy-1",
+  title: "HTTP GET /api/hello/hello via host → SDK plugin, 1 connection (raw-socket ping-pong)",
+  baseline: "two-hop (as proxy-64)",
+  async run({ rounds = 3, seconds = 5, log }) {
+    const s = await setup();
+    const ping = async (url, pids) => {
+      const [x, cpuMs] = await withCpu(pids, () => runJson(join(BENCH_DIR, "load", "http-pingpong.mjs"), [url, seconds, 1]));
+      return { ...x, cpuUs: (cpuMs * 1000) / x.requests };
+    };
+    try {
+      const r = await alternate(rounds, { baseline: () => ping(s.baselineUrl, s.baselinePids), ours: () => ping(s.oursUrl, s.oursPids) }, log);
+      return [
+        { metric: "p50 latency", unit: "ms", ours: pick(r.ours, "p50"), baseline: pick(r.baseline, "p50"), better: "lower", target: "≤ 1.3× baseline", pass: (o, b) => o <= 1.3 * b },
+        { metric: "p99 latency", unit: "ms", ours: pick(r.ours, "p99"), baseline: pick(r.baseline, "p99"), better: "lower", target: "(info)" },
+        { metric: "throughput", unit: "req/s", ours: pick(r.ours, "rps"), baseline: pick(r.baseline, "rps"), better: "higher", target: "(info)" },
+        { metric: "server CPU per request", unit: "µs", ours: pick(r.ours, "cpuUs"), baseline: pick(r.baseline, "cpuUs"), better: "lower", target: "(info)", note: "host + plugin vs two-hop + echo; includes the warm-up second" },
+      ];
+    } finally {
+      await s.cleanup();
+    }
+  },
+};
