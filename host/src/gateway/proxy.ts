@@ -8,12 +8,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
-import { isTransient } from "../plugin/state.js";
+import { RETRY_AFTER_SECONDS, notRunningBody } from "../plugin/state.js";
 
 /** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings"]);
-/** Seconds a client is told to wait before retrying a plugin that is not running. */
-const RETRY_AFTER_SECONDS = "2";
 
 /** Options of the proxy routes. */
 export interface ProxyOptions {
@@ -42,8 +40,7 @@ async function proxyRequest(request: FastifyRequest<{ Params: { name: string } }
   const plugin = options.registry.runningPlugin(name);
   if (!plugin) {
     reply.header("retry-after", RETRY_AFTER_SECONDS);
-    const hint = info.state === "paused" ? `resume it with \`qntx plugin resume ${name}\`` : isTransient(info.state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
-    return reply.code(503).send({ error: `plugin ${name} is ${info.state}${info.error ? `: ${info.error}` : ""}`, state: info.state, hint });
+    return reply.code(503).send(notRunningBody(name, info.state, info.error));
   }
 
   const prefix = `/api/${name}`;
@@ -106,7 +103,6 @@ function sendCallError(reply: FastifyReply, name: string, error: unknown, timeou
   if (reply.raw.destroyed) return reply;
   if (error instanceof PluginCallError) {
     const status = grpcStatusToHttp(error.code);
-    if (status === 503) reply.header("retry-after", RETRY_AFTER_SECONDS);
     const message = status === 504 ? `plugin ${name} did not answer within ${timeoutMs} ms` : `plugin ${name} failed: ${error.message}`;
     return reply.code(status).send({ error: message, grpc_status: grpcStatusName(error.code) });
   }

@@ -11,7 +11,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Registry } from "../plugin/registry.js";
-import { isTransient, type PluginState } from "../plugin/state.js";
+import { RETRY_AFTER_SECONDS, notRunningBody, type PluginState } from "../plugin/state.js";
 import { createOriginCheck } from "./ws-origin.js";
 import { WebSocketSession, type SessionSettings } from "./ws-session.js";
 
@@ -38,7 +38,6 @@ export interface WebSocketGatewayOptions {
 
 /** The subprotocol QNTX's upgrader offers; chosen when the browser asks for it. */
 const QNTX_SUBPROTOCOL = "qntx-plugin-v1";
-const RETRY_AFTER_SECONDS = "2";
 /** Upgrade request headers that describe the handshake, not the client: not passed to plugins. */
 const HANDSHAKE_HEADERS = new Set(["connection", "upgrade", "keep-alive", "te", "trailer", "transfer-encoding", "proxy-connection", "http2-settings", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"]);
 const NAME = "[A-Za-z0-9_-]+";
@@ -111,8 +110,7 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     if (!info) return refuse(socket, 404, { error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
     const plugin = registry.runningPlugin(name);
     if (!plugin) {
-      const hint = isTransient(info.state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
-      return refuse(socket, 503, { error: `plugin ${name} is ${info.state}${info.error ? `: ${info.error}` : ""}`, state: info.state, hint }, { "Retry-After": RETRY_AFTER_SECONDS });
+      return refuse(socket, 503, notRunningBody(name, info.state, info.error), { "Retry-After": RETRY_AFTER_SECONDS });
     }
     if (!plugin.handleWebSocket) {
       return refuse(socket, 404, { error: `plugin ${name} does not serve WebSocket connections` });

@@ -22,3 +22,16 @@ export const PLUGIN_STATES: readonly PluginState[] = ["loading", "running", "pau
 export function isTransient(state: PluginState): boolean {
   return state === "loading" || state === "restarting" || state === "paused";
 }
+
+/** Seconds a client is told to wait (Retry-After) before retrying a plugin that is not running. */
+export const RETRY_AFTER_SECONDS = "2";
+
+/**
+ * The body of the 503 that HTTP and WebSocket answer for a plugin that is not running: what
+ * state it is in (and why, when it failed) and what to do about it.
+ */
+export function notRunningBody(name: string, state: PluginState, error: string | null): { error: string; state: PluginState; hint: string } {
+  const hint =
+    state === "paused" ? `resume it with \`qntx plugin resume ${name}\`` : isTransient(state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
+  return { error: `plugin ${name} is ${state}${error ? `: ${error}` : ""}`, state, hint };
+}

@@ -147,7 +147,8 @@ async function streamRows(call: ServerWritableStream<GetAttestationsRequest, Att
   }
 }
 
-function required<T>(value: T | undefined, field: string): T {
+/** The sub-message `field` of a request, or an error naming it (never a crash on an unset one). */
+export function required<T>(value: T | undefined, field: string): T {
   if (value === undefined || value === null) throw new Error(missing(field));
   return value;
 }

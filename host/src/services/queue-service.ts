@@ -8,7 +8,7 @@
 import { toWireJob, type Pulse } from "@qntx/pulse";
 import type { Job, QueueServiceServer } from "@qntx/protocol";
 import type { Logger } from "pino";
-import { INVALID_TOKEN, type BodyStatus } from "./ats-service.js";
+import { INVALID_TOKEN, required, type BodyStatus } from "./ats-service.js";
 import type { PluginTokens } from "./tokens.js";
 
 /** What the service needs. */
@@ -73,9 +73,4 @@ export function createQueueService({ pulse, tokens, logger }: QueueServiceDeps):
       });
     },
   };
-}
-
-function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined || value === null) throw new Error(`${field} is required (the request left it unset)`);
-  return value;
 }
