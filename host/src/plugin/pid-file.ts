@@ -7,6 +7,7 @@
  */
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { terminateGroup } from "./process.js";
 
 /** One spawned plugin process. */
 export interface PluginProcessRecord {
@@ -104,33 +105,11 @@ export async function sweepOrphans(dataDir: string, graceMs = 1000): Promise<Swe
         result.reused.push(record);
         continue;
       }
-      await killGroup(record.pid, graceMs);
+      // Spawned plugins lead their own process group: the whole group goes.
+      await terminateGroup(record.pid, graceMs);
       result.killed.push(record);
     }
     rmSync(path, { force: true });
   }
   return result;
-}
-
-async function killGroup(pid: number, graceMs: number): Promise<void> {
-  const signal = (s: NodeJS.Signals | 0): boolean => {
-    try {
-      process.kill(-pid, s);
-      return true;
-    } catch {
-      try {
-        process.kill(pid, s);
-        return true;
-      } catch {
-        return false;
-      }
-    }
-  };
-  if (!signal("SIGTERM")) return;
-  const giveUp = Date.now() + graceMs;
-  while (Date.now() < giveUp) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    if (!processIdentity(pid)) return;
-  }
-  signal("SIGKILL");
 }

@@ -190,13 +190,7 @@ export class PluginProcess extends EventEmitter {
    * after `graceMs` if any member is still there.
    */
   async reapGroup(graceMs: number): Promise<void> {
-    if (this.pid <= 0 || !groupSignal(this.pid, "SIGTERM")) return;
-    const giveUp = Date.now() + graceMs;
-    while (Date.now() < giveUp) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      if (!groupSignal(this.pid, 0)) return;
-    }
-    groupSignal(this.pid, "SIGKILL");
+    if (this.pid > 0) await terminateGroup(this.pid, graceMs);
   }
 
   private signalGroup(signal: NodeJS.Signals): void {
@@ -227,6 +221,20 @@ function groupSignal(pgid: number, signal: NodeJS.Signals | 0): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Stops every process of group `pgid`: SIGTERM, then SIGKILL when a member is still there
+ * after `graceMs`. Resolves once the group is empty (or at once when it already was).
+ */
+export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!groupSignal(pgid, "SIGTERM")) return;
+  const giveUp = Date.now() + graceMs;
+  while (Date.now() < giveUp) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    if (!groupSignal(pgid, 0)) return;
+  }
+  groupSignal(pgid, "SIGKILL");
 }
 
 /** "exit code 3" / "killed by SIGKILL". */
