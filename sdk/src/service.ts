@@ -2,7 +2,7 @@
  * The `DomainPluginService` implementation the SDK serves for a plugin definition.
  */
 import { status as GrpcStatus, type sendUnaryData } from "@grpc/grpc-js";
-import { InitializeResponse, type DomainPluginServiceServer, type HealthResponse, type InitializeRequest } from "@qntx/protocol";
+import { InitializeResponse, type DomainPluginServiceServer, type ExecuteJobResponse, type HealthResponse, type InitializeRequest } from "@qntx/protocol";
 import { resolveConfig, toConfigSchemaResponse } from "./config.js";
 import { checkHandlerName, type PluginDefinition } from "./define.js";
 import { runJob } from "./jobs.js";
@@ -133,9 +133,17 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
 
     executeJob: (call, callback) => {
       // Application errors travel in the body (PROTOCOL.md, error convention): status OK.
+      // grpc-js emits `cancelled` on every call once its trailers are sent, so without the
+      // `finished` guard each completed job would abort its signal (and run its listeners).
       const cancelled = new AbortController();
-      call.on("cancelled", () => cancelled.abort());
-      answer(callback, GrpcStatus.INTERNAL, () => runJob(def, runtime, call.request, cancelled.signal));
+      let finished = false;
+      call.once("cancelled", () => {
+        if (!finished) cancelled.abort();
+      });
+      answer<ExecuteJobResponse>((err, value) => {
+        finished = true;
+        callback(err, value);
+      }, GrpcStatus.INTERNAL, () => runJob(def, runtime, call.request, cancelled.signal));
     },
 
     parseAxQuery: (_call, callback) => callback(null, { result: Buffer.alloc(0), error: "ParseAxQuery is not supported by this plugin" }),
