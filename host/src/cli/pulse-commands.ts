@@ -1,11 +1,12 @@
 /**
  * `qntx pulse …`: enqueue jobs (optionally waiting with a live progress bar), list, inspect,
- * cancel and retry them, through the running host's HTTP API.
+ * cancel and retry them, list and switch schedules, through the running host's HTTP API.
  */
 import type { Command } from "commander";
 import { QntxError } from "@qntx/protocol";
 import { ControlClient } from "./client.js";
 import { clientLocation, runAction } from "./common.js";
+import { addScheduleCommands } from "./schedule-commands.js";
 import { renderTable } from "./table.js";
 
 /** A job as the HTTP API returns it. */
@@ -110,6 +111,8 @@ export function addPulseCommands(program: Command): void {
         console.log(`${job.id}: ${job.status}`);
       }));
   }
+
+  addScheduleCommands(pulse);
 }
 
 /** Follows the job's events until it ends, drawing progress on stderr. */

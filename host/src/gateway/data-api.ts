@@ -2,6 +2,7 @@
  * The HTTP API over the host's shared data: attestations (`/api/attestations`) and Pulse jobs
  * (`/api/pulse/…`). Reads are open like the plugin list; writes and job actions need the
  * admin token. `GET /api/pulse/jobs/<id>/events` streams a job's changes (SSE) until it ends.
+ * `POST /api/pulse/schedules/<plugin>/<handler>/enable|disable` switches a schedule.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AttestationStore } from "@qntx/ats";
@@ -104,6 +105,26 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
 
   app.get("/api/pulse/handlers", async () => ({ handlers: pulse.handlers.list() }));
   app.get("/api/pulse/schedules", async () => ({ schedules: await pulse.schedules() }));
+
+  // A schedule announced with enabled_by_default=false stays off until someone turns it on here;
+  // the choice is stored, so a plugin restart (which re-announces its schedules) keeps it.
+  app.post("/api/pulse/schedules/:plugin/:handler/:action", (request: FastifyRequest<{ Params: { plugin: string; handler: string; action: string } }>, reply) => {
+    if (!admin(request, reply)) return reply;
+    const { plugin, handler, action } = request.params;
+    return guard(reply, async () => {
+      if (action !== "enable" && action !== "disable") {
+        throw new QntxError("INVALID_ARGUMENT", `unknown schedule action "${action}"`, { hint: "use enable or disable" });
+      }
+      const qualified = `${plugin}/${handler}`;
+      const known = await pulse.schedules();
+      if (!known.some((s) => s.handler === qualified)) {
+        throw new QntxError("PLUGIN_NOT_FOUND", `no schedule for handler ${qualified}`, {
+          hint: known.length > 0 ? `schedules: ${known.map((s) => s.handler).join(", ")}` : "no plugin has announced a schedule",
+        });
+      }
+      return { schedule: await pulse.scheduler.setEnabled(qualified, action === "enable") };
+    });
+  });
 }
 
 /** Server-sent events: the job now, then every change, ending after a terminal state. */
