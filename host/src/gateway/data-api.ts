@@ -1,6 +1,6 @@
 /**
  * The HTTP API over the host's shared data: attestations (`/api/attestations`) and Pulse jobs
- * (`/api/pulse/…`). Reads are open like the plugin list; writes and job actions need the
+ * (`/api/pulse/…`). Reads are open from this machine (read-guard.ts); writes and job actions need the
  * admin token. `GET /api/pulse/jobs/<id>/events` streams a job's changes (SSE) until it ends.
  * `POST /api/pulse/schedules/<plugin>/<handler>/enable|disable` switches a schedule.
  */

@@ -10,6 +10,7 @@ import { registerConfigRoutes } from "./config-api.js";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
 import { registerProxyRoutes } from "./proxy.js";
+import { registerReadGuard } from "./read-guard.js";
 import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
 
 /** What the gateway needs. */
@@ -53,6 +54,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
   });
+  registerReadGuard(app, options);
   registerControlRoutes(app, options);
   registerConfigRoutes(app, options);
   registerDataRoutes(app, options);

@@ -1,0 +1,29 @@
+/**
+ * Who may read the host's own API without the admin token. A browser or script on this machine
+ * reads plugins, attestations and jobs freely (as with QNTX's local web UI); a request from
+ * another machine — possible once `[host] listen` is not loopback — needs the admin token for
+ * reads too, since job payloads, results and attestations can hold anything. Plugin routes
+ * (`/api/<plugin>/…`, `/ws/<plugin>`) are the plugin's business and are not guarded here.
+ */
+import type { FastifyInstance } from "fastify";
+import { isIP } from "node:net";
+import { requireAdmin } from "./admin-auth.js";
+
+/** The host's own read routes: the control, config and data APIs. */
+const HOST_API = /^\/api\/(?:host|plugins|attestations|pulse)(?:[/?]|$)/;
+
+/** Whether `address` (a socket's remote address) is this machine's loopback. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const plain = address.startsWith("::ffff:") && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  return plain === "::1" || /^127\./.test(plain);
+}
+
+/** Adds the hook that asks remote readers of the host's API for the admin token. */
+export function registerReadGuard(app: FastifyInstance, options: { adminToken: string; adminTokenFile: string }): void {
+  app.addHook("onRequest", async (request, reply) => {
+    if (isLoopbackAddress(request.socket.remoteAddress) || !HOST_API.test(request.url)) return;
+    // Writes check the token in their own route; this only closes the reads.
+    if (!requireAdmin(request, reply, options.adminToken, options.adminTokenFile)) return reply;
+  });
+}

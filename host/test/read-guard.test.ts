@@ -1,0 +1,56 @@
+/**
+ * Reads of the host's own API: open from this machine, admin token required from another one.
+ * The "other machine" is this machine's non-loopback address, which makes the socket's remote
+ * address non-loopback exactly as a remote client's would be.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { networkInterfaces } from "node:os";
+import { adminHeaders, fakePluginTable, http, startTestHost, type TestHost } from "./harness.js";
+import { isLoopbackAddress } from "../src/gateway/read-guard.js";
+
+const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
+let t: TestHost;
+let remote: string;
+
+describe("isLoopbackAddress", () => {
+  it("knows IPv4, IPv4-mapped and IPv6 loopback from the rest", () => {
+    for (const a of ["127.0.0.1", "127.8.9.1", "::1", "::ffff:127.0.0.1"]) expect(isLoopbackAddress(a)).toBe(true);
+    for (const a of ["192.0.2.2", "::ffff:10.0.0.1", "fd00::2", "", undefined, "::ffff:localhost"]) expect(isLoopbackAddress(a)).toBe(false);
+  });
+});
+
+// Without a non-loopback interface there is no way to make a non-loopback connection.
+const withRemote = external ? describe : describe.skip;
+if (!external) console.warn("read-guard.test: no non-loopback IPv4 interface on this machine; the remote-read tests are skipped");
+
+withRemote("host API reads from another address", () => {
+  beforeAll(async () => {
+    t = await startTestHost(fakePluginTable("echo", "ok"), { listen: "0.0.0.0:0" });
+    remote = t.url.replace(/\/\/[^:/]+:/, `//${external}:`);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("answers 401 with a hint without the token, and the data with it", async () => {
+    for (const path of ["/api/plugins", "/api/host", "/api/attestations", "/api/pulse/jobs", "/api/pulse/handlers", "/api/plugins/echo/config"]) {
+      const bare = await http(`${remote}${path}`);
+      expect([path, bare.status]).toEqual([path, 401]);
+      expect(bare.json().hint).toContain("admin.token");
+      const withToken = await http(`${remote}${path}`, { headers: adminHeaders(t) });
+      expect([path, withToken.status]).toEqual([path, 200]);
+    }
+  });
+
+  it("stays open from this machine, and leaves plugin routes to the plugin", async () => {
+    const local = t.url.replace(/\/\/[^:/]+:/, "//127.0.0.1:");
+    expect((await http(`${local}/api/pulse/jobs`)).status).toBe(200);
+    expect((await http(`${local}/api/plugins`)).status).toBe(200);
+    // A plugin route answers whatever the plugin answers, token or not.
+    const viaRemote = await http(`${remote}/api/echo/`);
+    const viaLocal = await http(`${local}/api/echo/`);
+    expect(viaRemote.status).toBe(viaLocal.status);
+    expect(viaRemote.status).not.toBe(401);
+  });
+});
