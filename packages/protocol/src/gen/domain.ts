@@ -277,6 +277,61 @@ export interface ParseAxQueryResponse {
   error: string;
 }
 
+/** One flag a command accepts, `--name` (and `-short` when set). */
+export interface CommandFlag {
+  name: string;
+  description: string;
+  /** False: a boolean switch (`--shout`); true: takes a value (`--times 3` or `--times=3`). */
+  takesValue: boolean;
+  /** Shown in help; the plugin applies it itself (the host sends only flags that were given). */
+  defaultValue: string;
+  /** One-letter alias without the dash, or empty. */
+  short: string;
+}
+
+/** One subcommand a plugin contributes. */
+export interface CommandInfo {
+  /** No whitespace, not starting with "-". */
+  name: string;
+  description: string;
+  /** Argument synopsis after the command name, e.g. "<name> [--shout]". */
+  usage: string;
+  flags: CommandFlag[];
+}
+
+export interface CommandsResponse {
+  commands: CommandInfo[];
+}
+
+export interface ExecuteCommandRequest {
+  command: string;
+  /** Positional arguments, in order. */
+  args: string[];
+  /** Given flags by name (no dashes); a boolean switch has the value "true". */
+  flags: { [key: string]: string };
+  stdin: Buffer;
+  /** Environment the caller wants the command to see (the host sends none unless asked). */
+  env: { [key: string]: string };
+  /** Working directory of the caller, for commands that resolve relative paths. */
+  cwd: string;
+}
+
+export interface ExecuteCommandRequest_FlagsEntry {
+  key: string;
+  value: string;
+}
+
+export interface ExecuteCommandRequest_EnvEntry {
+  key: string;
+  value: string;
+}
+
+export interface ExecuteCommandResponse {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
 function createBaseEmpty(): Empty {
   return {};
 }
@@ -3621,6 +3676,825 @@ export const ParseAxQueryResponse: MessageFns<ParseAxQueryResponse> = {
   },
 };
 
+function createBaseCommandFlag(): CommandFlag {
+  return { name: "", description: "", takesValue: false, defaultValue: "", short: "" };
+}
+
+export const CommandFlag: MessageFns<CommandFlag> = {
+  encode(message: CommandFlag, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.takesValue !== false) {
+      writer.uint32(24).bool(message.takesValue);
+    }
+    if (message.defaultValue !== "") {
+      writer.uint32(34).string(message.defaultValue);
+    }
+    if (message.short !== "") {
+      writer.uint32(42).string(message.short);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandFlag {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandFlag();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.takesValue = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.defaultValue = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.short = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandFlag {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      takesValue: isSet(object.takesValue)
+        ? globalThis.Boolean(object.takesValue)
+        : isSet(object.takes_value)
+        ? globalThis.Boolean(object.takes_value)
+        : false,
+      defaultValue: isSet(object.defaultValue)
+        ? globalThis.String(object.defaultValue)
+        : isSet(object.default_value)
+        ? globalThis.String(object.default_value)
+        : "",
+      short: isSet(object.short) ? globalThis.String(object.short) : "",
+    };
+  },
+
+  toJSON(message: CommandFlag): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.takesValue !== false) {
+      obj.takesValue = message.takesValue;
+    }
+    if (message.defaultValue !== "") {
+      obj.defaultValue = message.defaultValue;
+    }
+    if (message.short !== "") {
+      obj.short = message.short;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandFlag>, I>>(base?: I): CommandFlag {
+    return CommandFlag.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandFlag>, I>>(object: I): CommandFlag {
+    const message = createBaseCommandFlag();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.takesValue = object.takesValue ?? false;
+    message.defaultValue = object.defaultValue ?? "";
+    message.short = object.short ?? "";
+    return message;
+  },
+};
+
+function createBaseCommandInfo(): CommandInfo {
+  return { name: "", description: "", usage: "", flags: [] };
+}
+
+export const CommandInfo: MessageFns<CommandInfo> = {
+  encode(message: CommandInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.usage !== "") {
+      writer.uint32(26).string(message.usage);
+    }
+    for (const v of message.flags) {
+      CommandFlag.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.usage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.flags.push(CommandFlag.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandInfo {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      usage: isSet(object.usage) ? globalThis.String(object.usage) : "",
+      flags: globalThis.Array.isArray(object?.flags) ? object.flags.map((e: any) => CommandFlag.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: CommandInfo): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.usage !== "") {
+      obj.usage = message.usage;
+    }
+    if (message.flags?.length) {
+      obj.flags = message.flags.map((e) => CommandFlag.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandInfo>, I>>(base?: I): CommandInfo {
+    return CommandInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandInfo>, I>>(object: I): CommandInfo {
+    const message = createBaseCommandInfo();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.usage = object.usage ?? "";
+    message.flags = object.flags?.map((e) => CommandFlag.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCommandsResponse(): CommandsResponse {
+  return { commands: [] };
+}
+
+export const CommandsResponse: MessageFns<CommandsResponse> = {
+  encode(message: CommandsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.commands) {
+      CommandInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CommandsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCommandsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.commands.push(CommandInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CommandsResponse {
+    return {
+      commands: globalThis.Array.isArray(object?.commands)
+        ? object.commands.map((e: any) => CommandInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CommandsResponse): unknown {
+    const obj: any = {};
+    if (message.commands?.length) {
+      obj.commands = message.commands.map((e) => CommandInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CommandsResponse>, I>>(base?: I): CommandsResponse {
+    return CommandsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CommandsResponse>, I>>(object: I): CommandsResponse {
+    const message = createBaseCommandsResponse();
+    message.commands = object.commands?.map((e) => CommandInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseExecuteCommandRequest(): ExecuteCommandRequest {
+  return { command: "", args: [], flags: {}, stdin: Buffer.alloc(0), env: {}, cwd: "" };
+}
+
+export const ExecuteCommandRequest: MessageFns<ExecuteCommandRequest> = {
+  encode(message: ExecuteCommandRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.command !== "") {
+      writer.uint32(10).string(message.command);
+    }
+    for (const v of message.args) {
+      writer.uint32(18).string(v!);
+    }
+    globalThis.Object.entries(message.flags).forEach(([key, value]: [string, string]) => {
+      ExecuteCommandRequest_FlagsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    if (message.stdin.length !== 0) {
+      writer.uint32(34).bytes(message.stdin);
+    }
+    globalThis.Object.entries(message.env).forEach(([key, value]: [string, string]) => {
+      ExecuteCommandRequest_EnvEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    if (message.cwd !== "") {
+      writer.uint32(50).string(message.cwd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecuteCommandRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecuteCommandRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.command = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.args.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = ExecuteCommandRequest_FlagsEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.flags[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stdin = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = ExecuteCommandRequest_EnvEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.env[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.cwd = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecuteCommandRequest {
+    return {
+      command: isSet(object.command) ? globalThis.String(object.command) : "",
+      args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => globalThis.String(e)) : [],
+      flags: isObject(object.flags)
+        ? (globalThis.Object.entries(object.flags) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      stdin: isSet(object.stdin) ? Buffer.from(bytesFromBase64(object.stdin)) : Buffer.alloc(0),
+      env: isObject(object.env)
+        ? (globalThis.Object.entries(object.env) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      cwd: isSet(object.cwd) ? globalThis.String(object.cwd) : "",
+    };
+  },
+
+  toJSON(message: ExecuteCommandRequest): unknown {
+    const obj: any = {};
+    if (message.command !== "") {
+      obj.command = message.command;
+    }
+    if (message.args?.length) {
+      obj.args = message.args;
+    }
+    if (message.flags) {
+      const entries = globalThis.Object.entries(message.flags) as [string, string][];
+      if (entries.length > 0) {
+        obj.flags = {};
+        entries.forEach(([k, v]) => {
+          obj.flags[k] = v;
+        });
+      }
+    }
+    if (message.stdin.length !== 0) {
+      obj.stdin = base64FromBytes(message.stdin);
+    }
+    if (message.env) {
+      const entries = globalThis.Object.entries(message.env) as [string, string][];
+      if (entries.length > 0) {
+        obj.env = {};
+        entries.forEach(([k, v]) => {
+          obj.env[k] = v;
+        });
+      }
+    }
+    if (message.cwd !== "") {
+      obj.cwd = message.cwd;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecuteCommandRequest>, I>>(base?: I): ExecuteCommandRequest {
+    return ExecuteCommandRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecuteCommandRequest>, I>>(object: I): ExecuteCommandRequest {
+    const message = createBaseExecuteCommandRequest();
+    message.command = object.command ?? "";
+    message.args = object.args?.map((e) => e) || [];
+    message.flags = (globalThis.Object.entries(object.flags ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.stdin = object.stdin ?? Buffer.alloc(0);
+    message.env = (globalThis.Object.entries(object.env ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.cwd = object.cwd ?? "";
+    return message;
+  },
+};
+
+function createBaseExecuteCommandRequest_FlagsEntry(): ExecuteCommandRequest_FlagsEntry {
+  return { key: "", value: "" };
+}
+
+export const ExecuteCommandRequest_FlagsEntry: MessageFns<ExecuteCommandRequest_FlagsEntry> = {
+  encode(message: ExecuteCommandRequest_FlagsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecuteCommandRequest_FlagsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecuteCommandRequest_FlagsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecuteCommandRequest_FlagsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ExecuteCommandRequest_FlagsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecuteCommandRequest_FlagsEntry>, I>>(
+    base?: I,
+  ): ExecuteCommandRequest_FlagsEntry {
+    return ExecuteCommandRequest_FlagsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecuteCommandRequest_FlagsEntry>, I>>(
+    object: I,
+  ): ExecuteCommandRequest_FlagsEntry {
+    const message = createBaseExecuteCommandRequest_FlagsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseExecuteCommandRequest_EnvEntry(): ExecuteCommandRequest_EnvEntry {
+  return { key: "", value: "" };
+}
+
+export const ExecuteCommandRequest_EnvEntry: MessageFns<ExecuteCommandRequest_EnvEntry> = {
+  encode(message: ExecuteCommandRequest_EnvEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecuteCommandRequest_EnvEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecuteCommandRequest_EnvEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecuteCommandRequest_EnvEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ExecuteCommandRequest_EnvEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecuteCommandRequest_EnvEntry>, I>>(base?: I): ExecuteCommandRequest_EnvEntry {
+    return ExecuteCommandRequest_EnvEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecuteCommandRequest_EnvEntry>, I>>(
+    object: I,
+  ): ExecuteCommandRequest_EnvEntry {
+    const message = createBaseExecuteCommandRequest_EnvEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseExecuteCommandResponse(): ExecuteCommandResponse {
+  return { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: 0 };
+}
+
+export const ExecuteCommandResponse: MessageFns<ExecuteCommandResponse> = {
+  encode(message: ExecuteCommandResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stdout.length !== 0) {
+      writer.uint32(10).bytes(message.stdout);
+    }
+    if (message.stderr.length !== 0) {
+      writer.uint32(18).bytes(message.stderr);
+    }
+    if (message.exitCode !== 0) {
+      writer.uint32(24).int32(message.exitCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecuteCommandResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecuteCommandResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stdout = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stderr = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.exitCode = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecuteCommandResponse {
+    return {
+      stdout: isSet(object.stdout) ? Buffer.from(bytesFromBase64(object.stdout)) : Buffer.alloc(0),
+      stderr: isSet(object.stderr) ? Buffer.from(bytesFromBase64(object.stderr)) : Buffer.alloc(0),
+      exitCode: isSet(object.exitCode)
+        ? globalThis.Number(object.exitCode)
+        : isSet(object.exit_code)
+        ? globalThis.Number(object.exit_code)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExecuteCommandResponse): unknown {
+    const obj: any = {};
+    if (message.stdout.length !== 0) {
+      obj.stdout = base64FromBytes(message.stdout);
+    }
+    if (message.stderr.length !== 0) {
+      obj.stderr = base64FromBytes(message.stderr);
+    }
+    if (message.exitCode !== 0) {
+      obj.exitCode = Math.round(message.exitCode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecuteCommandResponse>, I>>(base?: I): ExecuteCommandResponse {
+    return ExecuteCommandResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecuteCommandResponse>, I>>(object: I): ExecuteCommandResponse {
+    const message = createBaseExecuteCommandResponse();
+    message.stdout = object.stdout ?? Buffer.alloc(0);
+    message.stderr = object.stderr ?? Buffer.alloc(0);
+    message.exitCode = object.exitCode ?? 0;
+    return message;
+  },
+};
+
 export type DomainPluginServiceService = typeof DomainPluginServiceService;
 export const DomainPluginServiceService = {
   metadata: {
@@ -3715,6 +4589,27 @@ export const DomainPluginServiceService = {
       Buffer.from(ParseAxQueryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ParseAxQueryResponse => ParseAxQueryResponse.decode(value),
   },
+  /** Not in QNTX's current proto (see CommandsResponse below): plugin CLI commands. */
+  commands: {
+    path: "/protocol.DomainPluginService/Commands" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
+    responseSerialize: (value: CommandsResponse): Buffer => Buffer.from(CommandsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CommandsResponse => CommandsResponse.decode(value),
+  },
+  executeCommand: {
+    path: "/protocol.DomainPluginService/ExecuteCommand" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExecuteCommandRequest): Buffer =>
+      Buffer.from(ExecuteCommandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExecuteCommandRequest => ExecuteCommandRequest.decode(value),
+    responseSerialize: (value: ExecuteCommandResponse): Buffer =>
+      Buffer.from(ExecuteCommandResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExecuteCommandResponse => ExecuteCommandResponse.decode(value),
+  },
 } as const;
 
 export interface DomainPluginServiceServer extends UntypedServiceImplementation {
@@ -3728,6 +4623,9 @@ export interface DomainPluginServiceServer extends UntypedServiceImplementation 
   registerGlyphs: handleUnaryCall<Empty, GlyphDefResponse>;
   executeJob: handleUnaryCall<ExecuteJobRequest, ExecuteJobResponse>;
   parseAxQuery: handleUnaryCall<ParseAxQueryRequest, ParseAxQueryResponse>;
+  /** Not in QNTX's current proto (see CommandsResponse below): plugin CLI commands. */
+  commands: handleUnaryCall<Empty, CommandsResponse>;
+  executeCommand: handleUnaryCall<ExecuteCommandRequest, ExecuteCommandResponse>;
 }
 
 export interface DomainPluginServiceClient extends Client {
@@ -3862,6 +4760,34 @@ export interface DomainPluginServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ParseAxQueryResponse) => void,
+  ): ClientUnaryCall;
+  /** Not in QNTX's current proto (see CommandsResponse below): plugin CLI commands. */
+  commands(request: Empty, callback: (error: ServiceError | null, response: CommandsResponse) => void): ClientUnaryCall;
+  commands(
+    request: Empty,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CommandsResponse) => void,
+  ): ClientUnaryCall;
+  commands(
+    request: Empty,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CommandsResponse) => void,
+  ): ClientUnaryCall;
+  executeCommand(
+    request: ExecuteCommandRequest,
+    callback: (error: ServiceError | null, response: ExecuteCommandResponse) => void,
+  ): ClientUnaryCall;
+  executeCommand(
+    request: ExecuteCommandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExecuteCommandResponse) => void,
+  ): ClientUnaryCall;
+  executeCommand(
+    request: ExecuteCommandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExecuteCommandResponse) => void,
   ): ClientUnaryCall;
 }
 
