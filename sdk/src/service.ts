@@ -147,5 +147,9 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
     },
 
     parseAxQuery: (_call, callback) => callback(null, { result: Buffer.alloc(0), error: "ParseAxQuery is not supported by this plugin" }),
+
+    // Interim until the SDK's `commands` lands: UNIMPLEMENTED is how a plugin says it has none.
+    commands: (_call, callback) => callback({ code: GrpcStatus.UNIMPLEMENTED, details: `plugin ${metadata.name} has no commands` }),
+    executeCommand: (_call, callback) => callback({ code: GrpcStatus.UNIMPLEMENTED, details: `plugin ${metadata.name} has no commands` }),
   };
 }
