@@ -297,6 +297,11 @@ export interface CommandInfo {
   /** Argument synopsis after the command name, e.g. "<name> [--shout]". */
   usage: string;
   flags: CommandFlag[];
+  /**
+   * The command reads standard input: the CLI sends its stdin only to such commands (a
+   * command that does not read it must not wait for a pipe nobody closes).
+   */
+  readsStdin: boolean;
 }
 
 export interface CommandsResponse {
@@ -3818,7 +3823,7 @@ export const CommandFlag: MessageFns<CommandFlag> = {
 };
 
 function createBaseCommandInfo(): CommandInfo {
-  return { name: "", description: "", usage: "", flags: [] };
+  return { name: "", description: "", usage: "", flags: [], readsStdin: false };
 }
 
 export const CommandInfo: MessageFns<CommandInfo> = {
@@ -3834,6 +3839,9 @@ export const CommandInfo: MessageFns<CommandInfo> = {
     }
     for (const v of message.flags) {
       CommandFlag.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.readsStdin !== false) {
+      writer.uint32(40).bool(message.readsStdin);
     }
     return writer;
   },
@@ -3883,6 +3891,14 @@ export const CommandInfo: MessageFns<CommandInfo> = {
             message.flags.push(CommandFlag.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.readsStdin = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3901,6 +3917,11 @@ export const CommandInfo: MessageFns<CommandInfo> = {
       description: isSet(object.description) ? globalThis.String(object.description) : "",
       usage: isSet(object.usage) ? globalThis.String(object.usage) : "",
       flags: globalThis.Array.isArray(object?.flags) ? object.flags.map((e: any) => CommandFlag.fromJSON(e)) : [],
+      readsStdin: isSet(object.readsStdin)
+        ? globalThis.Boolean(object.readsStdin)
+        : isSet(object.reads_stdin)
+        ? globalThis.Boolean(object.reads_stdin)
+        : false,
     };
   },
 
@@ -3918,6 +3939,9 @@ export const CommandInfo: MessageFns<CommandInfo> = {
     if (message.flags?.length) {
       obj.flags = message.flags.map((e) => CommandFlag.toJSON(e));
     }
+    if (message.readsStdin !== false) {
+      obj.readsStdin = message.readsStdin;
+    }
     return obj;
   },
 
@@ -3930,6 +3954,7 @@ export const CommandInfo: MessageFns<CommandInfo> = {
     message.description = object.description ?? "";
     message.usage = object.usage ?? "";
     message.flags = object.flags?.map((e) => CommandFlag.fromPartial(e)) || [];
+    message.readsStdin = object.readsStdin ?? false;
     return message;
   },
 };
