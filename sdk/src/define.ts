@@ -2,6 +2,7 @@
  * `definePlugin`: validates a plugin definition once and compiles its routes.
  */
 import type { RouteInfo, ScheduleInfo, WatcherRegistration } from "@qntx/protocol";
+import { compileCommands, type CompiledCommand } from "./commands.js";
 import { validateConfigSchema } from "./config.js";
 import { log as rootLog, type Logger } from "./log.js";
 import { createRouter, type Router } from "./router.js";
@@ -35,6 +36,8 @@ export interface PluginDefinition {
   readonly shutdown: (() => void | Promise<void>) | undefined;
   /** Serves WebSocket sessions; undefined when the plugin has none. */
   readonly websocket: WebSocketHandler | undefined;
+  /** CLI commands by name, validated (empty when the plugin has none). */
+  readonly commands: ReadonlyMap<string, CompiledCommand>;
   /** Logger whose lines carry `plugin: <name>`. */
   readonly log: Logger;
 }
@@ -175,6 +178,7 @@ export function definePlugin(def: PluginDef): PluginDefinition {
   const handlers = compileHandlers(def.handlers);
   const schedules = Object.freeze(compileSchedules(def.schedules, handlers).map((s) => Object.freeze(s)));
   const watchers = Object.freeze(compileWatchers(def.watchers, handlers).map((w) => Object.freeze(w)));
+  const commands = compileCommands(def.commands);
 
   const definition: PluginDefinition = {
     metadata,
@@ -188,6 +192,7 @@ export function definePlugin(def: PluginDef): PluginDefinition {
     health: optionalHook(def.health, "health"),
     shutdown: optionalHook(def.shutdown, "shutdown"),
     websocket: optionalHook(def.websocket, "websocket"),
+    commands,
     log,
   };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });

@@ -22,6 +22,7 @@ export { createDomainService, type ServiceHooks } from "./service.js";
 export { PluginRuntime } from "./runtime.js";
 export { decodePayload, encodeResult, MAX_JOB_LOG_ENTRIES } from "./jobs.js";
 export { PROGRESS_MIN_INTERVAL_MS } from "./progress.js";
+export { CommandError, EXIT_USAGE, MAX_COMMAND_OUTPUT_BYTES, compileCommands, commandsResponse, resolveFlags, runCommand, type CompiledCommand } from "./commands.js";
 export { createAtsClient, type AtsClient, type AttestationInput, type WatchOptions } from "./clients/ats-client.js";
 export { createQueueClient, type QueueClient, type QueueClientOptions, type EnqueueInput, type ListJobsInput } from "./clients/queue-client.js";
 export { HostServiceError, isHostServiceError, DEFAULT_HOST_CALL_TIMEOUT_MS, type HostCallOptions, type HostClientOptions } from "./clients/call.js";
@@ -43,4 +44,11 @@ export type {
   JobLogOptions,
   ScheduleDef,
   WatcherDef,
+  CommandDef,
+  CommandFlagDef,
+  CommandFlagType,
+  CommandFlags,
+  CommandOutput,
+  CommandContext,
+  CommandResult,
 } from "./types.js";

@@ -2,7 +2,8 @@
  * The `DomainPluginService` implementation the SDK serves for a plugin definition.
  */
 import { status as GrpcStatus, type sendUnaryData } from "@grpc/grpc-js";
-import { InitializeResponse, type DomainPluginServiceServer, type ExecuteJobResponse, type HealthResponse, type InitializeRequest } from "@qntx/protocol";
+import { InitializeResponse, type DomainPluginServiceServer, type ExecuteCommandResponse, type ExecuteJobResponse, type HealthResponse, type InitializeRequest } from "@qntx/protocol";
+import { commandsResponse, runCommand } from "./commands.js";
 import { resolveConfig, toConfigSchemaResponse } from "./config.js";
 import { checkHandlerName, type PluginDefinition } from "./define.js";
 import { runJob } from "./jobs.js";
@@ -148,8 +149,21 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
 
     parseAxQuery: (_call, callback) => callback(null, { result: Buffer.alloc(0), error: "ParseAxQuery is not supported by this plugin" }),
 
-    // Interim until the SDK's `commands` lands: UNIMPLEMENTED is how a plugin says it has none.
-    commands: (_call, callback) => callback({ code: GrpcStatus.UNIMPLEMENTED, details: `plugin ${metadata.name} has no commands` }),
-    executeCommand: (_call, callback) => callback({ code: GrpcStatus.UNIMPLEMENTED, details: `plugin ${metadata.name} has no commands` }),
+    // Not in QNTX's current proto. A plugin without commands answers an empty list.
+    commands: (_call, callback) => callback(null, commandsResponse(def.commands)),
+
+    executeCommand: (call, callback) => {
+      // The command's failures travel in the answer (exit code, stderr); the same end-of-call
+      // `cancelled` guard as executeJob keeps a finished command's signal from aborting.
+      const cancelled = new AbortController();
+      let finished = false;
+      call.once("cancelled", () => {
+        if (!finished) cancelled.abort();
+      });
+      answer<ExecuteCommandResponse>((err, value) => {
+        finished = true;
+        callback(err, value);
+      }, GrpcStatus.INTERNAL, () => runCommand(def, runtime, call.request, cancelled.signal));
+    },
   };
 }
