@@ -3,10 +3,17 @@
  * looked up in the config file's folder, then in `<data_dir>/plugins` (`~/.qntx/plugins`),
  * then — for a bare name — on PATH. A `.js`/`.mjs`/`.cjs` file is run with the host's own
  * node, so plugins written with the SDK need no shebang or executable bit.
+ *
+ * TypeScript runs without a build step: a QNTX plugin folder (package.json with
+ * `"qntx-plugin": true` and a `plugin.ts`) or a `.ts`/`.mts` file is run as
+ * `node <qntx-ts-runner> --plugin-path <file>` — the runner of @qntx/sdk, found through the
+ * package's public `./qntx-runner/cli` export, never through its internals.
  */
 import { accessSync, constants, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { QntxError } from "@qntx/protocol";
+import { locateQntxPlugin, QntxModuleError } from "@qntx/sdk/qntx-runner";
 
 /** What to spawn: `command` with `args` before the plugin's own arguments. */
 export interface ResolvedCommand {
@@ -17,19 +24,50 @@ export interface ResolvedCommand {
 }
 
 const NODE_SCRIPT = /\.(m|c)?js$/;
+const TYPESCRIPT = /\.m?ts$/;
+
+let runnerPath: string | undefined;
+
+/** The file of the SDK's `qntx-ts-runner`, resolved once from this package's dependency on @qntx/sdk. */
+export function qntxRunnerPath(): string {
+  if (runnerPath === undefined) {
+    try {
+      runnerPath = createRequire(import.meta.url).resolve("@qntx/sdk/qntx-runner/cli");
+    } catch (err) {
+      throw new QntxError("BINARY_NOT_FOUND", `cannot find the TypeScript plugin runner of @qntx/sdk: ${(err as Error).message}`, {
+        hint: "install and build @qntx/sdk next to the host (pnpm install && pnpm build)",
+      });
+    }
+  }
+  return runnerPath;
+}
+
+/** A QNTX plugin folder or a TypeScript file: spawned through the SDK's runner. */
+function viaRunner(found: string): ResolvedCommand {
+  let file: string;
+  try {
+    file = locateQntxPlugin(found).file;
+  } catch (err) {
+    if (err instanceof QntxModuleError) throw new QntxError("BINARY_NOT_FOUND", err.message, { hint: err.hint });
+    throw err;
+  }
+  return { command: process.execPath, args: [qntxRunnerPath(), "--plugin-path", file], path: file };
+}
 
 /**
- * @throws QntxError BINARY_NOT_FOUND listing every path searched, or when the file found is
- * not executable.
+ * @throws QntxError BINARY_NOT_FOUND listing every path searched, when the file found is
+ * not executable, or when a folder is not a QNTX plugin folder (no package.json, no
+ * `"qntx-plugin": true`, no plugin.ts), with a hint.
  */
 export function resolveBinary(binary: string, where: { baseDir: string; dataDir: string; pathEnv?: string }): ResolvedCommand {
   const candidates = candidatePaths(binary, where);
-  const found = candidates.find(isFile);
+  const found = candidates.find((path) => isFile(path) || isDirectory(path));
   if (!found) {
     throw new QntxError("BINARY_NOT_FOUND", `plugin binary "${binary}" not found (searched: ${candidates.join(", ")})`, {
       hint: "build the plugin, or fix `binary` in am.plugins.toml (relative paths are resolved against the config file's folder, then ~/.qntx/plugins)",
     });
   }
+  if (isDirectory(found) || TYPESCRIPT.test(found)) return viaRunner(found);
   if (NODE_SCRIPT.test(found)) return { command: process.execPath, args: [found], path: found };
   try {
     accessSync(found, constants.X_OK);
@@ -54,6 +92,14 @@ function candidatePaths(binary: string, where: { baseDir: string; dataDir: strin
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
   } catch {
     return false;
   }

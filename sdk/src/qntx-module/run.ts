@@ -1,0 +1,116 @@
+/**
+ * The runner process: `qntx-ts-runner --plugin-path <folder-or-file> --grpc-port N` (QNTX's
+ * form) or `--port N` (what hosts pass every plugin binary). It loads the module and serves it
+ * under the process contract (PROTOCOL.md §2): probe from N, print `QNTX_PLUGIN_PORT=<port>`
+ * once listening, stop on Shutdown, SIGTERM, SIGINT or the death of its host. A module that
+ * cannot be served exits 1 before the port line, after an error and a hint on stderr (bad
+ * flags exit 2); the host shows those lines in its startup error.
+ */
+import { formatPortLine } from "@qntx/protocol";
+import { parsePluginArgs, type PluginArgs } from "../args.js";
+import { watchParent } from "../parent-watch.js";
+import { serve } from "../serve.js";
+import type { PluginHandle } from "../server.js";
+import { adaptQntxModule, type AdaptedQntxModule } from "./adapter.js";
+import { QntxModuleError, messageOf } from "./errors.js";
+import { loadPlugin } from "./loader.js";
+import { startAdapted } from "./server.js";
+
+/** Name the runner prints its errors under. */
+export const RUNNER_NAME = "qntx-ts-runner";
+
+const USAGE = `usage: ${RUNNER_NAME} --plugin-path <plugin folder | file.ts> [--grpc-port N | --port N | --address host:port]`;
+
+/** Reads `--plugin-path <p>` (or `--plugin-path=<p>`). */
+export function parsePluginPath(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg.startsWith("--plugin-path=")) return arg.slice("--plugin-path=".length);
+    if (arg === "--plugin-path") {
+      const value = argv[i + 1];
+      if (value === undefined || value === "" || value.startsWith("--")) throw new Error("--plugin-path needs a value");
+      return value;
+    }
+  }
+  throw new Error("--plugin-path is required");
+}
+
+/** Prints an error (and its hint) on stderr and exits with `code`. */
+function fail(code: number, message: string, hint: string): never {
+  process.stderr.write(`${RUNNER_NAME}: error: ${message}\n${RUNNER_NAME}: hint: ${hint}\n`);
+  process.exit(code);
+}
+
+/** Serves an adapted module as this process: signals, port line, parent watch, exit codes. */
+async function serveAdapted(adapted: AdaptedQntxModule, args: PluginArgs): Promise<PluginHandle> {
+  const log = adapted.definition.log;
+  let handle: PluginHandle | undefined;
+  let signalled = false;
+  // Installed before the port line: a host may send SIGTERM as soon as it reads it.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info("stopping on signal", { signal });
+    signalled = true;
+    void handle?.close({ force: true });
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection", { err: reason }));
+
+  try {
+    handle = await startAdapted(adapted, { host: args.host ?? "127.0.0.1", port: args.port ?? 0 });
+  } catch (err) {
+    fail(1, `could not start plugin ${adapted.definition.metadata.name}: ${messageOf(err)}`, "pass a free port, or --port 0 to let the system pick one");
+  }
+  void handle.closed.then(() => {
+    log.info("stopped");
+    process.exit(0);
+  });
+  if (signalled) {
+    void handle.close({ force: true });
+    return handle;
+  }
+  watchParent((reason) => {
+    log.warn("host is gone: stopping", { reason });
+    void handle?.close({ force: true });
+  });
+  process.stdout.write(formatPortLine(handle.port) + "\n");
+  log.info("listening", { address: handle.address, version: adapted.definition.metadata.version, runner: RUNNER_NAME });
+  return handle;
+}
+
+/**
+ * Runs the runner with `argv` (default: this process's arguments). Resolves once the plugin
+ * serves (or, for a module that calls `serve()` itself, once it is loaded).
+ */
+export async function runQntxRunner(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  let pluginPath: string;
+  let args: PluginArgs;
+  try {
+    pluginPath = parsePluginPath(argv);
+    args = parsePluginArgs(argv);
+  } catch (err) {
+    fail(2, messageOf(err), USAGE);
+  }
+
+  let loaded;
+  try {
+    loaded = await loadPlugin(pluginPath);
+  } catch (err) {
+    if (err instanceof QntxModuleError) fail(1, err.message, err.hint);
+    fail(1, `cannot load ${pluginPath}: ${messageOf(err)}`, "see the error above");
+  }
+
+  if (loaded.kind === "self-served") return;
+  if (loaded.kind === "definition") {
+    await serve(loaded.definition, { argv });
+    return;
+  }
+  let adapted: AdaptedQntxModule;
+  try {
+    adapted = adaptQntxModule(loaded.module, loaded.file);
+  } catch (err) {
+    if (err instanceof QntxModuleError) fail(1, err.message, err.hint);
+    throw err;
+  }
+  await serveAdapted(adapted, args);
+}
