@@ -1,0 +1,136 @@
+/**
+ * The runner's pieces in process: QNTX's `res` semantics, the recording mux, the `req`
+ * adaptation and export classification. The process and gRPC paths are in qntx-module.test.ts.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { definePlugin } from "../src/define.js";
+import { createLogger } from "../src/log.js";
+import { createRequest } from "../src/request.js";
+import { createQntxResponse, toQntxRequest } from "../src/qntx-module/http.js";
+import { classifyExports } from "../src/qntx-module/loader.js";
+import { createRecordingMux } from "../src/qntx-module/mux.js";
+import { QntxModuleError } from "../src/qntx-module/errors.js";
+
+function collectingLog(): { log: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  return { lines, log: createLogger({ level: "debug", write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+}
+
+const bodyText = (body: Buffer) => body.toString("utf8");
+
+describe("QNTX res", () => {
+  it("replaces a header on setHeader, adds on appendHeader, keeps arrays as several values", () => {
+    const { log } = collectingLog();
+    const res = createQntxResponse(log, "GET /x");
+    res.setHeader("X-One", "a").setHeader("x-one", "b").appendHeader("Set-Cookie", "c=1").appendHeader("set-cookie", ["d=2", "e=3"]);
+    expect(res.getHeader("X-ONE")).toEqual(["b"]);
+    const out = res.finish(undefined);
+    expect(out.headers).toEqual({ "x-one": ["b"], "Set-Cookie": ["c=1", "d=2", "e=3"] });
+    expect(out.status).toBe(200);
+    expect(out.body.length).toBe(0);
+  });
+
+  it("keeps a status set before json(), and a content type set before send()", () => {
+    const { log } = collectingLog();
+    const res = createQntxResponse(log, "GET /x");
+    res.setHeader("Content-Type", "text/html").status(418).send("<b>teapot</b>");
+    const out = res.finish(undefined);
+    expect(out.status).toBe(418);
+    expect(out.headers).toEqual({ "Content-Type": ["text/html"] });
+    expect(bodyText(out.body)).toBe("<b>teapot</b>");
+  });
+
+  it("sends objects as JSON, bytes as octet-stream, strings as text", () => {
+    const { log } = collectingLog();
+    const json = createQntxResponse(log, "r").send({ a: [1] }) as ReturnType<typeof createQntxResponse>;
+    expect(json.finish(undefined).headers).toEqual({ "Content-Type": ["application/json; charset=utf-8"] });
+    const bytes = createQntxResponse(log, "r").send(new Uint8Array([9])) as ReturnType<typeof createQntxResponse>;
+    expect(bytes.finish(undefined).headers).toEqual({ "Content-Type": ["application/octet-stream"] });
+    const text = createQntxResponse(log, "r");
+    text.text("hi");
+    expect(text.sent).toBe(true);
+    expect(bodyText(text.finish(undefined).body)).toBe("hi");
+  });
+
+  it("uses a handler's returned value when nothing was sent, and keeps what was sent otherwise", () => {
+    const { log } = collectingLog();
+    const returned = createQntxResponse(log, "r").status(201);
+    const out = (returned as ReturnType<typeof createQntxResponse>).finish({ made: true });
+    expect(out.status).toBe(201);
+    expect(JSON.parse(bodyText(out.body))).toEqual({ made: true });
+    const sent = createQntxResponse(log, "r");
+    sent.json({ first: true });
+    expect(JSON.parse(bodyText(sent.finish({ ignored: true }).body))).toEqual({ first: true });
+  });
+
+  it("refuses a status outside 100–599 and warns about a body written after the handler returned", () => {
+    const { log, lines } = collectingLog();
+    const res = createQntxResponse(log, "GET /late");
+    expect(() => res.status(99)).toThrow("res.status: 99 is not an HTTP status (100–599)");
+    res.finish(undefined);
+    res.json({ late: true });
+    expect(lines).toContainEqual(expect.objectContaining({ level: "warn", msg: expect.stringContaining("response written after the handler returned"), route: "GET /late" }));
+  });
+});
+
+describe("QNTX mux", () => {
+  it("takes (method, path, fn), (path, fn) as GET and (\"METHOD /path\", fn)", () => {
+    const { log } = collectingLog();
+    const mux = createRecordingMux(log);
+    const fn = () => undefined;
+    mux.handle("post", "/a", fn);
+    mux.handle("/b/{id}", fn);
+    mux.handle("DELETE /c", fn);
+    expect(mux.routes().map((r) => `${r.method} ${r.path}`)).toEqual(["POST /a", "GET /b/:id", "DELETE /c"]);
+  });
+
+  it("keeps the last of two registrations of one route, with a warning", () => {
+    const { log, lines } = collectingLog();
+    const mux = createRecordingMux(log);
+    const first = () => "first";
+    const second = () => "second";
+    mux.handle("GET", "/x", first);
+    mux.handle("GET", "/x", second);
+    expect(mux.routes()).toEqual([{ method: "GET", path: "/x", handler: second }]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: "warn", route: "GET /x" }));
+  });
+
+  it("refuses a handler that is not a function and a path without a leading slash", () => {
+    const { log } = collectingLog();
+    const mux = createRecordingMux(log);
+    expect(() => mux.handle("GET", "/x", "nope" as never)).toThrow("mux.handle(GET /x): the handler must be a function");
+    expect(() => mux.handle("GET", "x", () => undefined)).toThrow('path must be a string starting with "/"');
+  });
+});
+
+describe("QNTX req", () => {
+  it("joins repeated headers like Node and keeps every value in headersDistinct", async () => {
+    const wire = { method: "POST", path: "/api/p/x?a=1&a=2&b=3", headers: [{ name: "Accept", values: ["a", "b"] }], body: Buffer.from("hi") };
+    const req = toQntxRequest(createRequest(wire, { method: "POST", path: "/x", query: "a=1&a=2&b=3", params: {} }));
+    expect(req.headers).toEqual({ accept: "a, b" });
+    expect(req.headersDistinct).toEqual({ accept: ["a", "b"] });
+    expect(req.query).toEqual({ a: "2", b: "3" });
+    expect(req.searchParams.getAll("a")).toEqual(["1", "2"]);
+    expect(await req.text()).toBe("hi");
+    await expect(req.json()).rejects.toMatchObject({ name: "HttpError", status: 400 });
+  });
+});
+
+describe("classifying a module's exports", () => {
+  it("unwraps the CommonJS double default and recognises QNTX objects and SDK definitions", () => {
+    const qntx = { name: "q", version: "1" };
+    expect(classifyExports({ default: { __esModule: true, default: qntx } }, "/p.ts", false)).toEqual({ kind: "qntx", module: qntx, file: "/p.ts" });
+    const def = definePlugin({ metadata: { name: "d", version: "1" } });
+    expect(classifyExports({ default: def }, "/p.ts", false)).toEqual({ kind: "definition", definition: def, file: "/p.ts" });
+    expect(classifyExports({ plugin: def }, "/p.ts", false)).toEqual({ kind: "definition", definition: def, file: "/p.ts" });
+    const plain = classifyExports({ default: { metadata: { name: "m", version: "1" } } }, "/p.ts", false);
+    expect(plain.kind).toBe("definition");
+    expect(classifyExports({}, "/p.ts", true)).toEqual({ kind: "self-served", file: "/p.ts" });
+  });
+
+  it("refuses a function or an array as the default export", () => {
+    expect(() => classifyExports({ default: () => undefined }, "/p.ts", false)).toThrow(QntxModuleError);
+    expect(() => classifyExports({ default: () => undefined }, "/p.ts", false)).toThrow("the default export of /p.ts is a function, not a plugin object");
+    expect(() => classifyExports({ default: [] }, "/p.ts", false)).toThrow("is an array");
+  });
+});
