@@ -6,11 +6,13 @@
  *   qntx pulse enqueue|list|get|cancel|retry
  *   qntx as / qntx ax                   write / query attestations
  *   qntx handler create|list            dynamic handlers (ADR-004)
+ *   qntx <plugin> <command> [args]      a command a running plugin contributes (cli/plugin-dispatch.ts)
  */
 import { Command } from "commander";
 import { addDataCommands } from "./cli/data-commands.js";
 import { addPluginCommands } from "./cli/plugin-commands.js";
 import { addPulseCommands } from "./cli/pulse-commands.js";
+import { handlePluginWords } from "./cli/plugin-dispatch.js";
 import { addServerCommand } from "./cli/server-command.js";
 import { HOST_VERSION } from "./version.js";
 
@@ -28,4 +30,5 @@ addPluginCommands(program);
 addPulseCommands(program);
 addDataCommands(program);
 
-await program.parseAsync(process.argv);
+// A first word that is not one of the commands above names a plugin whose command to run.
+if (!(await handlePluginWords(program, process.argv))) await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 /**
  * The `hello` example plugin: routes with params, query, JSON bodies, multi-value headers,
- * a slow route for deadline tests, config with a default, and a health report.
+ * a slow route for deadline tests, config with a default, a health report, and a CLI
+ * command (`qntx hello greet <name> [--shout]`).
  * `main.ts` serves it; tests can import it and call `startPlugin` instead.
  */
 import { definePlugin, HttpError, json, type PluginRequest } from "@qntx/sdk";
@@ -70,6 +71,21 @@ export const plugin = definePlugin({
         }
         await sleep(ms);
         return { waitedMs: ms };
+      },
+    },
+  },
+
+  commands: {
+    greet: {
+      description: "Greets someone on the command line",
+      usage: "<name…> [--shout]",
+      flags: {
+        shout: { description: "upper-case the greeting", short: "s" },
+      },
+      run(args, flags) {
+        if (args.length === 0) return { stderr: "greet: give a name, e.g. `qntx hello greet Ada`\n", exitCode: 2 };
+        const line = greet(args.join(" ")).message;
+        return `${flags.shout ? line.toUpperCase() : line}\n`;
       },
     },
   },

@@ -3,10 +3,11 @@
  * DomainPlugin directly — no gRPC — yet the registry, the gateway and the CLI treat it
  * exactly like an external plugin. Routes: `GET /hello`, `POST /echo`, `GET /now`; job
  * handler `now` (enqueue `clock/now`), registered with Pulse the same way as external ones;
- * a WebSocket at `/ws/clock` that answers DATA `now` with the time and echoes other DATA.
+ * a WebSocket at `/ws/clock` that answers DATA `now` with the time and echoes other DATA;
+ * CLI command `qntx clock now [--unix]`, listed and run like an external plugin's.
  */
 import { status } from "@grpc/grpc-js";
-import { WebSocketMessage_Type, type ExecuteJobRequest, type ExecuteJobResponse, type HTTPRequest, type HTTPResponse, type HealthResponse, type InitializeRequest, type InitializeResponse, type MetadataResponse } from "@qntx/protocol";
+import { WebSocketMessage_Type, type CommandInfo, type CommandsResponse, type ExecuteCommandRequest, type ExecuteCommandResponse, type ExecuteJobRequest, type ExecuteJobResponse, type HTTPRequest, type HTTPResponse, type HealthResponse, type InitializeRequest, type InitializeResponse, type MetadataResponse } from "@qntx/protocol";
 import { PluginCallError, type CallOptions, type DomainPlugin, type WebSocketChannel, type WebSocketOpen } from "../plugin/domain-plugin.js";
 import { HOST_VERSION } from "../version.js";
 
@@ -15,6 +16,28 @@ const ROUTES = [
   { method: "POST", path: "/echo", description: "answers the JSON body it was sent" },
   { method: "GET", path: "/now", description: "the host's clock, ISO 8601 and unix ms" },
 ];
+
+const COMMANDS: CommandInfo[] = [
+  {
+    name: "now",
+    description: "prints the host's time (ISO 8601)",
+    usage: "[--unix]",
+    flags: [{ name: "unix", description: "unix milliseconds instead", takesValue: false, defaultValue: "", short: "u" }],
+    readsStdin: false,
+  },
+];
+
+/** `clock now [--unix]`, with the same usage errors (exit 2) as an SDK plugin's commands. */
+function runCommand(request: ExecuteCommandRequest): ExecuteCommandResponse {
+  const answer = (stdout: string, stderr: string, exitCode: number): ExecuteCommandResponse => ({ stdout: Buffer.from(stdout), stderr: Buffer.from(stderr), exitCode });
+  if (request.command !== "now") return answer("", `usage error: unknown command ${JSON.stringify(request.command)} of plugin clock (commands: now)\n`, 2);
+  const unknown = Object.keys(request.flags).find((flag) => flag !== "unix" && flag !== "u");
+  if (unknown !== undefined) return answer("", `usage error: now: unknown flag --${unknown} (flags: --unix)\n`, 2);
+  if (request.args.length > 0) return answer("", `usage error: now takes no arguments (got ${request.args.length})\n`, 2);
+  const value = request.flags.unix ?? request.flags.u;
+  const now = Date.now();
+  return answer(`${value !== undefined && value !== "false" ? now : new Date(now).toISOString()}\n`, "", 0);
+}
 
 /** Creates a fresh `clock` plugin instance. */
 export function createClockPlugin(): DomainPlugin {
@@ -81,6 +104,12 @@ export function createClockPlugin(): DomainPlugin {
           ended = true;
         },
       };
+    },
+    async commands(): Promise<CommandsResponse> {
+      return { commands: COMMANDS.map((c) => ({ ...c, flags: c.flags.map((f) => ({ ...f })) })) };
+    },
+    async executeCommand(request: ExecuteCommandRequest): Promise<ExecuteCommandResponse> {
+      return runCommand(request);
     },
     async health(): Promise<HealthResponse> {
       return { healthy: initialized, message: initialized ? "ok" : "not initialized", details: { uptime_ms: String(Date.now() - startedAt) } };

@@ -2,6 +2,7 @@
  * The control API under `/api/plugins`: list plugins and their routes (open), start, stop or
  * restart one, and read or follow its output (`GET /api/plugins/<name>/logs`, SSE) — these
  * need the host's admin token, which the CLI reads from the data dir; logs may hold secrets.
+ * Plugin CLI commands (list, run) are in commands-api.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QntxError } from "@qntx/protocol";
@@ -10,6 +11,7 @@ import type { PluginLogs } from "../logs/plugin-logs.js";
 import type { PluginManager } from "../plugin/manager.js";
 import type { PluginInfo, Registry } from "../plugin/registry.js";
 import { hasAdminToken, requireAdmin } from "./admin-auth.js";
+import { registerCommandRoutes } from "./commands-api.js";
 import { sendError } from "./http-errors.js";
 
 /** What the control routes need. */
@@ -21,7 +23,12 @@ export interface ControlOptions {
   readonly hostInfo: () => Record<string, unknown>;
   /** Plugins' output; without it `GET /api/plugins/<name>/logs` answers 404. */
   readonly logs?: PluginLogs;
+  /** Default deadline of a plugin command run (the gateway passes request_timeout_ms). */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Deadline of a command run when the options give none (request_timeout_ms's default). */
+const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
 type Action = "start" | "stop" | "restart" | "pause" | "resume";
 const ACTIONS: readonly Action[] = ["start", "stop", "restart", "pause", "resume"];
@@ -44,6 +51,8 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
       p.routes.map((r) => ({ plugin: p.name, method: r.method, path: `/api/${p.name}${r.path === "/" ? "" : r.path}`, description: r.description })),
     ),
   }));
+
+  registerCommandRoutes(app, { ...options, requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS });
 
   app.get("/api/plugins/:name", async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const info = registry.get(request.params.name);

@@ -5,7 +5,10 @@
  */
 import type {
   WebSocketFrame,
+  CommandsResponse,
   ConfigSchemaResponse,
+  ExecuteCommandRequest,
+  ExecuteCommandResponse,
   ExecuteJobRequest,
   ExecuteJobResponse,
   HTTPRequest,
@@ -104,6 +107,13 @@ export interface DomainPlugin {
    * without it refuse WebSocket upgrades (404).
    */
   handleWebSocket?(open: WebSocketOpen): WebSocketChannel;
+  /**
+   * The CLI commands the plugin contributes (`qntx <plugin> <command>`). Not in QNTX's current
+   * proto: a plugin without it (or answering UNIMPLEMENTED) has no commands.
+   */
+  commands?(options: CallOptions): Promise<CommandsResponse>;
+  /** Runs one command; its exit code, stdout and stderr come back in the answer. */
+  executeCommand?(request: ExecuteCommandRequest, options: CallOptions): Promise<ExecuteCommandResponse>;
   /** Releases connections held to the plugin (the gRPC channel of an external one). */
   close?(): void;
 }

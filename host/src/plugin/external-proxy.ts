@@ -10,8 +10,11 @@ import {
   DomainPluginServiceService,
   WebSocketMessage_Type,
   grpcOptions,
+  type CommandsResponse,
   type ConfigSchemaResponse,
   type Empty,
+  type ExecuteCommandRequest,
+  type ExecuteCommandResponse,
   type ExecuteJobRequest,
   type ExecuteJobResponse,
   type HTTPRequest,
@@ -74,6 +77,24 @@ export class ExternalDomainProxy implements DomainPlugin {
 
   executeJob(request: ExecuteJobRequest, options: CallOptions): Promise<ExecuteJobResponse> {
     return this.unary(this.client.executeJob, request, options);
+  }
+
+  /**
+   * The plugin's CLI commands. These RPCs are not in QNTX's current proto, so a plugin built
+   * for QNTX answers UNIMPLEMENTED: that means "no commands", not a failure.
+   */
+  async commands(options: CallOptions): Promise<CommandsResponse> {
+    try {
+      return await this.unary(this.client.commands, EMPTY, options);
+    } catch (error) {
+      if (error instanceof PluginCallError && error.code === grpc.status.UNIMPLEMENTED) return { commands: [] };
+      throw error;
+    }
+  }
+
+  /** Runs one command under the call's deadline (DEADLINE_EXCEEDED when it passes). */
+  executeCommand(request: ExecuteCommandRequest, options: CallOptions): Promise<ExecuteCommandResponse> {
+    return this.unary(this.client.executeCommand, request, options);
   }
 
   /**

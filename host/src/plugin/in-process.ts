@@ -12,11 +12,11 @@ type Method = (request: unknown, options: CallOptions) => Promise<unknown>;
 /** Returns a DomainPlugin that calls `inner` under deadlines. */
 export function inProcess(inner: DomainPlugin): DomainPlugin {
   const wrapped: Record<string, unknown> = {};
-  for (const key of ["metadata", "health", "shutdown", "configSchema"] as const) {
+  for (const key of ["metadata", "health", "shutdown", "configSchema", "commands"] as const) {
     const method = inner[key] as ((options: CallOptions) => Promise<unknown>) | undefined;
     if (method) wrapped[key] = (options: CallOptions) => bounded(() => method.call(inner, options), options);
   }
-  for (const key of ["initialize", "handleHTTP", "executeJob"] as const) {
+  for (const key of ["initialize", "handleHTTP", "executeJob", "executeCommand"] as const) {
     const method = inner[key] as Method | undefined;
     if (method) wrapped[key] = (request: unknown, options: CallOptions) => bounded(() => method.call(inner, request, options), options);
   }
