@@ -1,0 +1,99 @@
+/**
+ * The test helpers' side of `DomainPluginService`: one long-lived channel to the plugin, a
+ * deadline on every call, and — for a plugin process — every call raced against the
+ * process's exit, so a plugin that crashes mid-call fails the test with its exit code and
+ * stderr instead of leaving it waiting.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { DomainPluginServiceClient, grpcOptions, grpcStatusName } from "@qntx/protocol";
+import { TestPluginError } from "./errors.js";
+
+/** What a call needs to know about the plugin's life (a process can die; an in-process plugin is closed). */
+export interface Lifeline {
+  /** Settles when the plugin is gone (process exited); never settles for an in-process plugin. */
+  readonly gone: Promise<void>;
+  /** Whether the plugin is gone. */
+  isGone(): boolean;
+  /** Why it is gone, for error messages: exit code and the last stderr lines. */
+  describe(): string;
+}
+
+/** A lifeline that never ends (an in-process plugin: its server's failures show as gRPC errors). */
+export const IN_PROCESS_LIFELINE: Lifeline = { gone: new Promise<void>(() => undefined), isGone: () => false, describe: () => "" };
+
+/** gRPC statuses a dying process typically causes: the test then waits a moment for its exit to explain them. */
+const CONNECTION_CODES = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.CANCELLED, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
+/** How long a connection error waits for the process's exit event before it is reported as is. */
+const EXIT_EXPLAINS_MS = 1_000;
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (error: grpc.ServiceError | null, response: Res) => void,
+) => grpc.ClientUnaryCall;
+
+/** The channel to a plugin under test. */
+export class PluginClient {
+  readonly client: DomainPluginServiceClient;
+
+  constructor(readonly address: string, readonly lifeline: Lifeline) {
+    this.client = new DomainPluginServiceClient(address, grpc.credentials.createInsecure(), grpcOptions());
+  }
+
+  /**
+   * Calls `method` with a deadline `timeoutMs` from now. `what` names the call in errors
+   * ("HandleHTTP GET /hello"). Rejects with a {@link TestPluginError}: `CALL_FAILED` with the
+   * gRPC status, or `PROCESS_EXITED` when the plugin process died.
+   */
+  unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs: number, what: string): Promise<Res> {
+    if (this.lifeline.isGone()) return Promise.reject(this.exited(what));
+    return new Promise<Res>((resolve, reject) => {
+      let settled = false;
+      const call = method.call(this.client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (settled) return;
+        if (!error) {
+          settled = true;
+          resolve(response);
+          return;
+        }
+        void this.explain(error, what, timeoutMs).then((err) => {
+          if (settled) return;
+          settled = true;
+          reject(err);
+        });
+      });
+      void this.lifeline.gone.then(() => {
+        if (settled) return;
+        settled = true;
+        call.cancel();
+        reject(this.exited(what));
+      });
+    });
+  }
+
+  /** Closes the channel. */
+  close(): void {
+    this.client.close();
+  }
+
+  /** The error for `what` after the process died. */
+  exited(what: string): TestPluginError {
+    return new TestPluginError("PROCESS_EXITED", `${what}: the plugin process is gone (${this.lifeline.describe()})`);
+  }
+
+  /**
+   * Turns a gRPC error into a TestPluginError. A connection error may be the first sign of a
+   * crash (the socket closes before the exit event): wait a little for the exit to say so.
+   */
+  async explain(error: grpc.ServiceError, what: string, timeoutMs: number): Promise<TestPluginError> {
+    if (CONNECTION_CODES.has(error.code)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.lifeline.gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_EXPLAINS_MS)))]);
+      clearTimeout(timer);
+      if (this.lifeline.isGone()) return this.exited(what);
+    }
+    const details = error.code === grpc.status.DEADLINE_EXCEEDED ? `no answer within ${timeoutMs} ms` : error.details || error.message;
+    return new TestPluginError("CALL_FAILED", `${what} failed: ${grpcStatusName(error.code)}: ${details}`, { grpcCode: error.code, cause: error });
+  }
+}
