@@ -23,6 +23,7 @@ export class SqliteJobStore implements JobStore {
   private readonly renewTx: (owner: string, fences: readonly Fence[], exp: number) => RenewResult;
   private readonly insertTx: (jobs: readonly NewJobRecord[]) => PulseJob[];
   private readonly finishClaimTx: (ops: readonly FinishOp[], claim: ClaimRequest, now: number) => { finished: PulseJob[]; claimed: PulseJob[] };
+  private readonly claimTx: (claim: ClaimRequest, now: number) => PulseJob[];
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -30,10 +31,15 @@ export class SqliteJobStore implements JobStore {
     this.st = prepare(db);
     this.insertTx = db.transaction((jobs: readonly NewJobRecord[]) => this.insertSync(jobs));
     this.finishTx = db.transaction((ops: readonly FinishOp[], now: number) => this.finishSync(ops, now));
-    this.finishClaimTx = db.transaction((ops: readonly FinishOp[], c: ClaimRequest, now: number) => ({
+    // Claims read then write: IMMEDIATE takes the write lock first, so no other connection can
+    // claim the same rows between the SELECT and the UPDATEs.
+    const finishClaim = db.transaction((ops: readonly FinishOp[], c: ClaimRequest, now: number) => ({
       finished: this.finishSync(ops, now),
       claimed: this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers),
     }));
+    this.finishClaimTx = finishClaim.immediate;
+    const claim = db.transaction((c: ClaimRequest, now: number) => this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers));
+    this.claimTx = claim.immediate;
     this.renewTx = db.transaction((owner: string, fences: readonly Fence[], exp: number) => {
       const res: RenewResult = { lost: [], cancelRequested: [] };
       for (const f of fences) {
@@ -70,7 +76,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   async claim(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): Promise<PulseJob[]> {
-    return this.claimSync(owner, limit, leaseMs, now, handlers);
+    if (limit <= 0 || (handlers && handlers.length === 0)) return [];
+    return this.claimTx({ owner, limit, leaseMs, handlers }, now);
   }
 
   async finishAndClaim(ops: readonly FinishOp[], claim: ClaimRequest | undefined, now: number): Promise<{ finished: PulseJob[]; claimed: PulseJob[] }> {
@@ -78,13 +85,24 @@ export class SqliteJobStore implements JobStore {
     return this.finishClaimTx(ops, claim, now);
   }
 
+  /** Claims inside the caller's (IMMEDIATE) transaction: the next rows in dispatch order, one UPDATE each. */
   private claimSync(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): PulseJob[] {
     if (limit <= 0 || (handlers && handlers.length === 0)) return [];
-    const params = { owner, now, exp: now + leaseMs, limit, handlers: handlers ? JSON.stringify(handlers) : null };
-    const rows = (handlers ? this.st.claimFor : this.st.claimAny).all(params) as JobRow[];
-    // RETURNING has no defined order: restore dispatch order.
-    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
-    return rows.map(toJob);
+    const rows = (handlers ? this.st.pickFor : this.st.pickAny).all({ now, limit, handlers: handlers ? JSON.stringify(handlers) : null }) as JobRow[];
+    const exp = now + leaseMs;
+    const out: PulseJob[] = [];
+    for (const row of rows) {
+      if (this.st.claimRow.run({ seq: row.seq, owner, exp, now }).changes !== 1) continue;
+      // The row as the UPDATE left it, without reading it back.
+      row.status = "running";
+      row.attempts += 1;
+      row.lease_owner = owner;
+      row.lease_expires_at = exp;
+      row.started_at = now;
+      row.updated_at = now;
+      out.push(toJob(row));
+    }
+    return out;
   }
 
   async renewLeases(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<RenewResult> {

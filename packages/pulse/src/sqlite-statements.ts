@@ -43,10 +43,10 @@ export type EndedRow = Pick<
 >;
 
 
-/** Shared SET/WHERE of lease expiry and start-up recovery: one statement, old values in every CASE. */
 /** Every prepared statement of the job store. */
-export type Statements = Record<"insert" | "claimAny" | "claimFor" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
+export type Statements = Record<"insert" | "pickAny" | "pickFor" | "claimRow" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
 
+/** Shared SET of lease expiry and start-up recovery: one statement, old values in every CASE. */
 const EXPIRE_SET = `
   status = CASE WHEN cancel_requested = 1 THEN 'cancelled'
                 WHEN attempts >= max_attempts THEN 'failed'
@@ -67,23 +67,28 @@ export function prepare(db: Database.Database): Statements {
     result = COALESCE(@result, result),
     progress_current = COALESCE(@pc, progress_current), progress_total = COALESCE(@pt, progress_total),
     cost_actual = COALESCE(@cost, cost_actual), plugin_version = COALESCE(@pv, plugin_version)`;
-  const claim = (filter: string) =>
+  // Claiming is a SELECT of the next rows in dispatch order, then one UPDATE per row by seq,
+  // in one IMMEDIATE transaction. The single-statement form (UPDATE … WHERE seq IN (SELECT …)
+  // RETURNING *) cost 0.5–1.2 ms per call even when it claimed nothing (SQLite 3.53.2), which
+  // was most of an idle queue's enqueue → dispatch latency; this form costs 15 µs when empty
+  // and about 16 µs per claimed row.
+  const pick = (filter: string) =>
     db.prepare(`
-      UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,
-        lease_expires_at = @exp, started_at = @now, updated_at = @now
-      WHERE seq IN (
-        SELECT seq FROM pulse_jobs INDEXED BY pulse_jobs_ready
-        WHERE status = 'queued' AND run_at <= @now ${filter}
-        ORDER BY priority DESC, run_at, seq LIMIT @limit)
-      RETURNING *`);
+      SELECT * FROM pulse_jobs INDEXED BY pulse_jobs_ready
+      WHERE status = 'queued' AND run_at <= @now ${filter}
+      ORDER BY priority DESC, run_at, seq LIMIT @limit`);
   return {
     insert: db.prepare(`
       INSERT INTO pulse_jobs (id, handler, plugin, handler_name, payload, source, status, priority, run_at,
         max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at)
       VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, @status, @priority, @runAt,
         @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @createdAt)`),
-    claimAny: claim("AND @handlers IS NULL"),
-    claimFor: claim("AND handler IN (SELECT value FROM json_each(@handlers))"),
+    pickAny: pick(""),
+    pickFor: pick("AND handler IN (SELECT value FROM json_each(@handlers))"),
+    claimRow: db.prepare(`
+      UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,
+        lease_expires_at = @exp, started_at = @now, updated_at = @now
+      WHERE seq = @seq AND status = 'queued'`),
     renew: db.prepare(`UPDATE pulse_jobs SET lease_expires_at = @exp WHERE ${fenced} RETURNING cancel_requested`),
     complete: db.prepare(`
       UPDATE pulse_jobs SET status = 'completed', error = '', completed_at = @now, updated_at = @now,
@@ -103,6 +108,7 @@ export function prepare(db: Database.Database): Statements {
     release: db.prepare(`
       UPDATE pulse_jobs SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
         completed_at = CASE WHEN cancel_requested = 1 THEN @now ELSE NULL END,
+        error = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE error END,
         attempts = attempts - 1, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL
       WHERE ${fenced} ${ended}`),
     expire: db.prepare(`UPDATE pulse_jobs INDEXED BY pulse_jobs_leases SET ${EXPIRE_SET}

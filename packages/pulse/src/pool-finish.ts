@@ -1,0 +1,98 @@
+import type { FinishOp } from "./job-store.js";
+import type { Claims } from "./pool-claims.js";
+import type { Dispatcher, RunSink } from "./pool-dispatch.js";
+import type { PoolCore } from "./pool-settings.js";
+
+/**
+ * Batched completion: run endings are buffered and written in one transaction per turn of
+ * the event loop (setImmediate), together with the claim that refills the freed slots (one
+ * commit per turn on the hot path). Deferring the write also lets the calls the dispatcher
+ * started in this turn leave first: grpc-js writes them out before our setImmediate runs.
+ * A job is recorded `completed` only once its transaction committed.
+ */
+export class Finisher implements RunSink {
+  private pending: FinishOp[] = [];
+  private flushQueued = false;
+  private flushing: Promise<void> | undefined;
+  private idleWaiters: (() => void)[] = [];
+  /** Set once the pool is wired (the finisher and the claims refer to each other). */
+  claims!: Claims;
+  dispatcher!: Dispatcher;
+
+  constructor(private readonly core: PoolCore) {}
+
+  /** True while endings wait to be written or a write is in flight. */
+  get busy(): boolean {
+    return this.pending.length > 0 || this.flushing !== undefined;
+  }
+
+  ended(op?: FinishOp): void {
+    if (op) this.pending.push(op);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      void this.flush(true).then((needFill) => {
+        if (needFill) void this.claims.fill();
+      });
+    });
+  }
+
+  /** Resolves once no job runs and no ending waits to be written. */
+  whenIdle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      this.checkIdle();
+    });
+  }
+
+  /** Writes everything buffered (no claim): for stop. */
+  async drain(): Promise<void> {
+    while (this.busy) await this.flush(false);
+  }
+
+  /**
+   * Writes every buffered run ending in one transaction and, with `withClaim`, refills the
+   * freed slots in that same transaction.
+   * @returns true when a separate claim is still worth trying.
+   */
+  private async flush(withClaim: boolean): Promise<boolean> {
+    while (this.flushing) await this.flushing;
+    if (this.pending.length === 0) {
+      this.checkIdle();
+      return true;
+    }
+    const ops = this.pending;
+    this.pending = [];
+    const req = withClaim ? this.claims.forFlush() : undefined;
+    let needFill = true;
+    this.flushing = (async () => {
+      let claimed;
+      try {
+        const out = await this.core.store.finishAndClaim(ops, req, this.core.clock.now());
+        claimed = out.claimed;
+        for (const j of out.finished) {
+          this.core.emit(j);
+          if (j.status === "queued") this.claims.wakeAt(j.runAt);
+        }
+        needFill = req === undefined;
+      } catch (err) {
+        // The leases of these jobs expire and they run again: nothing is lost.
+        this.core.log.error({ err, jobs: ops.map((o) => o.fence.id) }, "pulse: recording job outcomes failed");
+      } finally {
+        if (req) this.claims.afterFlush(claimed);
+      }
+    })();
+    await this.flushing;
+    this.flushing = undefined;
+    this.checkIdle();
+    return needFill;
+  }
+
+  private checkIdle(): void {
+    if (this.dispatcher.runs.size > 0 || this.pending.length > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

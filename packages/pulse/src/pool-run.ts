@@ -1,0 +1,87 @@
+import type { JobLogEntry } from "@qntx/protocol";
+import { backoffDelay } from "./backoff.js";
+import { abortReason, errorMessage, outputOf, type ExecutorResult } from "./executor.js";
+import type { Fence, FinishOp, RunOutput } from "./job-store.js";
+import type { PoolCore } from "./pool-settings.js";
+import type { PulseJob } from "./types.js";
+
+/** How a run ended: whichever came first. */
+export type Ending =
+  | { kind: "response"; res: ExecutorResult }
+  | { kind: "error"; err: unknown }
+  | { kind: "timeout" }
+  | { kind: "cancel" }
+  | { kind: "stop" }
+  | { kind: "lost" };
+
+/** One run of a job on this pool: from the executor call until it is settled. */
+export interface Run {
+  job: PulseJob;
+  fence: Fence;
+  controller: AbortController;
+  timer: NodeJS.Timeout | undefined;
+  timeoutSecs: number;
+  settled: boolean;
+  /** performance.now() at the executor call (tells short runs from long ones). */
+  startedAt: number;
+}
+
+/** The fence of a claimed job: this pool's lease on this attempt. */
+export function fenceOf(job: PulseJob, owner: string): Fence {
+  return { id: job.id, owner, attempt: job.attempts };
+}
+
+/**
+ * Aborts the run's signal as the ending requires and returns the store write that records it
+ * (undefined when nothing is to be written here: a cancel is written by whoever cancelled, a
+ * lost lease belongs to another run now).
+ */
+export function endRun(core: PoolCore, run: Run, end: Ending): FinishOp | undefined {
+  const { job, fence } = run;
+  switch (end.kind) {
+    case "response":
+      if (end.res.success) return { kind: "complete", fence, job, output: outputOf(end.res) };
+      return failOp(core, run, end.res.error || "the handler reported failure without an error message", outputOf(end.res));
+    case "error":
+      return failOp(core, run, errorMessage(end.err));
+    case "timeout":
+      run.controller.abort(abortReason("TimeoutError", `job ${job.id} timed out after ${run.timeoutSecs}s`));
+      return failOp(core, run, `timed out after ${run.timeoutSecs}s`);
+    case "cancel":
+      run.controller.abort(abortReason("AbortError", `job ${job.id} was cancelled`));
+      return undefined;
+    case "stop":
+      run.controller.abort(abortReason("AbortError", `the worker pool stopped while job ${job.id} ran; it goes back to the queue`));
+      return { kind: "release", fence, job };
+    case "lost":
+      run.controller.abort(abortReason("AbortError", `job ${job.id}: lease lost (expired and taken over)`));
+      core.log.warn({ jobId: job.id, handler: job.handler }, "pulse: lease lost while running; aborted the local run");
+      return undefined;
+  }
+}
+
+/** A failed attempt: re-queued with backoff while attempts remain, with a log line saying which. */
+function failOp(core: PoolCore, run: Run, error: string, output?: RunOutput): FinishOp {
+  const { job, fence } = run;
+  const now = core.clock.now();
+  const retry = fence.attempt < job.maxAttempts;
+  const delay = retry ? backoffDelay(fence.attempt, core.backoff) : 0;
+  const note: JobLogEntry = {
+    timestamp: new Date(now).toISOString(),
+    level: retry ? "warn" : "error",
+    message: retry
+      ? `attempt ${fence.attempt} of ${job.maxAttempts} failed: ${error}; retrying in ${delay} ms`
+      : `attempt ${fence.attempt} of ${job.maxAttempts} failed: ${error}; giving up`,
+    stage: "pulse",
+    metadata: "",
+  };
+  core.log.warn({ jobId: job.id, handler: job.handler, attempt: fence.attempt, error }, retry ? "pulse: job failed, will retry" : "pulse: job failed");
+  return {
+    kind: "fail",
+    fence,
+    job,
+    error,
+    retryAt: retry ? now + delay : undefined,
+    output: { ...output, logs: [...(output?.logs ?? []), note] },
+  };
+}
