@@ -126,6 +126,10 @@ function describeScaffoldInHost(lang: "ts" | "python", name: string): () => stri
     expect(plugins.find((p: { name: string }) => p.name === name)).toMatchObject({ name, version: "0.1.0", state: "running" });
     const { routes } = (await http(`${h!.url}/api/plugins/routes`)).json();
     expect(JSON.stringify(routes)).toContain(`/api/${name}/hello`);
+    // One server, one port line: a second one would be logged as an ordinary stdout line.
+    const own = h!.logs.filter((l) => l.plugin === name);
+    expect(own.filter((l) => String(l.msg).includes("QNTX_PLUGIN_PORT="))).toEqual([]);
+    expect(own.filter((l) => l.msg === "listening")).toHaveLength(1);
   });
 
   it("answers its GET route through the gateway, with the config's greeting", async () => {

@@ -77,8 +77,12 @@ async function count(payload: unknown, ctx: JobContext): Promise<{ lines: number
   return { lines: lines.length, words };
 }
 
-/** The plugin: what the host sees through Metadata, ConfigSchema, Initialize, HandleHTTP, ExecuteJob, Health. */
-export const plugin = definePlugin({
+/**
+ * The plugin: what the host sees through Metadata, ConfigSchema, Initialize, HandleHTTP,
+ * ExecuteJob, Health. Not exported: the runner would take an exported definition for one it
+ * must serve itself, on top of the \`serve\` below (two servers, two port lines).
+ */
+const plugin = definePlugin({
   metadata: {
     name: ${quoted(name)}, // must equal the table name [plugins.${name}]
     version: "0.1.0",
@@ -119,7 +123,8 @@ await serve(plugin);
 
 function packageJson(name: string): string {
   const pkg = {
-    name,
+    // npm names are lower-case and may not start with "_" or "-"; plugin names may.
+    name: `qntx-plugin-${name.toLowerCase()}`,
     version: "0.1.0",
     private: true,
     // ESM, so plugin.ts may use top-level await (\`await serve(plugin)\`).
@@ -157,6 +162,13 @@ from the folder of \`${configFile}\`:
 
 \`\`\`sh
 qntx server            # or: node <repo>/host/dist/cli.js server
+\`\`\`
+
+The host runs \`node <qntx-ts-runner> --plugin-path plugin.ts --port N\`. To run it alone (it
+prints \`QNTX_PLUGIN_PORT=<port>\` and serves gRPC until Ctrl-C):
+
+\`\`\`sh
+node <repo>/sdk/dist/qntx-module/cli.js --plugin-path plugin.ts --port 0
 \`\`\`
 
 ## Try it
