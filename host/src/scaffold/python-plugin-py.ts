@@ -45,6 +45,7 @@ PORT_TRIES = 64  # --port N: try N ... N+63, as QNTX's plugins do
 DEFAULT_JOB_TIMEOUT_S = 300  # when ExecuteJobRequest.timeout_secs is not set
 MAX_DELAY_MS = 10_000
 HOST_CALL_TIMEOUT_S = 5.0
+PROGRESS_INTERVAL_S = 0.1  # live progress at most this often (and always the last value)
 
 
 def log(level, msg, **fields):
@@ -169,7 +170,9 @@ class Plugin(domain_pb2_grpc.DomainPluginServiceServicer):
                 raise RuntimeError(f"deadline of {timeout_s} s passed after {i}/{len(lines)} lines")
             words += len(line.split())
             progress["current"] = i + 1
-            self.report(request.job_id, progress)
+            if i + 1 == len(lines) or time.monotonic() - progress.get("sent", 0.0) >= PROGRESS_INTERVAL_S:
+                progress["sent"] = time.monotonic()
+                self.report(request.job_id, progress)
             if delay_ms and i + 1 < len(lines):
                 time.sleep(delay_ms / 1000.0)
         return {"lines": len(lines), "words": words}
