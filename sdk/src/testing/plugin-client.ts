@@ -21,8 +21,11 @@ export interface Lifeline {
 /** A lifeline that never ends (an in-process plugin: its server's failures show as gRPC errors). */
 export const IN_PROCESS_LIFELINE: Lifeline = { gone: new Promise<void>(() => undefined), isGone: () => false, describe: () => "" };
 
-/** gRPC statuses a dying process typically causes: the test then waits a moment for its exit to explain them. */
-const CONNECTION_CODES = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.CANCELLED, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
+/**
+ * gRPC statuses a dying process causes (the connection drops): the test then waits a moment
+ * for its exit to explain them. Not INTERNAL: the SDK answers a plugin's own errors with it.
+ */
+const CONNECTION_CODES = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.CANCELLED]);
 /** How long a connection error waits for the process's exit event before it is reported as is. */
 const EXIT_EXPLAINS_MS = 1_000;
 
@@ -87,7 +90,7 @@ export class PluginClient {
    * crash (the socket closes before the exit event): wait a little for the exit to say so.
    */
   async explain(error: grpc.ServiceError, what: string, timeoutMs: number): Promise<TestPluginError> {
-    if (CONNECTION_CODES.has(error.code)) {
+    if (CONNECTION_CODES.has(error.code) && this.lifeline !== IN_PROCESS_LIFELINE) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.lifeline.gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_EXPLAINS_MS)))]);
       clearTimeout(timer);
