@@ -11,6 +11,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { status } from "@grpc/grpc-js";
+import { createClockPlugin } from "../src/builtin/clock.js";
+import { pluginCommands } from "../src/plugin/commands.js";
+import { PluginCallError } from "../src/plugin/domain-plugin.js";
+import { inProcess } from "../src/plugin/in-process.js";
 import { adminHeaders, CLI, fakePluginTable, freePort, http, startTestHost, until, type TestHost } from "./harness.js";
 
 const COMMANDS_PLUGIN = fileURLToPath(new URL("./fixtures/commands-plugin.mjs", import.meta.url));
@@ -29,11 +34,14 @@ beforeAll(async () => {
     [
       commandsTable("cmds", 'config = { greeting = "Hi" }'),
       commandsTable("crashy"),
+      commandsTable("blocker"),
       commandsTable("idle", "auto_start = false"),
       '[plugins.clock]\nbuiltin = "clock"\n',
       fakePluginTable("fakecmd", "ok"),
       `[plugins.pyplug]\nbinary = ${JSON.stringify(RUN_SH)}\n`,
     ].join("\n"),
+    // The blocked plugin ignores Shutdown and SIGTERM: do not wait 5 s for it at the end.
+    { shutdown_timeout_ms: 1000 },
   );
   scratch = mkdtempSync(join(tmpdir(), "qntx-commands-test-"));
 });
@@ -66,9 +74,9 @@ describe("control API", () => {
     const res = await http(`${t.url}/api/plugins/commands`);
     expect(res.status).toBe(200);
     const body = res.json();
-    expect(body.plugins.map((p: { plugin: string }) => p.plugin)).toEqual(["clock", "cmds", "crashy"]);
+    expect(body.plugins.map((p: { plugin: string }) => p.plugin)).toEqual(["blocker", "clock", "cmds", "crashy"]);
     expect(body.unavailable).toEqual([]);
-    const greet = body.plugins[1].commands[0];
+    const greet = body.plugins[2].commands[0];
     expect(greet).toEqual({
       name: "greet",
       description: "greets someone",
@@ -115,10 +123,10 @@ describe("control API", () => {
   it("answers 404 naming the known plugins or commands", async () => {
     const noPlugin = await run("nope", "greet");
     expect(noPlugin.status).toBe(404);
-    expect(noPlugin.json()).toMatchObject({ error: 'no plugin named "nope"', plugins: ["clock", "cmds", "crashy"] });
+    expect(noPlugin.json()).toMatchObject({ error: 'no plugin named "nope"', plugins: ["blocker", "clock", "cmds", "crashy"] });
     const noCommand = await run("cmds", "nope");
     expect(noCommand.status).toBe(404);
-    expect(noCommand.json()).toMatchObject({ error: 'plugin cmds has no command "nope"', commands: ["greet", "bytes", "exit", "fail", "cat", "hang", "crash", "marker"] });
+    expect(noCommand.json()).toMatchObject({ error: 'plugin cmds has no command "nope"', commands: ["greet", "bytes", "exit", "fail", "cat", "hang", "crash", "block", "marker"] });
     const none = await run("fakecmd", "anything");
     expect([none.status, none.json().hint]).toEqual([404, "plugin fakecmd contributes no commands"]);
   });
@@ -213,10 +221,10 @@ describe("qntx <plugin> <command> (the CLI binary)", () => {
     const badNumber = await qntx(["cmds", "greet", "--times", "lots"]);
     expect([badNumber.exitCode, text(badNumber.stderr)]).toEqual([2, 'usage error: greet: --times takes a number, got "lots"\n']);
     const command = await qntx(["cmds", "nope"]);
-    expect([command.exitCode, text(command.stderr)]).toEqual([2, 'error: plugin cmds has no command "nope"\n  hint: its commands: greet, bytes, exit, fail, cat, hang, crash, marker (`qntx cmds --help`)\n']);
+    expect([command.exitCode, text(command.stderr)]).toEqual([2, 'error: plugin cmds has no command "nope"\n  hint: its commands: greet, bytes, exit, fail, cat, hang, crash, block, marker (`qntx cmds --help`)\n']);
     const plugin = await qntx(["nope", "x"]);
     expect(plugin.exitCode).toBe(2);
-    expect(text(plugin.stderr)).toMatch(/^error: "nope" is neither a qntx command nor a plugin of the running host\n {2}hint: plugins with commands: clock, cmds, crashy; qntx commands: server, plugin, /);
+    expect(text(plugin.stderr)).toMatch(/^error: "nope" is neither a qntx command nor a plugin of the running host\n {2}hint: plugins with commands: blocker, clock, cmds, crashy; qntx commands: server, plugin, /);
     const none = await qntx(["fakecmd", "x"]);
     expect([none.exitCode, text(none.stderr)]).toEqual([2, 'error: plugin fakecmd has no command "x"\n  hint: plugin fakecmd contributes no commands\n']);
   });
@@ -270,5 +278,34 @@ describe("help", () => {
     const run = await qntx(["cmds", "greet"], { dataDir: join(scratch, "missing") });
     expect(run.exitCode).toBe(1);
     expect(text(run.stderr)).toMatch(/^error: "cmds" is not a qntx command, and no qntx host is running/);
+  });
+});
+
+describe("a plugin that stops answering", () => {
+  it("is cut off by the deadline, then listed as not answering while the others' commands still show", async () => {
+    const res = await run("blocker", "block", { timeoutMs: 500 });
+    expect(res.status).toBe(504);
+    const listing = await http(`${t.url}/api/plugins/commands`);
+    expect(listing.json().plugins.map((p: { plugin: string }) => p.plugin)).toEqual(["clock", "cmds", "crashy"]);
+    expect(listing.json().unavailable).toEqual([{ plugin: "blocker", error: "no answer to Commands within 2000 ms" }]);
+    const help = await qntx(["--help"]);
+    expect(help.exitCode).toBe(0);
+    expect(text(help.stdout)).toMatch(/^ {2}cmds greet /m);
+    expect(text(help.stdout)).toContain("  (not answering: blocker)");
+  });
+});
+
+describe("built-in plugins (in process)", () => {
+  it("are held to the deadline of a command like external ones", async () => {
+    const hung = inProcess({ ...createClockPlugin(), executeCommand: () => new Promise(() => undefined) });
+    const call = hung.executeCommand!({ command: "now", args: [], flags: {}, stdin: Buffer.alloc(0), env: {}, cwd: "" }, { deadline: Date.now() + 100 });
+    await expect(call).rejects.toBeInstanceOf(PluginCallError);
+    await expect(call).rejects.toMatchObject({ code: status.DEADLINE_EXCEEDED });
+  });
+
+  it("without commands() have no commands", async () => {
+    const { commands: _drop, executeCommand: _too, ...bare } = createClockPlugin();
+    expect(await pluginCommands(inProcess(bare))).toEqual([]);
+    expect((await pluginCommands(inProcess(createClockPlugin()))).map((c) => c.name)).toEqual(["now"]);
   });
 });

@@ -22,8 +22,11 @@ export interface HostAnswer<T = Record<string, unknown>> {
   readonly body: T & { error?: string; hint?: string };
 }
 
-/** `qntx --help` and the command listing give up after this. */
-export const LISTING_TIMEOUT_MS = 1_500;
+/**
+ * `qntx --help` gives up on the listing after this: longer than the host's own per-plugin
+ * deadline of the listing (2 s), so a stuck plugin shows as "not answering", not the host.
+ */
+export const LISTING_TIMEOUT_MS = 3_000;
 
 /** Where the host is and the admin token to send, found as the other client commands find them. */
 export class CommandClient {

@@ -12,6 +12,12 @@ import type { Registry } from "./registry.js";
 /** Deadline of one `Commands` call (it only lists; a plugin that needs longer is stuck). */
 export const COMMANDS_LIST_TIMEOUT_MS = 5_000;
 
+/**
+ * Deadline of each plugin's `Commands` call when listing all of them (`qntx --help`): a stuck
+ * plugin is reported as unavailable rather than holding up the help of every other one.
+ */
+export const ALL_COMMANDS_TIMEOUT_MS = 2_000;
+
 /** The commands of one plugin; [] when it has none. Throws a PluginCallError when the call fails. */
 export async function pluginCommands(plugin: DomainPlugin, timeoutMs: number = COMMANDS_LIST_TIMEOUT_MS, signal?: AbortSignal): Promise<CommandInfo[]> {
   if (!plugin.commands) return [];
@@ -30,7 +36,7 @@ export interface CommandListing {
 }
 
 /** Asks every running plugin for its commands, concurrently, each under its own deadline. */
-export async function allCommands(registry: Registry, timeoutMs: number = COMMANDS_LIST_TIMEOUT_MS): Promise<CommandListing> {
+export async function allCommands(registry: Registry, timeoutMs: number = ALL_COMMANDS_TIMEOUT_MS): Promise<CommandListing> {
   const running = registry.list().flatMap((info) => {
     const plugin = registry.runningPlugin(info.name);
     return plugin ? [{ name: info.name, plugin }] : [];
@@ -40,7 +46,9 @@ export async function allCommands(registry: Registry, timeoutMs: number = COMMAN
   answers.forEach((answer, i) => {
     const name = running[i]!.name;
     if (answer.status === "rejected") {
-      listing.unavailable.push({ plugin: name, error: answer.reason instanceof Error ? answer.reason.message : String(answer.reason) });
+      const error: unknown = answer.reason;
+      const timedOut = error instanceof PluginCallError && error.code === status.DEADLINE_EXCEEDED;
+      listing.unavailable.push({ plugin: name, error: timedOut ? `no answer to Commands within ${timeoutMs} ms` : `Commands failed: ${error instanceof Error ? error.message : String(error)}` });
     } else if (answer.value.length > 0) {
       listing.plugins.push({ plugin: name, commands: answer.value });
     }
