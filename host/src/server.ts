@@ -91,7 +91,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
   // Plugins a killed host left running go before ours start (same process only, never a reused pid).
   const swept = await sweepOrphans(settings.dataDir);
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
-  const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`));
+  const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`), (err) => logger.warn({ err: String(err) }, "could not write the plugin pid file"));
   manager.recordProcessesIn(pidFile);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
@@ -115,7 +115,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
       // Stop taking jobs first: running ones go back to the queue, nothing is lost.
       await pulse.stop(Math.min(2000, settings.shutdownTimeoutMs));
       await manager.stopAll();
-      pidFile.delete();
+      await pidFile.delete();
       // Ends log followers (open SSE streams would hold the HTTP server open) and flushes the files.
       await logs.close();
       detachJobs();
