@@ -13,6 +13,8 @@ import { closePluginClients, PluginTestClient } from "./helpers/plugin-client.js
 import { adminHeaders, http, startTestHost, until, type TestHost } from "./harness.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/qntx-modules/", import.meta.url));
+/** The example QNTX-format plugin (examples/qntx-module), run as `pnpm start` runs it. */
+const EXAMPLE = fileURLToPath(new URL("../../examples/qntx-module", import.meta.url));
 
 let t: TestHost;
 let scratch: string;
@@ -47,7 +49,8 @@ beforeAll(async () => {
       table("noentry", join(FIXTURES, "no-entry")) +
       table("nodefault", join(FIXTURES, "no-default.ts")) +
       table("initthrows", join(FIXTURES, "init-throws"), `config = { region = "eu" }`) +
-      table("qbroken", syntaxDir),
+      table("qbroken", syntaxDir) +
+      table("bookmarks", EXAMPLE, `config = { default_tag = "reading" }`),
     { job_retry_base_ms: 50, job_retry_max_ms: 100, initialize_timeout_ms: 15000 },
   );
 }, 60_000);
@@ -204,6 +207,43 @@ describe("failures", () => {
 
   it("keeps the good plugins serving", async () => {
     expect((await http(`${t.url}/api/qsingle/ping`)).text).toBe("pong");
+  });
+});
+
+describe("the example: examples/qntx-module (bookmarks)", () => {
+  it("saves bookmarks as attestations through ATSStoreService, with the token from init", async () => {
+    const saved = await http(`${t.url}/api/bookmarks/bookmarks`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://example.com/a", title: "A <b>", tags: ["ts", "qntx"] }),
+    });
+    expect(saved.status).toBe(201);
+    expect(saved.json()).toMatchObject({ url: "https://example.com/a", title: "A <b>", tags: ["ts", "qntx"] });
+    const untagged = await http(`${t.url}/api/bookmarks/bookmarks`, { method: "POST", body: JSON.stringify({ url: "https://example.org/" }) });
+    expect(untagged.json()).toMatchObject({ title: "example.org", tags: ["reading"] });
+
+    const stored = (await http(`${t.url}/api/attestations?predicate=bookmarked`)).json().attestations as Array<{ subjects: string[]; source: string }>;
+    expect(stored.map((a) => [a.subjects[0], a.source])).toEqual(expect.arrayContaining([["https://example.com/a", "bookmarks"], ["https://example.org/", "bookmarks"]]));
+    expect((await http(`${t.url}/api/bookmarks/bookmarks?tag=ts`)).json().bookmarks.map((b: { url: string }) => b.url)).toEqual(["https://example.com/a"]);
+    expect((await http(`${t.url}/api/bookmarks/panel`)).text).toContain("A &lt;b&gt;");
+  });
+
+  it("refuses an invalid bookmark with every problem listed", async () => {
+    const res = await http(`${t.url}/api/bookmarks/bookmarks`, { method: "POST", body: JSON.stringify({ url: "ftp://x", tags: ["no spaces"] }) });
+    expect(res.status).toBe(400);
+    expect(res.json().error).toBe('invalid bookmark: url must be an http(s) URL; tags must be at most 10 words of letters, digits, "_" and "-"');
+  });
+
+  it("runs the digest job, which stores its own attestation", async () => {
+    const queued = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify({ handler: "bookmarks/digest" }) });
+    const id = queued.json().job.id as string;
+    const done = await until(async () => {
+      const job = (await http(`${t.url}/api/pulse/jobs/${id}`)).json().job;
+      return job.status === "completed" ? job : undefined;
+    }, "the digest job");
+    expect(done.result).toMatchObject({ total: 2, perTag: { ts: 1, qntx: 1, reading: 1 } });
+    const digests = (await http(`${t.url}/api/attestations?predicate=digest`)).json().attestations as Array<{ id: string }>;
+    expect(digests.map((a) => a.id)).toContain(done.result.attestation);
   });
 });
 

@@ -6,8 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import {
+  decodeWebSocketFrame,
+  DomainPluginServiceService,
+  encodeWebSocketFrame,
   InitializeRequest,
+  WebSocketMessage_Type as WsType,
+  type WebSocketFrame,
   type DomainPluginServiceClient,
   type Empty,
   type ExecuteJobRequest,
@@ -334,5 +340,81 @@ describe("@qntx/sdk imported by a plugin that does not install it", () => {
     const res = await http(p.client, "GET", "/made-by-sdk");
     expect(res.statusCode).toBe(207);
     expect(bodyJson(res)).toEqual({ sdk: true });
+  });
+});
+
+describe("README example and optional extras", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "qntx-runner-extras-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs the README's example as written: `this` is the plugin object in init, registerHTTP and execute_job", async () => {
+    const folder = join(dir, "my-plugin");
+    mkdirSync(folder);
+    writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "my-plugin", "qntx-plugin": true }));
+    writeFileSync(
+      join(folder, "plugin.ts"),
+      `// @ts-nocheck
+export default {
+  name: "greeter", version: "0.1.0", qntx_version: ">=0.1.0",
+  handler_names: ["count"],
+  schedules: [{ handler_name: "count", interval_seconds: 3600, enabled_by_default: true }],
+  init(req) { this.greeting = req.config.greeting ?? "Hello"; },
+  registerHTTP(mux) {
+    mux.handle("GET", "/hi/{name}", (req, res) => res.json({ message: \`\${this.greeting}, \${req.params.name}\` }));
+    mux.handle("POST", "/items", async (req, res) => res.status(201).json(await req.json()));
+  },
+  registerGlyphs() { return [{ symbol: "👋", title: "Greeter", content_path: "/api/greeter/hi/you" }]; },
+  async execute_job(job, ctx) { ctx.progress(1, 1); return { counted: job.payload?.items?.length ?? 0 }; },
+  shutdown() {},
+};
+`,
+    );
+    const p = await serveFixture(folder, ["--port", "0"], dir);
+    const initialized = await call<InitializeRequest, InitializeResponse>(p.client, p.client.initialize, init({ greeting: "Hi" }));
+    expect(initialized.schedules).toEqual([{ handlerName: "count", intervalSeconds: 3600, enabledByDefault: true, description: "", atsCode: "" }]);
+    expect(bodyJson(await http(p.client, "GET", "/api/greeter/hi/you"))).toEqual({ message: "Hi, you" });
+    const created = await http(p.client, "POST", "/items", '{"a":1}');
+    expect([created.statusCode, bodyJson(created)]).toEqual([201, { a: 1 }]);
+    const counted = await call<ExecuteJobRequest, ExecuteJobResponse>(p.client, p.client.executeJob, { jobId: "c", handlerName: "count", payload: Buffer.from('{"items":[1,2,3]}') });
+    expect(JSON.parse(Buffer.from(counted.result).toString("utf8"))).toEqual({ counted: 3 });
+    const glyphs = await call<Empty, GlyphDefResponse>(p.client, p.client.registerGlyphs, {});
+    expect(glyphs.glyphs[0]).toMatchObject({ symbol: "👋", contentPath: "/api/greeter/hi/you", defaultWidth: 0 });
+  });
+
+  it("serves WebSockets through an optional websocket(session) hook, and answers UNIMPLEMENTED without one", async () => {
+    const file = join(dir, "ws.ts");
+    writeFileSync(
+      file,
+      `// @ts-nocheck
+export default {
+  name: "qws",
+  websocket(session) {
+    session.on("message", (data) => session.send(\`\${this.name}:\${data.toString("utf8")}\`));
+  },
+};
+`,
+    );
+    const p = await serveFixture(file, ["--port", "0"], dir);
+    const stream = p.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
+      DomainPluginServiceService.handleWebSocket.path, encodeWebSocketFrame, decodeWebSocketFrame, new grpc.Metadata(),
+    );
+    const reply = new Promise<WebSocketFrame>((resolve) => stream.on("data", (frame: WebSocketFrame) => frame.type === WsType.DATA && resolve(frame)));
+    stream.on("error", () => undefined);
+    stream.write({ type: WsType.CONNECT, data: Buffer.alloc(0), headers: { path: "/ws/qws" }, timestamp: 1n });
+    stream.write({ type: WsType.DATA, data: Buffer.from("hello"), headers: {}, timestamp: 2n });
+    expect(Buffer.from((await reply).data).toString("utf8")).toBe("qws:hello");
+    stream.cancel();
+
+    const plain = await serveFixture("single-file.ts");
+    const refused = plain.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
+      DomainPluginServiceService.handleWebSocket.path, encodeWebSocketFrame, decodeWebSocketFrame, new grpc.Metadata(),
+    );
+    refused.on("error", () => undefined);
+    const status = new Promise<grpc.StatusObject>((resolve) => refused.on("status", resolve));
+    refused.write({ type: WsType.CONNECT, data: Buffer.alloc(0), headers: {}, timestamp: 1n });
+    expect((await status).code).toBe(grpc.status.UNIMPLEMENTED);
   });
 });
