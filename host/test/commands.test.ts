@@ -170,9 +170,14 @@ describe("qntx <plugin> <command> (the CLI binary)", () => {
     expect(result.exitCode).toBe(3);
     expect(Buffer.from(result.stdout!).equals(BINARY)).toBe(true);
     expect(text(result.stderr)).toBe("warn: careful\n");
-    expect((await qntx(["cmds", "exit", "42"])).exitCode).toBe(42);
-    expect((await qntx(["cmds", "exit", "0"])).exitCode).toBe(0);
-    expect((await qntx(["cmds", "exit", "300"])).exitCode).toBe(1);
+  });
+
+  it.each([
+    ["42", 42],
+    ["0", 0],
+    ["300", 1],
+  ])("passes the plugin's exit code %s on as %d", async (code, expected) => {
+    expect((await qntx(["cmds", "exit", code])).exitCode).toBe(expected);
   });
 
   it("exits 1 with the message on stderr when the command throws", async () => {
@@ -212,21 +217,33 @@ describe("qntx <plugin> <command> (the CLI binary)", () => {
     expect(text((await qntx(["crashy", "greet"])).stdout)).toBe("Hello, world!\n");
   });
 
-  it("refuses undeclared flags, missing values, unknown commands and plugins with exit 2", async () => {
+  it("refuses an undeclared flag with exit 2, naming the declared ones", async () => {
     const flag = await qntx(["cmds", "greet", "--loud"]);
     expect(flag.exitCode).toBe(2);
-    expect(text(flag.stderr)).toContain('error: greet: unknown flag --loud (flags: --shout, --times); put arguments that start with "-" after --');
+    expect(text(flag.stderr)).toBe(
+      'error: greet: unknown flag --loud (flags: --shout, --times); put arguments that start with "-" after --\n' +
+        "  hint: usage: qntx cmds greet <name…> [--shout] [--times N] (`qntx cmds greet --help`)\n",
+    );
+  });
+
+  it("refuses a flag without its value, or with a bad one (the plugin's own check), with exit 2", async () => {
     const value = await qntx(["cmds", "greet", "--times"]);
     expect([value.exitCode, text(value.stderr).split("\n")[0]]).toEqual([2, "error: greet: --times needs a value (--times <value> or --times=<value>)"]);
     const badNumber = await qntx(["cmds", "greet", "--times", "lots"]);
     expect([badNumber.exitCode, text(badNumber.stderr)]).toEqual([2, 'usage error: greet: --times takes a number, got "lots"\n']);
+  });
+
+  it("refuses an unknown command with exit 2, naming the plugin's commands", async () => {
     const command = await qntx(["cmds", "nope"]);
     expect([command.exitCode, text(command.stderr)]).toEqual([2, 'error: plugin cmds has no command "nope"\n  hint: its commands: greet, bytes, exit, fail, cat, hang, crash, block, marker (`qntx cmds --help`)\n']);
+    const none = await qntx(["fakecmd", "x"]);
+    expect([none.exitCode, text(none.stderr)]).toEqual([2, 'error: plugin fakecmd has no command "x"\n  hint: plugin fakecmd contributes no commands\n']);
+  });
+
+  it("refuses an unknown plugin with exit 2, naming the plugins with commands and qntx's own commands", async () => {
     const plugin = await qntx(["nope", "x"]);
     expect(plugin.exitCode).toBe(2);
     expect(text(plugin.stderr)).toMatch(/^error: "nope" is neither a qntx command nor a plugin of the running host\n {2}hint: plugins with commands: blocker, clock, cmds, crashy; qntx commands: server, plugin, /);
-    const none = await qntx(["fakecmd", "x"]);
-    expect([none.exitCode, text(none.stderr)]).toEqual([2, 'error: plugin fakecmd has no command "x"\n  hint: plugin fakecmd contributes no commands\n']);
   });
 
   it("says a stopped plugin is stopped and how to start it", async () => {
@@ -270,17 +287,23 @@ describe("help", () => {
     expect(result.exitCode).toBe(0);
     expect(text(result.stdout).trimEnd().split("\n").at(-1)).toBe("Plugin commands: none listed (no qntx host is running; `qntx server` starts one).");
     expect(text(result.stderr)).toBe("");
-    // A stale host.json (the host died) gives one line too, not an error.
-    writeFileSync(join(empty, "host.json"), JSON.stringify({ pid: 1, url: `http://127.0.0.1:${await freePort()}` }));
-    const stale = await qntx(["--help"], { dataDir: empty });
-    expect(stale.exitCode).toBe(0);
-    expect(text(stale.stdout).trimEnd().split("\n").at(-1)).toMatch(/^Plugin commands: none listed \(no qntx host answering at http:\/\/127\.0\.0\.1:\d+\)\.$/);
+  });
+
+  it("qntx --help with a stale host.json (the host died) adds one short line too", async () => {
+    const stale = mkdtempSync(join(scratch, "stale-"));
+    writeFileSync(join(stale, "host.json"), JSON.stringify({ pid: 1, url: `http://127.0.0.1:${await freePort()}` }));
+    const result = await qntx(["--help"], { dataDir: stale });
+    expect(result.exitCode).toBe(0);
+    expect(text(result.stdout).trimEnd().split("\n").at(-1)).toMatch(/^Plugin commands: none listed \(no qntx host answering at http:\/\/127\.0\.0\.1:\d+\)\.$/);
+    expect(text(result.stderr)).toBe("");
+  });
+
+  it("a plugin word without a running host says so", async () => {
     const run = await qntx(["cmds", "greet"], { dataDir: join(scratch, "missing") });
     expect(run.exitCode).toBe(1);
     expect(text(run.stderr)).toMatch(/^error: "cmds" is not a qntx command, and no qntx host is running/);
   });
 });
-
 describe("a plugin that stops answering", () => {
   it("is cut off by the deadline, then listed as not answering while the others' commands still show", async () => {
     const res = await run("blocker", "block", { timeoutMs: 500 });
