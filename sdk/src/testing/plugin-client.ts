@@ -10,8 +10,12 @@ import { TestPluginError } from "./errors.js";
 
 /** What a call needs to know about the plugin's life (a process can die; an in-process plugin is closed). */
 export interface Lifeline {
-  /** Settles when the plugin is gone (process exited); never settles for an in-process plugin. */
-  readonly gone: Promise<void>;
+  /**
+   * Calls `listener` once when the plugin is gone (process exited; at once if it already is);
+   * returns how to unsubscribe. Listeners, not a promise: a call removes its own when it ends,
+   * so a long test does not pile them up.
+   */
+  onGone(listener: () => void): () => void;
   /** Whether the plugin is gone. */
   isGone(): boolean;
   /** Why it is gone, for error messages: exit code and the last stderr lines. */
@@ -19,7 +23,33 @@ export interface Lifeline {
 }
 
 /** A lifeline that never ends (an in-process plugin: its server's failures show as gRPC errors). */
-export const IN_PROCESS_LIFELINE: Lifeline = { gone: new Promise<void>(() => undefined), isGone: () => false, describe: () => "" };
+export const IN_PROCESS_LIFELINE: Lifeline = { onGone: () => () => undefined, isGone: () => false, describe: () => "" };
+
+/** A lifeline that ends when `markGone` is called: what a process's exit event drives. */
+export function createLifeline(describe: () => string): { lifeline: Lifeline; markGone(): void } {
+  const listeners = new Set<() => void>();
+  let gone = false;
+  return {
+    lifeline: {
+      onGone(listener) {
+        if (gone) {
+          queueMicrotask(listener);
+          return () => undefined;
+        }
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      isGone: () => gone,
+      describe,
+    },
+    markGone() {
+      if (gone) return;
+      gone = true;
+      for (const listener of [...listeners]) listener();
+      listeners.clear();
+    },
+  };
+}
 
 /**
  * gRPC statuses a dying process causes (the connection drops): the test then waits a moment
@@ -57,16 +87,18 @@ export class PluginClient {
         if (settled) return;
         if (!error) {
           settled = true;
+          unsubscribe();
           resolve(response);
           return;
         }
         void this.explain(error, what, timeoutMs).then((err) => {
           if (settled) return;
           settled = true;
+          unsubscribe();
           reject(err);
         });
       });
-      void this.lifeline.gone.then(() => {
+      const unsubscribe = this.lifeline.onGone(() => {
         if (settled) return;
         settled = true;
         call.cancel();
@@ -92,8 +124,13 @@ export class PluginClient {
   async explain(error: grpc.ServiceError, what: string, timeoutMs: number): Promise<TestPluginError> {
     if (CONNECTION_CODES.has(error.code) && this.lifeline !== IN_PROCESS_LIFELINE) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.lifeline.gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_EXPLAINS_MS)))]);
+      let unsubscribe = (): void => undefined;
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, EXIT_EXPLAINS_MS);
+        unsubscribe = this.lifeline.onGone(resolve);
+      });
       clearTimeout(timer);
+      unsubscribe();
       if (this.lifeline.isGone()) return this.exited(what);
     }
     const details = error.code === grpc.status.DEADLINE_EXCEEDED ? `no answer within ${timeoutMs} ms` : error.details || error.message;

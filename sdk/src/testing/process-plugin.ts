@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
 import { parsePortLine, PORT_LINE_PREFIX } from "@qntx/protocol";
 import { outputTail, TestPluginError } from "./errors.js";
-import type { Lifeline } from "./plugin-client.js";
+import { createLifeline, type Lifeline } from "./plugin-client.js";
 
 /** How a plugin process is run. */
 export interface ProcessOptions {
@@ -158,11 +158,10 @@ export async function spawnPluginProcess(file: string, options: ProcessOptions):
     });
   });
 
-  const lifeline: Lifeline = {
-    gone: exitedPromise.then(() => undefined),
-    isGone: () => exit !== undefined,
-    describe: () => (exit ? describeExit(exit.code, exit.signal) : "still running") + outputTail(tail),
-  };
+  const { lifeline, markGone } = createLifeline(() => (exit ? describeExit(exit.code, exit.signal) : "still running") + outputTail(tail));
+  // Calls learn of the exit only once the last stderr lines are in: they quote them. Bounded,
+  // as a grandchild holding the pipe open must not delay it.
+  void exitedPromise.then(() => Promise.race([ended(child.stderr!), new Promise((resolve) => setTimeout(resolve, 500).unref())])).then(markGone);
   const kill = async (graceMs: number): Promise<void> => {
     if (!exit) {
       signalGroup(child, "SIGTERM");

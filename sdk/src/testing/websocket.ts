@@ -107,10 +107,12 @@ export function openTestWebSocket(client: PluginClient, path: string, options: W
   };
   const cancel = (): void => call.cancel();
   open.add(cancel);
+  let unsubscribe = (): void => undefined;
   const finish = (info: WebSocketEnd): void => {
     if (end) return;
     end = info;
     open.delete(cancel);
+    unsubscribe();
     resolveEnded(info);
     wake();
   };
@@ -152,7 +154,7 @@ export function openTestWebSocket(client: PluginClient, path: string, options: W
       : `HandleWebSocket failed: ${grpc.status[status.code] ?? status.code}: ${status.details}`;
     finish({ by: "error", code: 1011, reason });
   });
-  void client.lifeline.gone.then(() => {
+  unsubscribe = client.lifeline.onGone(() => {
     if (!end) finish({ by: "error", code: 1011, reason: `the plugin process is gone (${client.lifeline.describe()})` });
   });
   write(frame(WebSocketMessage_Type.CONNECT, undefined, connect));
