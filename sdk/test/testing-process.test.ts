@@ -158,6 +158,17 @@ describe("plugin processes that fail to start or stop", () => {
     await until(() => !alive(pid), `silent plugin ${pid} to be gone`);
   });
 
+  it("fails clearly when the announced port serves nothing, and kills the process", async () => {
+    const err = await startTestPlugin(fixture("testing-liar.mjs"), { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "CALL_FAILED", grpcCode: 14 });
+    const message = (err as Error).message;
+    expect(message).toMatch(/^Metadata failed: UNAVAILABLE: /);
+    expect(message).toContain("last stderr lines:\n  liar: pid ");
+    const pid = Number(/liar: pid (\d+)/.exec(message)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await until(() => !alive(pid), `liar plugin ${pid} to be gone`);
+  });
+
   it("fails clearly for a missing file", async () => {
     await expect(startTestPlugin(fixture("no-such-plugin.mjs"))).rejects.toMatchObject({ code: "SPAWN_FAILED", message: expect.stringContaining("does not exist") });
     await expect(startTestPlugin("/bin/definitely-not-a-plugin-here", { command: ["/nonexistent/interpreter"] })).rejects.toMatchObject({ code: "SPAWN_FAILED", message: expect.stringContaining("ENOENT") });

@@ -74,6 +74,7 @@ export interface FakeHost {
   reset(): void;
   /** Stops the server (open calls are cut). Idempotent. */
   close(): Promise<void>;
+  /** `close()`, for `await using host = await createFakeHost()`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

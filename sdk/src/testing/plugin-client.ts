@@ -68,6 +68,7 @@ type UnaryMethod<Req, Res> = (
 
 /** The channel to a plugin under test. */
 export class PluginClient {
+  /** The generated client on the one channel; every call goes through {@link PluginClient.unary} for its deadline. */
   readonly client: DomainPluginServiceClient;
 
   constructor(readonly address: string, readonly lifeline: Lifeline) {
