@@ -37,7 +37,7 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
   app.get("/api/plugins/commands", async () => allCommands(registry));
 
   app.get("/api/plugins/:name/commands", async (request: FastifyRequest<Params>, reply) => {
-    const plugin = await runningOr404(request.params.name, registry, reply);
+    const plugin = await runningOrRefused(request.params.name, registry, reply);
     if (!plugin) return reply;
     try {
       return { plugin: request.params.name, commands: await pluginCommands(plugin, undefined, abortOnClose(reply)) };
@@ -56,7 +56,7 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
     } catch (error) {
       return sendError(reply, error);
     }
-    const plugin = await runningOr404(name, registry, reply);
+    const plugin = await runningOrRefused(name, registry, reply);
     if (!plugin) return reply;
     const signal = abortOnClose(reply);
     let commands: CommandInfo[];
@@ -93,8 +93,8 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
   });
 }
 
-/** The plugin when it is running; otherwise answers 404 (naming the plugins with commands) or 503. */
-async function runningOr404(name: string, registry: Registry, reply: FastifyReply): Promise<DomainPlugin | undefined> {
+/** The plugin when it is running; otherwise answers 404 (naming the plugins with commands) or the usual 503. */
+async function runningOrRefused(name: string, registry: Registry, reply: FastifyReply): Promise<DomainPlugin | undefined> {
   const info = registry.get(name);
   if (!info) {
     const { plugins } = await allCommands(registry);
