@@ -121,6 +121,15 @@ describe("plugins that conform", () => {
     expect(exitCode).toBe(0);
   });
 
+  it("a QNTX-format plugin folder (package.json \"qntx-plugin\": true) runs through the runner and passes", async () => {
+    const folder = fileURLToPath(new URL("../../examples/qntx-module", import.meta.url));
+    const { exitCode, report } = await checkJson([folder, "--name", "bookmarks", ...RELAXED]);
+    expect(step(report, "spawn --port and port line").status).toBe("PASS");
+    expect(step(report, "HandleHTTP GET /api/bookmarks/bookmarks").status).toBe("PASS");
+    expect(report).toMatchObject({ ok: true, plugin: { name: "bookmarks" } });
+    expect(exitCode).toBe(0);
+  });
+
   it("an SDK WebSocket plugin answers the PING with the exact timestamp", async () => {
     const { report } = await checkJson([WS_PLUGIN, ...RELAXED]);
     expect(step(report, "HandleWebSocket PING → PONG").status).toBe("PASS");
