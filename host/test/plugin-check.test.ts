@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { CLI, FAKE_PLUGIN_PATH, HELLO_PLUGIN, processesWithArgs } from "./harness.js";
+import { CLI, FAKE_PLUGIN_PATH, HELLO_PLUGIN, processesWithArgs, until } from "./harness.js";
 import { freePort } from "./helpers/ports.js";
 
 const CHECK_PLUGIN = fileURLToPath(new URL("./fixtures/check-plugin.mjs", import.meta.url));
@@ -182,6 +182,17 @@ describe("each misbehaviour has its own FAIL line, and the check always ends", (
     expect(step(report, "Shutdown").status).toBe("PASS");
     expect(step(report, "exits after Shutdown")).toMatchObject({ status: "FAIL", detail: "still running 1 s after Shutdown: it ignored SIGTERM and was killed with SIGKILL" });
     expect(processesWithArgs(["--name", marker])).toEqual([]);
+  });
+
+  it("Ctrl-C during a check stops the plugin's process group too", async () => {
+    const marker = `interrupted-${process.pid}-${Date.now()}`;
+    const run = execa(process.execPath, [CLI, "plugin", "check", "--base-port", String(await freePort()), FAKE_PLUGIN_PATH, "--timeout", "60", "--", "--scenario", "hangs-initialize", "--name", marker], { reject: false, env: { QNTX_HOME: home } });
+    // The CLI's own argv holds the marker too: only other processes are the plugin.
+    const plugins = (): number[] => processesWithArgs(["--name", marker]).filter((pid) => pid !== run.pid);
+    await until(() => (plugins().length > 0 ? true : undefined), "the plugin process to start");
+    run.kill("SIGINT");
+    expect((await run).exitCode).toBe(130);
+    await until(() => (plugins().length === 0 ? true : undefined), "the plugin process to be gone");
   });
 
   it("only full paths: the stripped path fails, the full path passes", async () => {

@@ -23,6 +23,8 @@ export class CheckRun {
   readonly rec = new StepRecorder();
   client: CheckClient | undefined;
   proc: PluginProcess | undefined;
+  /** Pid (and process group) of the spawned plugin, known as soon as it is spawned. */
+  pid: number | undefined;
   /** The `--port` the plugin was given (spawned targets). */
   requestedPort: number | undefined;
   /** A port line that came after the timeout (the host switches to it; so does the check). */
@@ -93,9 +95,25 @@ const STEPS: ReadonlyArray<(run: CheckRun) => Promise<void>> = [
 export async function runCheck(options: CheckOptions): Promise<CheckReport> {
   const target = resolveTarget(options.target, { cwd: options.cwd, dataDir: options.dataDir });
   const run = new CheckRun(options, target);
+  // Ctrl-C mid-check: the plugin runs in its own process group, so it would outlive us.
+  const interrupted = (signal: NodeJS.Signals): void => {
+    if (run.pid !== undefined && !run.proc?.hasExited) {
+      try {
+        process.kill(-run.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    run.services?.removeNow();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     for (const step of STEPS) await step(run);
   } finally {
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
     await cleanUp(run);
   }
   const plugin = run.metadata ? { name: run.metadata.name, version: run.metadata.version } : null;

@@ -30,6 +30,8 @@ export interface CheckServices {
   attestationCount(): number;
   /** Stops the server, closes the database and removes the folder. */
   close(): Promise<void>;
+  /** Removes the temporary folder at once, for a process about to exit (an interrupt). */
+  removeNow(): void;
 }
 
 /** Starts the services on a fresh temporary database. */
@@ -70,6 +72,7 @@ export async function startCheckServices(): Promise<CheckServices> {
     },
     enqueue: async (plugin, handler) => (await pulse.enqueue({ handler: `${plugin}/${handler}`, payload: {}, source: "qntx plugin check" })).id,
     attestationCount: () => store.query({ subjects: [], predicates: [], contexts: [], actors: [] }).length,
+    removeNow: () => rmSync(dir, { recursive: true, force: true }),
     close: async () => {
       await running.close();
       closeAll();

@@ -36,6 +36,9 @@ export async function stepPortLine(run: CheckRun): Promise<void> {
       // The SDK and the Python example exit when this process dies: no orphan if the check is killed.
       env: { QNTX_HOST_PID: String(process.pid) },
       portLineTimeoutMs: options.portLineTimeoutMs, logger: pino({ level: "silent" }),
+      // The pid is known at once (the process object only after the port line): an interrupt
+      // in between must still be able to stop the group.
+      output: { started: (pid) => (run.pid = pid), line: () => undefined, exited: () => undefined },
     });
     run.proc = spawned.process;
     run.client = new CheckClient(`127.0.0.1:${spawned.port}`, spawned.process);
