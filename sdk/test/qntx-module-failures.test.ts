@@ -118,6 +118,11 @@ describe("failures before the port line", () => {
     expect(await failsToStart(pluginFile("list.ts", 'export default { name: "listy", handler_names: "one" };\n'))).toContain("handler_names of the plugin");
   });
 
+  it("exits 1 when a module without a default export installs signal handlers but serves nothing", async () => {
+    const file = pluginFile("signals.ts", 'process.on("SIGTERM", () => undefined);\nprocess.on("SIGINT", () => undefined);\nexport const x = 1;\n');
+    expect(await failsToStart(file)).toContain(`${file} installed signal handlers but serves nothing, and has no default export`);
+  });
+
   it("refuses a path that does not exist and a file that is not a module", async () => {
     expect(await failsToStart(join(dir, "nowhere"))).toContain(`plugin path ${join(dir, "nowhere")} does not exist`);
     expect(await failsToStart(pluginFile("notes.txt", "hello"))).toContain("is not a TypeScript or JavaScript module");

@@ -120,12 +120,18 @@ describe("classifying a module's exports", () => {
   it("unwraps the CommonJS double default and recognises QNTX objects and SDK definitions", () => {
     const qntx = { name: "q", version: "1" };
     expect(classifyExports({ default: { __esModule: true, default: qntx } }, "/p.ts", false)).toEqual({ kind: "qntx", module: qntx, file: "/p.ts" });
+    // The CommonJS build of a module without a default export: its named exports, no plugin.
+    expect(() => classifyExports({ default: { __esModule: true, x: 1 } }, "/p.ts", false)).toThrow("/p.ts has no default export (it exports: x)");
     const def = definePlugin({ metadata: { name: "d", version: "1" } });
     expect(classifyExports({ default: def }, "/p.ts", false)).toEqual({ kind: "definition", definition: def, file: "/p.ts" });
     expect(classifyExports({ plugin: def }, "/p.ts", false)).toEqual({ kind: "definition", definition: def, file: "/p.ts" });
     const plain = classifyExports({ default: { metadata: { name: "m", version: "1" } } }, "/p.ts", false);
     expect(plain.kind).toBe("definition");
     expect(classifyExports({}, "/p.ts", true)).toEqual({ kind: "self-served", file: "/p.ts" });
+    // serve(def) and `export default def` in one file: it already serves.
+    expect(classifyExports({ default: def }, "/p.ts", true)).toEqual({ kind: "self-served", file: "/p.ts" });
+    // A QNTX object is served even when the module installed signal handlers of its own.
+    expect(classifyExports({ default: qntx }, "/p.ts", true)).toEqual({ kind: "qntx", module: qntx, file: "/p.ts" });
   });
 
   it("refuses a function or an array as the default export", () => {

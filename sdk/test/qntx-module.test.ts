@@ -19,6 +19,7 @@ import {
   type ExecuteJobRequest,
   type ExecuteJobResponse,
   type GlyphDefResponse,
+  type HealthResponse,
   type HTTPRequest,
   type HTTPResponse,
   type InitializeResponse,
@@ -384,13 +385,14 @@ export default {
     expect(glyphs.glyphs[0]).toMatchObject({ symbol: "👋", contentPath: "/api/greeter/hi/you", defaultWidth: 0 });
   });
 
-  it("serves WebSockets through an optional websocket(session) hook, and answers UNIMPLEMENTED without one", async () => {
+  it("serves WebSockets through an optional websocket(session) hook (UNIMPLEMENTED without one) and Health through health()", async () => {
     const file = join(dir, "ws.ts");
     writeFileSync(
       file,
       `// @ts-nocheck
 export default {
   name: "qws",
+  health() { return { healthy: false, message: "warming up", details: { sessions: 0 } }; },
   websocket(session) {
     session.on("message", (data) => session.send(\`\${this.name}:\${data.toString("utf8")}\`));
   },
@@ -398,6 +400,7 @@ export default {
 `,
     );
     const p = await serveFixture(file, ["--port", "0"], dir);
+    expect(await call<Empty, HealthResponse>(p.client, p.client.health, {})).toEqual({ healthy: false, message: "warming up", details: { sessions: "0" } });
     const stream = p.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
       DomainPluginServiceService.handleWebSocket.path, encodeWebSocketFrame, decodeWebSocketFrame, new grpc.Metadata(),
     );

@@ -48,29 +48,37 @@ function importHint(err: unknown, located: LocatedPlugin): string {
   return `the error comes from the module's own top-level code; run \`node --import tsx ${located.file}\` to see it alone`;
 }
 
-/** `import()` of a CommonJS build of `export default x` gives `{ default: { __esModule, default: x } }`: unwrap it. */
-function defaultExportOf(namespace: Record<string, unknown>): unknown {
-  let value = namespace.default;
-  if (typeof value === "object" && value !== null && (value as { __esModule?: unknown }).__esModule === true && "default" in value) {
-    value = (value as { default: unknown }).default;
+/**
+ * The default export and the named exports of a module namespace. `import()` of a CommonJS
+ * build (tsx compiles `.ts` in a folder without `"type": "module"` to CommonJS) gives
+ * `{ default: module.exports }`, where `module.exports` carries `__esModule` and the real
+ * `default` only when the source had one.
+ */
+function exportsOf(namespace: Record<string, unknown>): { value: unknown; named: Record<string, unknown> } {
+  const value = namespace.default;
+  if (typeof value === "object" && value !== null && (value as { __esModule?: unknown }).__esModule === true) {
+    const { default: inner, __esModule: _flag, ...named } = value as Record<string, unknown>;
+    return { value: inner, named };
   }
-  return value;
+  const { default: _default, ...named } = namespace;
+  return { value, named };
 }
 
 /** Turns the module's exports into a {@link LoadedPlugin}, or throws with a hint. */
 export function classifyExports(namespace: Record<string, unknown>, file: string, servedItself: boolean): LoadedPlugin {
-  const value = defaultExportOf(namespace);
+  const { value, named } = exportsOf(namespace);
   if (value === undefined || value === null) {
-    const named = Object.values(namespace).filter(isPluginDefinition);
-    if (named.length === 1) return { kind: "definition", definition: named[0]!, file };
+    const definitions = Object.values(named).filter(isPluginDefinition);
+    if (definitions.length === 1) return { kind: "definition", definition: definitions[0]!, file };
     if (servedItself) return { kind: "self-served", file };
-    const exported = Object.keys(namespace).filter((key) => key !== "default");
+    const exported = Object.keys(named);
     throw new QntxModuleError(
       `${file} has no default export${exported.length > 0 ? ` (it exports: ${exported.join(", ")})` : ""}`,
       "end the file with `export default { name: \"my-plugin\", version: \"0.1.0\", registerHTTP(mux) { … } }` (QNTX format) or `export default definePlugin({ … })` (SDK)",
     );
   }
-  if (isPluginDefinition(value)) return { kind: "definition", definition: value, file };
+  // `serve(plugin)` and `export default plugin` in one file: it already serves; a second server would be one too many.
+  if (isPluginDefinition(value)) return servedItself ? { kind: "self-served", file } : { kind: "definition", definition: value, file };
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new QntxModuleError(
       `the default export of ${file} is ${Array.isArray(value) ? "an array" : `a ${typeof value}`}, not a plugin object`,
@@ -103,14 +111,15 @@ export async function loadPlugin(pluginPath: string, cwd: string = process.cwd()
   const located = locateQntxPlugin(pluginPath, cwd);
   installSdkFallback();
   if (TS_FILE.test(located.file)) await enableTypeScript(located);
-  // The SDK's serve() adds its SIGTERM handler synchronously when called: a new one after the
-  // import means the module serves itself and owns the process contract.
-  const handlersBefore = process.listenerCount("SIGTERM");
+  // The SDK's serve() adds SIGTERM and SIGINT handlers synchronously when called: new ones
+  // after the import mean the module serves itself and owns the process contract.
+  const signalHandlers = () => Math.min(process.listenerCount("SIGTERM"), process.listenerCount("SIGINT"));
+  const handlersBefore = signalHandlers();
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(located.file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new QntxModuleError(`cannot load ${located.file}: ${messageOf(err)}`, importHint(err, located), { cause: err });
   }
-  return classifyExports(namespace, located.file, process.listenerCount("SIGTERM") > handlersBefore);
+  return classifyExports(namespace, located.file, signalHandlers() > handlersBefore);
 }

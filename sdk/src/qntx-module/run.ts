@@ -100,7 +100,14 @@ export async function runQntxRunner(argv: readonly string[] = process.argv.slice
     fail(1, `cannot load ${pluginPath}: ${messageOf(err)}`, "see the error above");
   }
 
-  if (loaded.kind === "self-served") return;
+  if (loaded.kind === "self-served") {
+    // A module that serves keeps the event loop busy; one that only installed signal handlers
+    // would otherwise exit 0 without a port line, which the host could not explain.
+    process.once("beforeExit", () =>
+      fail(1, `${loaded.file} installed signal handlers but serves nothing, and has no default export`, "end the file with `export default { name, version, … }` or call the SDK's serve()"),
+    );
+    return;
+  }
   if (loaded.kind === "definition") {
     await serve(loaded.definition, { argv });
     return;
