@@ -1,7 +1,8 @@
 /**
  * Serves an adapted QNTX module: the SDK's `DomainPluginService` for its definition, wrapped
  * by the adapter, on a loopback port found by probing. This mirrors the SDK's `startPlugin`,
- * which cannot take a wrapped service (see the runner's notes in sdk/README.md).
+ * which cannot take a wrapped service: startPlugin builds its service itself, and the
+ * SDK service answers RegisterGlyphs with no glyphs.
  */
 import { createServer as createNetServer } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
