@@ -136,6 +136,23 @@ export default {
     expect(glyphs.glyphs[0]).toMatchObject({ symbol: "👋", contentPath: "/api/greeter/hi/you", defaultWidth: 0 });
   });
 
+  it("honours the plugin folder's tsconfig.json (paths aliases), in both module systems", async () => {
+    for (const type of ["module", undefined]) {
+      const folder = join(dir, `paths-${type ?? "commonjs"}`);
+      mkdirSync(join(folder, "lib"), { recursive: true });
+      writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "paths", "qntx-plugin": true, ...(type ? { type } : {}) }));
+      writeFileSync(join(folder, "tsconfig.json"), JSON.stringify({ compilerOptions: { paths: { "@lib/*": ["./lib/*"] } } }));
+      writeFileSync(join(folder, "lib", "word.ts"), 'export const word = (): string => "aliased";\n');
+      writeFileSync(
+        join(folder, "plugin.ts"),
+        'import { word } from "@lib/word";\nexport default { name: "qpaths", registerHTTP(mux: any) { mux.handle("GET", "/w", (_req: any, res: any) => res.text(word())); } };\n',
+      );
+      const p = await serveFixture(folder, ["--port", "0"], dir);
+      await call(p.client, p.client.initialize, init());
+      expect(Buffer.from((await http(p.client, "GET", "/w")).body).toString("utf8")).toBe("aliased");
+    }
+  });
+
   it("serves WebSockets through an optional websocket(session) hook (UNIMPLEMENTED without one) and Health through health()", async () => {
     const file = join(dir, "ws.ts");
     writeFileSync(

@@ -28,15 +28,25 @@ let tsxReady: Promise<void> | undefined;
  * Registers tsx's ESM and CommonJS hooks (once). Both are needed: tsx treats a `.ts` file in
  * a folder whose package.json lacks `"type": "module"` as CommonJS.
  */
-function enableTypeScript(located: LocatedPlugin): Promise<void> {
+function enableTypeScript(tsconfig: string | undefined): Promise<void> {
   return (tsxReady ??= (async () => {
-    // tsx reads this for both module systems; without it, it looks for a tsconfig.json from the current folder.
-    const tsconfig = located.folder ? join(located.folder, "tsconfig.json") : undefined;
-    if (tsconfig && existsSync(tsconfig) && !process.env.TSX_TSCONFIG_PATH) process.env.TSX_TSCONFIG_PATH = tsconfig;
     const [esm, cjs] = await Promise.all([import("tsx/esm/api"), import("tsx/cjs/api")]);
-    esm.register();
+    esm.register(tsconfig ? { tsconfig } : {});
     cjs.register();
   })());
+}
+
+/**
+ * The plugin folder's tsconfig.json (its `paths`, JSX settings…), published in
+ * `TSX_TSCONFIG_PATH`, which tsx's CommonJS side reads. It must be set before the first
+ * `module.register`: the loader thread takes a copy of the environment when it starts.
+ * Without one, tsx looks for a tsconfig.json from the current folder.
+ */
+function pluginTsconfig(located: LocatedPlugin): string | undefined {
+  const tsconfig = located.folder ? join(located.folder, "tsconfig.json") : undefined;
+  if (!tsconfig || !existsSync(tsconfig)) return undefined;
+  process.env.TSX_TSCONFIG_PATH ??= tsconfig;
+  return process.env.TSX_TSCONFIG_PATH;
 }
 
 /** A hint for an import failure, from its code. */
@@ -109,8 +119,9 @@ export function classifyExports(namespace: Record<string, unknown>, file: string
  */
 export async function loadPlugin(pluginPath: string, cwd: string = process.cwd()): Promise<LoadedPlugin> {
   const located = locateQntxPlugin(pluginPath, cwd);
+  const tsconfig = pluginTsconfig(located);
   installSdkFallback();
-  if (TS_FILE.test(located.file)) await enableTypeScript(located);
+  if (TS_FILE.test(located.file)) await enableTypeScript(tsconfig);
   // The SDK's serve() adds SIGTERM and SIGINT handlers synchronously when called: new ones
   // after the import mean the module serves itself and owns the process contract.
   const signalHandlers = () => Math.min(process.listenerCount("SIGTERM"), process.listenerCount("SIGINT"));
