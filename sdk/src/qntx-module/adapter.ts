@@ -77,6 +77,8 @@ export function adaptQntxModule(mod: QntxModule, file: string): AdaptedQntxModul
   }
 
   let router: Router | undefined;
+  // Two Initialize calls in flight must not run registerHTTP twice.
+  let routing: Promise<Router> | undefined;
   let schedules: ScheduleInfo[] = [];
   const jobHandler = toJobHandler(mod, file);
 
@@ -100,7 +102,15 @@ export function adaptQntxModule(mod: QntxModule, file: string): AdaptedQntxModul
             throw fromHook("init()", file, err, `init receives { config, auth_token, ats_store_endpoint, … }; check [plugins.${mod.name}] config in am.plugins.toml`);
           }
         }
-        if (!router) router = await registerRoutes();
+        if (!router) {
+          routing ??= registerRoutes();
+          try {
+            router = await routing;
+          } catch (err) {
+            routing = undefined; // the next Initialize tries again
+            throw err;
+          }
+        }
         let names: string[];
         try {
           names = await handlerNamesOf(mod);
