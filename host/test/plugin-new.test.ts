@@ -19,7 +19,7 @@ import { pino } from "pino";
 import { parse } from "smol-toml";
 import { loadConfig } from "../src/config/index.js";
 import { startHost, type Host } from "../src/server.js";
-import { adminHeaders, CLI, hostTable, http, until, type LogLine } from "./harness.js";
+import { adminHeaders, CLI, freePort, hostTable, http, until, type LogLine } from "./harness.js";
 
 interface CliResult {
   code: number | null;
@@ -159,6 +159,22 @@ function describeScaffoldInHost(lang: "ts" | "python", name: string): () => stri
     }, "the job to finish");
     expect(done).toMatchObject({ status: "completed", result: { lines: 6, words: 10 }, progress: { current: 6, total: 6 }, pluginVersion: "0.1.0" });
   }, 30_000);
+
+  it("passes qntx plugin check (port line, every RPC step, its job, Shutdown and exit)", async () => {
+    const binary = join(dir, "plugins", name, lang === "ts" ? "plugin.ts" : "run.sh");
+    const args = ["plugin", "check", binary, "--name", name, "--run-jobs", "--json", "--base-port", String(await freePort())];
+    const res = await new Promise<CliResult>((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+    const report = JSON.parse(res.stdout) as { steps: Array<{ id: string; status: string; detail: string }> };
+    expect(report.steps.filter((step) => step.status === "FAIL")).toEqual([]);
+    expect(res.code).toBe(0);
+    const passed = report.steps.filter((step) => step.status === "PASS").map((step) => step.id);
+    expect(passed).toEqual(expect.arrayContaining(["port-line", "metadata", "initialize", "health"]));
+    expect(passed.length).toBeGreaterThanOrEqual(14);
+  }, 60_000);
 
   it("fails a job with a bad payload with the plugin's message, and keeps serving", async () => {
     const headers = adminHeaders({ dir });
