@@ -26,6 +26,9 @@ const handlers = {
     const logger = createLogger({ pretty: false });
     startedAt = performance.now();
     host = await startHost(config, logger);
+    // BENCH_NO_AHEAD=1: Pulse without dispatch-ahead (A/B of that one change in one build;
+    // reaches into the pool's settings, which the host's config does not expose).
+    if (process.env.BENCH_NO_AHEAD === "1") host.pulse.pool.dispatcher.core.fastRunMs = 0;
     return { url: host.url, servicesAddress: host.servicesAddress, startMs: performance.now() - startedAt };
   },
 

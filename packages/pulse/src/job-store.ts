@@ -68,6 +68,11 @@ export interface JobStore {
   /** Inserts jobs in one transaction. A duplicate id is `INVALID_ARGUMENT`. */
   enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]>;
   /**
+   * `enqueue(jobs)` then `claim(...)` in ONE transaction: an idle pool runs a new job without
+   * a second commit (the enqueue → start latency path).
+   */
+  enqueueAndClaim(jobs: readonly NewJobRecord[], claim: ClaimRequest, now: number): Promise<{ enqueued: PulseJob[]; claimed: PulseJob[] }>;
+  /**
    * Claims up to `limit` queued jobs whose `run_at <= now`, in dispatch order (priority desc,
    * run_at, insertion), restricted to `handlers` (qualified names) when given. Claimed jobs
    * become `running` with attempts+1 and a lease for `owner` until `now + leaseMs`.

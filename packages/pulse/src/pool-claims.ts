@@ -7,9 +7,9 @@ import type { PulseJob } from "./types.js";
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Claiming: when to ask the store for jobs and how many. Enqueue calls `wake()` (a claim on
- * the next microtask, coalesced); a delayed job arms `wakeAt`; the hot path claims inside the
- * finisher's transaction instead (`forFlush`). One claim is in flight at a time, so the pool
+ * Claiming: when to ask the store for jobs and how many. `wake()` claims on the next microtask
+ * (coalesced); a delayed job arms `wakeAt`; the hot paths claim inside the finisher's or an
+ * enqueue's transaction instead (`claimInside`). One claim is in flight at a time, so the pool
  * never holds more than its limit.
  */
 export class Claims {
@@ -83,21 +83,22 @@ export class Claims {
   }
 
   /**
-   * The claim to make inside the finisher's next transaction (undefined: none), sized for the
-   * free slots plus the jobs to keep ready. Call `afterFlush` with its outcome.
+   * A claim to make inside another transaction (undefined: none): the finisher's (sized for
+   * the free slots plus, with `ahead`, the jobs to keep ready) or an enqueue's (free slots).
+   * Call `claimedInside` with its outcome.
    */
-  forFlush(): ClaimRequest | undefined {
+  claimInside(ahead: boolean): ClaimRequest | undefined {
     if (this.filling) return undefined;
-    const req = this.request(this.dispatcher.takeAhead());
+    const req = this.request(ahead ? this.dispatcher.takeAhead() : 0);
     if (req) this.filling = true;
     return req;
   }
 
-  /** Ends a claim made by the finisher: hands the claimed jobs (if it succeeded) to the dispatcher. */
-  afterFlush(claimed: readonly PulseJob[] | undefined): void {
+  /** Ends a claim made inside another transaction: hands the claimed jobs (if it committed) to the dispatcher. */
+  claimedInside(claimed: readonly PulseJob[] | undefined): void {
     this.filling = false;
     if (claimed) this.dispatcher.accept(claimed);
-    // A wake() while the finisher claimed: claim again for what it may have missed.
+    // A wake() while the other transaction claimed: claim again for what it may have missed.
     if (this.refill) void this.fill();
   }
 

@@ -64,7 +64,7 @@ export class Finisher implements RunSink {
     }
     const ops = this.pending;
     this.pending = [];
-    const req = withClaim ? this.claims.forFlush() : undefined;
+    const req = withClaim ? this.claims.claimInside(true) : undefined;
     let needFill = true;
     this.flushing = (async () => {
       let claimed;
@@ -80,7 +80,7 @@ export class Finisher implements RunSink {
         // The leases of these jobs expire and they run again: nothing is lost.
         this.core.log.error({ err, jobs: ops.map((o) => o.fence.id) }, "pulse: recording job outcomes failed");
       } finally {
-        if (req) this.claims.afterFlush(claimed);
+        if (req) this.claims.claimedInside(claimed);
       }
     })();
     await this.flushing;

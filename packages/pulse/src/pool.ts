@@ -7,6 +7,7 @@ import { Dispatcher } from "./pool-dispatch.js";
 import { Finisher } from "./pool-finish.js";
 import { Leases } from "./pool-leases.js";
 import { newOwnerId, nonNegative, positive, positiveInt, type PoolCore, type WorkerPoolOptions } from "./pool-settings.js";
+import type { ClaimRequest } from "./job-store.js";
 import type { PulseJob } from "./types.js";
 
 export type { Executor, ExecutorCall, ExecutorResult, PulseEvents } from "./executor.js";
@@ -116,6 +117,20 @@ export class WorkerPool {
   /** Claims now if slots are free (coalesced: many calls in one tick make one claim). */
   wake(): void {
     this.claims.wake();
+  }
+
+  /**
+   * For the facade's enqueue of jobs due now: a claim to make in the enqueue's own transaction,
+   * so an idle pool starts a new job without a second commit (undefined: none; wake() after the
+   * insert instead). Always follow with `claimedWithEnqueue`.
+   */
+  claimWithEnqueue(): ClaimRequest | undefined {
+    return this.claims.claimInside(false);
+  }
+
+  /** Ends a claim made by `claimWithEnqueue`: runs the jobs it took (undefined: the transaction failed). */
+  claimedWithEnqueue(claimed: readonly PulseJob[] | undefined): void {
+    this.claims.claimedInside(claimed);
   }
 
   /** Wakes the pool at `at` (unix ms), e.g. when a delayed job becomes due. */

@@ -184,10 +184,7 @@ export class Pulse {
   /** Enqueues several jobs in one transaction (all or none). */
   async enqueueMany(inputs: readonly EnqueueInput[]): Promise<PulseJob[]> {
     const now = this.clock.now();
-    const records = inputs.map((i) => this.record(i, now));
-    const jobs = await this.store.enqueue(records);
-    this.afterEnqueue(jobs);
-    return jobs;
+    return this.insert(inputs.map((i) => this.record(i, now)), now);
   }
 
   /**
@@ -212,21 +209,45 @@ export class Pulse {
       now,
     );
     if (job.createdAt > 0) record.createdAt = job.createdAt * 1000;
-    const [stored] = await this.store.enqueue([record]);
-    this.afterEnqueue([stored!]);
+    const [stored] = await this.insert([record], now);
     return stored!;
   }
 
-  private afterEnqueue(jobs: readonly PulseJob[]): void {
+  /**
+   * Inserts new jobs. When some are due now and the pool has free slots, the pool's claim runs
+   * in the same transaction (one commit from enqueue to dispatch), and the claimed jobs start
+   * right after their 'queued' events; otherwise the pool is woken.
+   */
+  private async insert(records: readonly NewJobRecord[], now: number): Promise<PulseJob[]> {
+    const due = records.some((r) => r.status === "queued" && r.runAt <= now);
+    const claim = due ? this.pool.claimWithEnqueue() : undefined;
+    if (!claim) {
+      const jobs = await this.store.enqueue(records);
+      this.afterEnqueue(jobs);
+      return jobs;
+    }
+    let claimed: PulseJob[] | undefined;
+    try {
+      const out = await this.store.enqueueAndClaim(records, claim, now);
+      claimed = out.claimed;
+      this.afterEnqueue(out.enqueued, false);
+      return out.enqueued;
+    } finally {
+      this.pool.claimedWithEnqueue(claimed);
+    }
+  }
+
+  /** Emits the new jobs' events and wakes the pool for them (`wake` false: the enqueue claimed already). */
+  private afterEnqueue(jobs: readonly PulseJob[], wake = true): void {
     const now = this.clock.now();
-    let wake = false;
+    let due = false;
     for (const job of jobs) {
       this.events.emit("job", job);
       if (job.status !== "queued") continue;
-      if (job.runAt <= now) wake = true;
+      if (job.runAt <= now) due = true;
       else this.pool.wakeAt(job.runAt);
     }
-    if (wake) this.pool.wake();
+    if (due && wake) this.pool.wake();
   }
 
   /** Builds a complete row from an EnqueueInput (validates and applies defaults). */

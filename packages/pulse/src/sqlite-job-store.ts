@@ -4,7 +4,7 @@ import { PulseError } from "./errors.js";
 import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult } from "./job-store.js";
 import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
-import { insertParams, newJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { insertParams, newJob, outputParams, pickForSql, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -19,11 +19,13 @@ const MAX_LIST_LIMIT = 10_000;
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private readonly st: Statements;
+  private readonly pickStatements = new Map<number, Database.Statement>();
   private readonly finishTx: (ops: readonly FinishOp[], now: number) => PulseJob[];
   private readonly renewTx: (owner: string, fences: readonly Fence[], exp: number) => RenewResult;
   private readonly insertTx: (jobs: readonly NewJobRecord[]) => PulseJob[];
   private readonly finishClaimTx: (ops: readonly FinishOp[], claim: ClaimRequest, now: number) => { finished: PulseJob[]; claimed: PulseJob[] };
   private readonly claimTx: (claim: ClaimRequest, now: number) => PulseJob[];
+  private readonly insertClaimTx: (jobs: readonly NewJobRecord[], claim: ClaimRequest, now: number) => { enqueued: PulseJob[]; claimed: PulseJob[] };
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -40,6 +42,11 @@ export class SqliteJobStore implements JobStore {
     this.finishClaimTx = finishClaim.immediate;
     const claim = db.transaction((c: ClaimRequest, now: number) => this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers));
     this.claimTx = claim.immediate;
+    const insertClaim = db.transaction((jobs: readonly NewJobRecord[], c: ClaimRequest, now: number) => ({
+      enqueued: this.insertSync(jobs),
+      claimed: this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers),
+    }));
+    this.insertClaimTx = insertClaim.immediate;
     this.renewTx = db.transaction((owner: string, fences: readonly Fence[], exp: number) => {
       const res: RenewResult = { lost: [], cancelRequested: [] };
       for (const f of fences) {
@@ -75,6 +82,10 @@ export class SqliteJobStore implements JobStore {
     return jobs.length === 1 ? this.insertSync(jobs) : this.insertTx(jobs);
   }
 
+  async enqueueAndClaim(jobs: readonly NewJobRecord[], claim: ClaimRequest, now: number): Promise<{ enqueued: PulseJob[]; claimed: PulseJob[] }> {
+    return this.insertClaimTx(jobs, claim, now);
+  }
+
   async claim(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): Promise<PulseJob[]> {
     if (limit <= 0 || (handlers && handlers.length === 0)) return [];
     return this.claimTx({ owner, limit, leaseMs, handlers }, now);
@@ -88,7 +99,7 @@ export class SqliteJobStore implements JobStore {
   /** Claims inside the caller's (IMMEDIATE) transaction: the next rows in dispatch order, one UPDATE each. */
   private claimSync(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): PulseJob[] {
     if (limit <= 0 || (handlers && handlers.length === 0)) return [];
-    const rows = (handlers ? this.st.pickFor : this.st.pickAny).all({ now, limit, handlers: handlers ? JSON.stringify(handlers) : null }) as JobRow[];
+    const rows = (handlers ? this.pickFor(handlers, now, limit) : this.st.pickAny.all({ now, limit })) as JobRow[];
     const exp = now + leaseMs;
     const out: PulseJob[] = [];
     for (const row of rows) {
@@ -103,6 +114,18 @@ export class SqliteJobStore implements JobStore {
       out.push(toJob(row));
     }
     return out;
+  }
+
+  /** The claim SELECT for these handlers (a statement per handler count, prepared once). */
+  private pickFor(handlers: readonly string[], now: number, limit: number): unknown[] {
+    let statement = this.pickStatements.get(handlers.length);
+    if (!statement) {
+      statement = this.db.prepare(pickForSql(handlers.length));
+      this.pickStatements.set(handlers.length, statement);
+    }
+    const params: Record<string, unknown> = { now, limit };
+    for (let i = 0; i < handlers.length; i++) params[`h${i}`] = handlers[i];
+    return statement.all(params);
   }
 
   async renewLeases(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<RenewResult> {

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * Diagnostic for the `jobs` case (not part of `pnpm bench`): the same run with the host in
+ * THIS process, so node flags apply to it directly (`--cpu-prof`, `--heap-prof`,
+ * `--trace-gc`). Starts a host with the bench SDK plugin, enqueues N no-op jobs in batches of
+ * 1 000 and waits for the last `completed`; prints jobs/s, host CPU per job and GC count.
+ * Usage: node [flags] bench/tools/jobs-inproc.mjs [n=20000] [concurrency=16]
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
+import { createLogger, loadConfig, startHost } from "@qntx/host";
+import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
+import { tempDir } from "../lib/procs.mjs";
+
+const [nArg = "20000", cArg = "16"] = process.argv.slice(2);
+const N = Number(nArg);
+const { dir, cleanup } = tempDir("jobs-inproc");
+const configPath = join(dir, "am.plugins.toml");
+writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }], { pulse_concurrency: Number(cArg) }));
+process.env.QNTX_LOG_LEVEL = "warn";
+const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
+await host.ready;
+
+let gcs = 0;
+let gcMs = 0;
+const observer = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcs++;
+    gcMs += e.duration;
+  }
+});
+observer.observe({ entryTypes: ["gc"] });
+
+let completed = 0;
+const done = new Promise((resolve) => host.pulse.on("job", (job) => job.status === "completed" && ++completed === N && resolve()));
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < N; i += 1000) {
+  await host.pulse.enqueueMany(Array.from({ length: Math.min(1000, N - i) }, () => ({ handler: "benchp/noop" })));
+  await new Promise((r) => setImmediate(r));
+}
+await done;
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+observer.disconnect();
+console.log(JSON.stringify({ jobs: N, perSec: Math.round(N / (ms / 1000)), hostCpuUsPerJob: Math.round((cpu.user + cpu.system) / N), gcs, gcMs: Math.round(gcMs) }));
+await host.close();
+cleanup();
