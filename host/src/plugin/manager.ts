@@ -12,6 +12,7 @@ import { createBuiltin } from "../builtin/index.js";
 import { PluginCallError, type DomainPlugin } from "./domain-plugin.js";
 import { ExternalDomainProxy } from "./external-proxy.js";
 import { inProcess } from "./in-process.js";
+import { BootSlots } from "./boot-slots.js";
 import { PortAllocator } from "./ports.js";
 import { PluginProcess, describeExit, type PluginOutputSink } from "./process.js";
 import type { Registry } from "./registry.js";
@@ -65,6 +66,8 @@ export class PluginManager {
   private readonly starting = new Map<string, Promise<void>>();
   private readonly runtimes = new Map<string, Runtime>();
   private readonly ports: PortAllocator;
+  /** Spawned plugins booting at once (port allocation → port line). */
+  private readonly boots = new BootSlots();
   /** Plugins in a dependency cycle → the cycle's path; they never start. */
   private readonly cycles: Map<string, string>;
 
@@ -401,12 +404,15 @@ export class PluginManager {
     }
 
     const command = resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
-    const port = await this.ports.allocate();
-    runtime.port = port;
-    const { process: proc, port: actual, announced, latePort } = await PluginProcess.spawn({
-      // QNTX_HOST_PID lets the SDK's serve() exit when this host dies (parent-death watch).
-      name: entry.name, command, port, args: source.args, env: { ...source.env, QNTX_HOST_PID: String(process.pid) }, cwd: source.cwd ?? this.config.baseDir,
-      portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log, output: this.services.logs?.forPlugin(entry.name),
+    // A boot slot from port allocation to the port line: see boot-slots.ts.
+    const { process: proc, port: actual, announced, latePort } = await this.boots.run(async () => {
+      const port = await this.ports.allocate();
+      runtime.port = port;
+      return PluginProcess.spawn({
+        // QNTX_HOST_PID lets the SDK's serve() exit when this host dies (parent-death watch).
+        name: entry.name, command, port, args: source.args, env: { ...source.env, QNTX_HOST_PID: String(process.pid) }, cwd: source.cwd ?? this.config.baseDir,
+        portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log, output: this.services.logs?.forPlugin(entry.name),
+      });
     });
     runtime.process = proc;
     this.pidFile?.add(entry.name, proc.pid);
@@ -419,17 +425,30 @@ export class PluginManager {
     aborted.catch(() => undefined);
     proc.once("exit", (exit) => this.onExit(entry.name, proc, describeExit(exit)));
     const proxy = new ExternalDomainProxy(address);
+    // No port line in time: we poll the port passed, but a port line that comes meanwhile ends
+    // the poll at once. It means the plugin listens now, and the poll's channel, refused until
+    // then, would only reconnect after grpc-js's backoff (1 s and growing: measured 1.5 s lost
+    // per plugin when twenty started together).
+    const lateLine = announced ? undefined : latePort.then((port): never => {
+      throw new LatePortLine(port);
+    });
+    lateLine?.catch(() => undefined);
     try {
-      await waitForMetadata(proxy, entry.name, address, this.config.host.readyTimeoutMs, aborted);
+      await waitForMetadata(proxy, entry.name, address, this.config.host.readyTimeoutMs, lateLine ? Promise.race([aborted, lateLine]) : aborted);
     } catch (error) {
       proxy.close();
       if (announced) throw error;
-      // We assumed the port passed (no port line in time) and found nothing, or someone else,
-      // there. A port line that shows up after all is the truth: try there once.
-      const late = await Promise.race([latePort, delay(this.config.host.readyTimeoutMs).then(() => undefined), aborted]);
-      if (late === undefined || late === actual) throw error;
+      let late: number | undefined;
+      if (error instanceof LatePortLine) {
+        late = error.port;
+      } else {
+        // We assumed the port passed (no port line in time) and found nothing, or someone else,
+        // there. A port line that shows up after all is the truth: try there once.
+        late = await Promise.race([latePort, delay(this.config.host.readyTimeoutMs).then(() => undefined), aborted]);
+        if (late === undefined || late === actual) throw error;
+      }
       const lateAddress = `127.0.0.1:${late}`;
-      log.warn({ assumed: actual, announced: late }, "the port line came late; using the port it announced");
+      if (late !== actual) log.warn({ assumed: actual, announced: late }, "the port line came late; using the port it announced");
       const lateProxy = new ExternalDomainProxy(lateAddress);
       try {
         await waitForMetadata(lateProxy, entry.name, lateAddress, this.config.host.readyTimeoutMs, aborted);
@@ -549,6 +568,13 @@ export class PluginManager {
 
 function kindOf(entry: PluginEntry): "builtin" | "spawned" | "dialed" {
   return entry.source.kind === "builtin" ? "builtin" : entry.source.kind === "address" ? "dialed" : "spawned";
+}
+
+/** The port line came while Metadata was polled on the assumed port (see launch). */
+class LatePortLine extends Error {
+  constructor(readonly port: number) {
+    super(`the plugin announced port ${port}`);
+  }
 }
 
 function delay(ms: number): Promise<void> {
