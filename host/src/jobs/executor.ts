@@ -9,12 +9,15 @@ import type { Executor } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import type { Registry } from "../plugin/registry.js";
 
-/** The Pulse executor for plugins in `registry`. */
+/**
+ * The Pulse executor for plugins in `registry`. Not an async function: it hands back the
+ * proxy's own promise instead of wrapping it in another one (it runs once per job).
+ */
 export function createJobExecutor(registry: Registry): Executor {
-  return async (job, call) => {
+  return (job, call) => {
     const plugin = registry.runningPlugin(job.plugin);
-    if (!plugin) throw new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} is not running`);
-    if (!plugin.executeJob) throw new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} does not run jobs`);
+    if (!plugin) return Promise.reject(new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} is not running`));
+    if (!plugin.executeJob) return Promise.reject(new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} does not run jobs`));
     return plugin.executeJob(
       // timeout_secs is an int64 on the wire: a fractional job timeout rounds up.
       { jobId: job.id, handlerName: call.handlerName, payload: job.payload, timeoutSecs: Math.ceil(call.timeoutSecs) },
