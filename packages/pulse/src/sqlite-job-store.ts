@@ -4,7 +4,8 @@ import { PulseError } from "./errors.js";
 import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult } from "./job-store.js";
 import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
-import { insertParams, newJob, outputParams, pickForSql, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { SqliteClaims } from "./sqlite-claims.js";
+import { insertParams, newJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -19,7 +20,7 @@ const MAX_LIST_LIMIT = 10_000;
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private readonly st: Statements;
-  private readonly pickStatements = new Map<number, Database.Statement>();
+  private readonly claims: SqliteClaims;
   private readonly finishTx: (ops: readonly FinishOp[], now: number) => PulseJob[];
   private readonly renewTx: (owner: string, fences: readonly Fence[], exp: number) => RenewResult;
   private readonly insertTx: (jobs: readonly NewJobRecord[]) => PulseJob[];
@@ -31,21 +32,23 @@ export class SqliteJobStore implements JobStore {
     this.db = db;
     migrate(db, "pulse", PULSE_MIGRATIONS);
     this.st = prepare(db);
+    this.claims = new SqliteClaims(db, this.st);
     this.insertTx = db.transaction((jobs: readonly NewJobRecord[]) => this.insertSync(jobs));
     this.finishTx = db.transaction((ops: readonly FinishOp[], now: number) => this.finishSync(ops, now));
     // Claims read then write: IMMEDIATE takes the write lock first, so no other connection can
     // claim the same rows between the SELECT and the UPDATEs.
     const finishClaim = db.transaction((ops: readonly FinishOp[], c: ClaimRequest, now: number) => ({
       finished: this.finishSync(ops, now),
-      claimed: this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers),
+      claimed: this.claims.claim(c, now),
     }));
     this.finishClaimTx = finishClaim.immediate;
-    const claim = db.transaction((c: ClaimRequest, now: number) => this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers));
+    const claim = db.transaction((c: ClaimRequest, now: number) => this.claims.claim(c, now));
     this.claimTx = claim.immediate;
-    const insertClaim = db.transaction((jobs: readonly NewJobRecord[], c: ClaimRequest, now: number) => ({
-      enqueued: this.insertSync(jobs),
-      claimed: this.claimSync(c.owner, c.limit, c.leaseMs, now, c.handlers),
-    }));
+    const insertClaim = db.transaction((jobs: readonly NewJobRecord[], c: ClaimRequest, now: number) => {
+      const fresh = new Map<number, NewJobRecord>();
+      const enqueued = this.insertRows(jobs, fresh);
+      return { enqueued, claimed: this.claims.claimAfterInsert(c, now, fresh) };
+    });
     this.insertClaimTx = insertClaim.immediate;
     this.renewTx = db.transaction((owner: string, fences: readonly Fence[], exp: number) => {
       const res: RenewResult = { lost: [], cancelRequested: [] };
@@ -63,10 +66,16 @@ export class SqliteJobStore implements JobStore {
    * connection (the SQLite schedule store fires a schedule and inserts its job atomically).
    */
   insertSync(jobs: readonly NewJobRecord[]): PulseJob[] {
+    return this.insertRows(jobs);
+  }
+
+  /** Inserts rows (inside the caller's transaction); `seqs` gets each row's seq → its record. */
+  private insertRows(jobs: readonly NewJobRecord[], seqs?: Map<number, NewJobRecord>): PulseJob[] {
     const out: PulseJob[] = [];
     for (const j of jobs) {
       try {
-        this.st.insert.run(insertParams(j));
+        const { lastInsertRowid } = this.st.insert.run(insertParams(j));
+        seqs?.set(Number(lastInsertRowid), j);
         out.push(newJob(j));
       } catch (err) {
         if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
@@ -94,38 +103,6 @@ export class SqliteJobStore implements JobStore {
   async finishAndClaim(ops: readonly FinishOp[], claim: ClaimRequest | undefined, now: number): Promise<{ finished: PulseJob[]; claimed: PulseJob[] }> {
     if (!claim) return { finished: await this.finish(ops, now), claimed: [] };
     return this.finishClaimTx(ops, claim, now);
-  }
-
-  /** Claims inside the caller's (IMMEDIATE) transaction: the next rows in dispatch order, one UPDATE each. */
-  private claimSync(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): PulseJob[] {
-    if (limit <= 0 || (handlers && handlers.length === 0)) return [];
-    const rows = (handlers ? this.pickFor(handlers, now, limit) : this.st.pickAny.all({ now, limit })) as JobRow[];
-    const exp = now + leaseMs;
-    const out: PulseJob[] = [];
-    for (const row of rows) {
-      if (this.st.claimRow.run({ seq: row.seq, owner, exp, now }).changes !== 1) continue;
-      // The row as the UPDATE left it, without reading it back.
-      row.status = "running";
-      row.attempts += 1;
-      row.lease_owner = owner;
-      row.lease_expires_at = exp;
-      row.started_at = now;
-      row.updated_at = now;
-      out.push(toJob(row));
-    }
-    return out;
-  }
-
-  /** The claim SELECT for these handlers (a statement per handler count, prepared once). */
-  private pickFor(handlers: readonly string[], now: number, limit: number): unknown[] {
-    let statement = this.pickStatements.get(handlers.length);
-    if (!statement) {
-      statement = this.db.prepare(pickForSql(handlers.length));
-      this.pickStatements.set(handlers.length, statement);
-    }
-    const params: Record<string, unknown> = { now, limit };
-    for (let i = 0; i < handlers.length; i++) params[`h${i}`] = handlers[i];
-    return statement.all(params);
   }
 
   async renewLeases(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<RenewResult> {

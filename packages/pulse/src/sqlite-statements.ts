@@ -44,7 +44,7 @@ export type EndedRow = Pick<
 
 
 /** Every prepared statement of the job store. */
-export type Statements = Record<"insert" | "pickAny" | "claimRow" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
+export type Statements = Record<"insert" | "bySeq" | "claimRow" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
 
 /** Shared SET of lease expiry and start-up recovery: one statement, old values in every CASE. */
 const EXPIRE_SET = `
@@ -55,27 +55,6 @@ const EXPIRE_SET = `
                ELSE @reason || ' (attempt ' || attempts || ' of ' || max_attempts || ')' END,
   completed_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN @now ELSE NULL END,
   updated_at = @now, lease_owner = NULL, lease_expires_at = NULL`;
-
-
-/**
- * Claiming is a SELECT of the next rows in dispatch order, then one UPDATE per row by seq, in
- * one IMMEDIATE transaction. The single-statement form (UPDATE … WHERE seq IN (SELECT …)
- * RETURNING *) cost 0.5–1.2 ms per call even when it claimed nothing (SQLite 3.53.2), most of
- * an idle queue's enqueue → dispatch latency; this form costs tens of µs. The handler filter
- * is a list of bound parameters (`handler IN (@h0, @h1, …)`, see {@link pickForSql}): with
- * `json_each` the SELECT took 65 µs more per call.
- */
-function pickSql(filter: string): string {
-  return `
-    SELECT * FROM pulse_jobs INDEXED BY pulse_jobs_ready
-    WHERE status = 'queued' AND run_at <= @now ${filter}
-    ORDER BY priority DESC, run_at, seq LIMIT @limit`;
-}
-
-/** The claim SELECT restricted to `n` handlers, bound as `h0`…`h<n-1>`. */
-export function pickForSql(n: number): string {
-  return pickSql(`AND handler IN (${Array.from({ length: n }, (_, i) => `@h${i}`).join(", ")})`);
-}
 
 /** Every statement, prepared once per connection. */
 export function prepare(db: Database.Database): Statements {
@@ -93,7 +72,7 @@ export function prepare(db: Database.Database): Statements {
         max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at)
       VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, @status, @priority, @runAt,
         @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @createdAt)`),
-    pickAny: db.prepare(pickSql("")),
+    bySeq: db.prepare("SELECT * FROM pulse_jobs WHERE seq = ?"),
     claimRow: db.prepare(`
       UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,
         lease_expires_at = @exp, started_at = @now, updated_at = @now

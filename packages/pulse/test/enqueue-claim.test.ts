@@ -47,6 +47,28 @@ describe("enqueue and claim in one transaction", () => {
     expect(seen).toEqual(["queued", "running", "completed"]);
   });
 
+  it("claims a waiting job ahead of the new one in dispatch order, each with its own data", async () => {
+    let available = false;
+    const { pulse, x, calls } = await counted({ concurrency: 2, isAvailable: (p) => p !== "slow" || available });
+    pulse.handlers.register("slow", ["h"]);
+    const waiting = await pulse.enqueue({ handler: "slow/h", payload: { n: "waiting" }, priority: 1 });
+    // Its enqueue claimed (for p/h, the one available handler) and left it waiting.
+    expect(calls.enqueueAndClaim).toEqual([2]);
+    expect((await pulse.get(waiting.id))!).toMatchObject({ status: "queued", attempts: 0 });
+    available = true; // no wake(): the next enqueue's own claim finds it
+    calls.claim = 0;
+    const fresh = await pulse.enqueue({ handler: "slow/h", payload: { n: "fresh" } });
+    expect(calls.enqueueAndClaim).toEqual([2, 2]);
+    await waitFor(pulse, fresh.id, "completed");
+    await waitFor(pulse, waiting.id, "completed");
+    expect(x.calls.map((c) => [c.job.id, JSON.parse(c.job.payload.toString()).n, c.job.status, c.job.attempts, c.job.leaseOwner])).toEqual([
+      [waiting.id, "waiting", "running", 1, pulse.owner],
+      [fresh.id, "fresh", "running", 1, pulse.owner],
+    ]);
+    expect(x.calls.map((c) => [c.job.priority, c.job.handler])).toEqual([[1, "slow/h"], [0, "slow/h"]]);
+    expect(calls.claim).toBe(0);
+  });
+
   it("a refused enqueue (duplicate id) claims nothing and leaves the pool working", async () => {
     const { pulse } = await counted();
     await pulse.enqueue({ handler: "p/h", id: "same", paused: true });

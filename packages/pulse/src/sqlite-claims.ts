@@ -1,0 +1,92 @@
+import type Database from "better-sqlite3";
+import type { ClaimRequest } from "./job-store.js";
+import { newJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
+import type { NewJobRecord, PulseJob } from "./types.js";
+
+/**
+ * Claiming in the SQLite store, always inside the caller's IMMEDIATE transaction: a SELECT of
+ * the next rows in dispatch order, then one UPDATE per row by seq.
+ *
+ * Why this shape (SQLite 3.53.2, measured): the single statement UPDATE … WHERE seq IN
+ * (SELECT …) RETURNING * cost 0.5–1.2 ms per call even when it claimed nothing, most of an
+ * idle queue's enqueue → dispatch latency; this costs tens of µs. The handler filter is a list
+ * of bound parameters (`handler IN (@h0, @h1, …)`): with `json_each` the SELECT took 65 µs
+ * more per call. Reading whole rows costs about 20 µs each, so a claim made right after an
+ * insert selects only `seq` and builds the jobs it just inserted from their records.
+ */
+export class SqliteClaims {
+  private readonly picks = new Map<string, Database.Statement>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly st: Statements,
+  ) {}
+
+  /** Claims up to `c.limit` due jobs for `c.handlers` (all handlers when undefined). */
+  claim(c: ClaimRequest, now: number): PulseJob[] {
+    if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return [];
+    const rows = this.pick("*", c, now) as JobRow[];
+    const exp = now + c.leaseMs;
+    const out: PulseJob[] = [];
+    for (const row of rows) {
+      if (!this.take(row.seq, c.owner, exp, now)) continue;
+      // The row as the UPDATE left it, without reading it back.
+      row.status = "running";
+      row.attempts += 1;
+      row.lease_owner = c.owner;
+      row.lease_expires_at = exp;
+      row.started_at = now;
+      row.updated_at = now;
+      out.push(toJob(row));
+    }
+    return out;
+  }
+
+  /** Like `claim`, right after inserting `fresh` (seq → record): those are not read back. */
+  claimAfterInsert(c: ClaimRequest, now: number, fresh: ReadonlyMap<number, NewJobRecord>): PulseJob[] {
+    if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return [];
+    const seqs = this.pick("seq", c, now) as number[];
+    const exp = now + c.leaseMs;
+    const out: PulseJob[] = [];
+    for (const seq of seqs) {
+      if (!this.take(seq, c.owner, exp, now)) continue;
+      const record = fresh.get(seq);
+      if (!record) {
+        out.push(toJob(this.st.bySeq.get(seq) as JobRow));
+        continue;
+      }
+      const job = newJob(record);
+      job.status = "running";
+      job.attempts = 1;
+      job.leaseOwner = c.owner;
+      job.leaseExpiresAt = exp;
+      job.startedAt = now;
+      job.updatedAt = now;
+      out.push(job);
+    }
+    return out;
+  }
+
+  private take(seq: number, owner: string, exp: number, now: number): boolean {
+    return this.st.claimRow.run({ seq, owner, exp, now }).changes === 1;
+  }
+
+  /** The claim SELECT of `columns` ("*" or "seq"), a statement per handler count, prepared once. */
+  private pick(columns: "*" | "seq", c: ClaimRequest, now: number): unknown[] {
+    const n = c.handlers?.length;
+    const key = `${columns} ${n ?? "any"}`;
+    let statement = this.picks.get(key);
+    if (!statement) {
+      const filter = n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, (_, i) => `@h${i}`).join(", ")})`;
+      statement = this.db.prepare(`
+        SELECT ${columns} FROM pulse_jobs INDEXED BY pulse_jobs_ready
+        WHERE status = 'queued' AND run_at <= @now ${filter}
+        ORDER BY priority DESC, run_at, seq LIMIT @limit`);
+      if (columns === "seq") statement.pluck();
+      this.picks.set(key, statement);
+    }
+    const params: Record<string, unknown> = { now, limit: c.limit };
+    if (c.handlers) for (let i = 0; i < c.handlers.length; i++) params[`h${i}`] = c.handlers[i];
+    return statement.all(params);
+  }
+}
