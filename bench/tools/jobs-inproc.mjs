@@ -3,7 +3,9 @@
  * Diagnostic for the `jobs` case (not part of `pnpm bench`): the same run with the host in
  * THIS process, so node flags apply to it directly (`--cpu-prof`, `--heap-prof`,
  * `--trace-gc`). Starts a host with the bench SDK plugin, enqueues N no-op jobs in batches of
- * 1 000 and waits for the last `completed`; prints jobs/s, host CPU per job and GC count.
+ * 1 000 and waits for the last `completed`; prints jobs/s, host CPU per job and GC count, and
+ * what dispatch-ahead did (counted by wrapping the pool's dispatcher: jobs started from the
+ * ready list, calls in flight at each finish transaction). BENCH_NO_AHEAD=1 turns it off.
  * Usage: node [flags] bench/tools/jobs-inproc.mjs [n=20000] [concurrency=16]
  */
 import { writeFileSync } from "node:fs";
@@ -32,6 +34,23 @@ const observer = new PerformanceObserver((list) => {
 });
 observer.observe({ entryTypes: ["gc"] });
 
+// Diagnostics reach into the pool (not an API): its dispatcher and settings.
+const dispatcher = host.pulse.pool.dispatcher;
+if (process.env.BENCH_NO_AHEAD === "1") dispatcher.core.fastRunMs = 0;
+const ahead = { fromReady: 0, flushes: 0, inFlightAtFlush: 0 };
+const startReady = dispatcher.startReady.bind(dispatcher);
+dispatcher.startReady = () => {
+  const before = dispatcher.runs.size;
+  startReady();
+  ahead.fromReady += dispatcher.runs.size - before;
+};
+const takeAhead = dispatcher.takeAhead.bind(dispatcher);
+dispatcher.takeAhead = () => {
+  ahead.flushes++;
+  ahead.inFlightAtFlush += dispatcher.runs.size;
+  return takeAhead();
+};
+
 let completed = 0;
 const done = new Promise((resolve) => host.pulse.on("job", (job) => job.status === "completed" && ++completed === N && resolve()));
 const cpu0 = process.cpuUsage();
@@ -44,6 +63,9 @@ await done;
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 observer.disconnect();
-console.log(JSON.stringify({ jobs: N, perSec: Math.round(N / (ms / 1000)), hostCpuUsPerJob: Math.round((cpu.user + cpu.system) / N), gcs, gcMs: Math.round(gcMs) }));
+console.log(JSON.stringify({
+  jobs: N, perSec: Math.round(N / (ms / 1000)), hostCpuUsPerJob: Math.round((cpu.user + cpu.system) / N), gcs, gcMs: Math.round(gcMs),
+  startedFromReady: ahead.fromReady, finishTransactions: ahead.flushes, callsInFlightAtFinish: +(ahead.inFlightAtFlush / Math.max(1, ahead.flushes)).toFixed(1),
+}));
 await host.close();
 cleanup();
