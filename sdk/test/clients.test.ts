@@ -200,7 +200,7 @@ describe("clients on their own", () => {
     expect(fake.updates.at(-1)).toMatchObject({ id, status: "paused" });
     expect((await queue.list({ status: "queued" })).map((j) => j.id)).toContain(id);
     expect(await queue.list({ limit: 1 })).toHaveLength(1);
-    await expect(queue.get("job-missing")).rejects.toMatchObject({ code: "HOST_ERROR", message: "job job-missing not found" });
+    await expect(queue.get("job-missing")).rejects.toMatchObject({ code: "HOST_ERROR", message: "no job with id job-missing" });
   });
 
   it("fails a call past its deadline, overridable per call", async () => {

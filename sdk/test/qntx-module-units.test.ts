@@ -130,6 +130,8 @@ describe("classifying a module's exports", () => {
     expect(classifyExports({}, "/p.ts", true)).toEqual({ kind: "self-served", file: "/p.ts" });
     // serve(def) and `export default def` in one file: it already serves.
     expect(classifyExports({ default: def }, "/p.ts", true)).toEqual({ kind: "self-served", file: "/p.ts" });
+    // serve(def) and `export const plugin = def`: also already serving, not served twice.
+    expect(classifyExports({ plugin: def }, "/p.ts", true)).toEqual({ kind: "self-served", file: "/p.ts" });
     // A QNTX object is served even when the module installed signal handlers of its own.
     expect(classifyExports({ default: qntx }, "/p.ts", true)).toEqual({ kind: "qntx", module: qntx, file: "/p.ts" });
   });

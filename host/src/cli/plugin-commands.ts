@@ -7,11 +7,15 @@ import type { LogEntry } from "../logs/plugin-logs.js";
 import type { PluginInfo } from "../plugin/registry.js";
 import { ControlClient } from "./client.js";
 import { clientLocation, runAction } from "./common.js";
+import { addPluginCheckCommand } from "./plugin-check-command.js";
+import { addPluginNewCommand } from "./plugin-new-command.js";
 import { renderTable } from "./table.js";
 
 /** Adds the `plugin` command group to `program`. */
 export function addPluginCommands(program: Command): void {
   const plugin = program.command("plugin").description("inspect and control the plugins of the running host");
+  addPluginNewCommand(plugin);
+  addPluginCheckCommand(plugin);
 
   plugin
     .command("list")

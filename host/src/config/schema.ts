@@ -47,6 +47,7 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
 export const RESERVED_PLUGIN_NAMES: readonly string[] = Object.freeze([
   "plugins",
   "pulse",
+  "commands",
   "attestations",
   "ws",
   "health",

@@ -6,8 +6,8 @@
  * see host/src/logs). Both pipes are always drained. Its exit is seen at once from the
  * process exit event, not from health polling.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
+import { execa, type ResultPromise } from "execa";
 import type { Logger } from "pino";
 import { QntxError, parsePortLine } from "@qntx/protocol";
 import { readLines } from "./line-reader.js";
@@ -56,7 +56,7 @@ export class PluginProcess extends EventEmitter {
   private exitInfo: ExitInfo | undefined;
   private readonly recent: string[] = [];
 
-  private constructor(private readonly child: ChildProcess, private readonly spec: SpawnSpec) {
+  private constructor(private readonly child: ResultPromise, private readonly spec: SpawnSpec) {
     super();
     this.pid = child.pid ?? -1;
     this.exited = new Promise<ExitInfo>((resolve) => {
@@ -72,6 +72,9 @@ export class PluginProcess extends EventEmitter {
         if (child.pid === undefined) ended(null, null);
       });
     });
+    // execa's promise rejects on spawn errors even with reject:false in some cases; the
+    // exit/error events carry what we need, so only keep it from being unhandled.
+    child.catch(() => undefined);
   }
 
   /**
@@ -80,14 +83,20 @@ export class PluginProcess extends EventEmitter {
    * `portLineTimeoutMs` (QNTX's rule). Rejects with EXITED_BEFORE_PORT when it exits first.
    */
   static async spawn(spec: SpawnSpec): Promise<{ process: PluginProcess; port: number; announced: boolean; latePort: Promise<number> }> {
-    // node:child_process directly, not execa: its wrapper cost the host about 13 ms of event
-    // loop per spawn (profile of 20 plugins starting at once), for features unused here.
+    // execa (the project's process library). Profiled during a 20-plugin mass start its wrapper
+    // costs about 13 ms of event loop per spawn over bare child_process (BENCHMARKS.md).
     // Detached: the plugin leads its own process group, so a stop reaches its children too.
-    const child = spawn(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
+    const child = execa(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
+      env: spec.env,
+      extendEnv: true,
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      cleanup: false,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
     });
     const proc = new PluginProcess(child, spec);
     const output = spec.output;

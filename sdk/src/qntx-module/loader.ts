@@ -78,9 +78,10 @@ function exportsOf(namespace: Record<string, unknown>): { value: unknown; named:
 export function classifyExports(namespace: Record<string, unknown>, file: string, servedItself: boolean): LoadedPlugin {
   const { value, named } = exportsOf(namespace);
   if (value === undefined || value === null) {
+    // A file that called serve() already serves, whatever it also exports by name.
+    if (servedItself) return { kind: "self-served", file };
     const definitions = Object.values(named).filter(isPluginDefinition);
     if (definitions.length === 1) return { kind: "definition", definition: definitions[0]!, file };
-    if (servedItself) return { kind: "self-served", file };
     const exported = Object.keys(named);
     throw new QntxModuleError(
       `${file} has no default export${exported.length > 0 ? ` (it exports: ${exported.join(", ")})` : ""}`,
