@@ -208,6 +208,14 @@ describe("qntx <plugin> <command> (the CLI binary)", () => {
     );
   });
 
+  it("refuses a QNTX_COMMAND_TIMEOUT_MS that is not a usable deadline, without running the command", async () => {
+    for (const bad of ["soon", "0", "400000"]) {
+      const result = await qntx(["cmds", "hang"], { env: { QNTX_COMMAND_TIMEOUT_MS: bad } });
+      expect([bad, result.exitCode]).toEqual([bad, 2]);
+      expect(text(result.stderr)).toContain(`QNTX_COMMAND_TIMEOUT_MS must be a whole number of milliseconds from 1 to 290000 (got "${bad}")`);
+    }
+  });
+
   it("exits 1 with a clear error, not a hang, when the command crashes its plugin", async () => {
     const result = await qntx(["crashy", "crash"]);
     expect(result.exitCode).toBe(1);

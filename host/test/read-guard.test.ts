@@ -43,6 +43,15 @@ withRemote("host API reads from another address", () => {
     }
   });
 
+  it("cannot be passed with a percent-encoded path", async () => {
+    for (const path of ["/%61pi/pulse/jobs", "/api/%70lugins", "/api/pulse%2Fjobs"]) {
+      const res = await http(`${remote}${path}`);
+      expect([path, res.status]).not.toEqual([path, 200]);
+      expect(res.text).not.toContain('"jobs"');
+      expect(res.text).not.toContain('"plugins"');
+    }
+  });
+
   it("stays open from this machine, and leaves plugin routes to the plugin", async () => {
     const local = t.url.replace(/\/\/[^:/]+:/, "//127.0.0.1:");
     expect((await http(`${local}/api/pulse/jobs`)).status).toBe(200);

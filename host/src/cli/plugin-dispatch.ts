@@ -17,6 +17,8 @@ import { formatCommandHelp, formatCommandListing, formatPluginHelp, synopsis } f
 
 /** Exit code of a usage error. */
 export const EXIT_USAGE = 2;
+/** The longest command deadline the CLI asks for (below fetch's 300 s headers timeout). */
+export const MAX_COMMAND_TIMEOUT_MS = 290_000;
 /** Exit code when the command ran out of time (as `timeout(1)` uses). */
 export const EXIT_TIMEOUT = 124;
 /** Largest stdin forwarded: base64 in JSON must stay under the host's default 10 MiB body limit. */
@@ -154,7 +156,15 @@ async function runCommand(client: CommandClient, plugin: string, info: CommandIn
     body.stdin = stdin.toString("base64");
   }
   const timeout = process.env.QNTX_COMMAND_TIMEOUT_MS;
-  if (timeout) body.timeoutMs = Number(timeout);
+  if (timeout) {
+    // Node's fetch gives up on an answer's headers after 300 s, so a longer deadline would end
+    // as "host unreachable" while the command still runs.
+    if (!/^\d+$/.test(timeout) || Number(timeout) < 1 || Number(timeout) > MAX_COMMAND_TIMEOUT_MS) {
+      fail(`QNTX_COMMAND_TIMEOUT_MS must be a whole number of milliseconds from 1 to ${MAX_COMMAND_TIMEOUT_MS} (got "${timeout}")`, "for example QNTX_COMMAND_TIMEOUT_MS=60000; longer work belongs in a Pulse job");
+      return EXIT_USAGE;
+    }
+    body.timeoutMs = Number(timeout);
+  }
   const answer = await client.run(plugin, info.name, body);
   if (answer.status !== 200) return answer.status === 504 ? (hostFailure(answer), EXIT_TIMEOUT) : hostFailure(answer);
   const { exitCode = 0, stdout = "", stderr = "" } = answer.body;

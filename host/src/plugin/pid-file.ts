@@ -97,7 +97,12 @@ export class PidFile {
     // The write starts in the next turn, so the changes of this one go out together.
     this.writing = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.writeWhileDirty())
-      .finally(() => (this.writing = undefined));
+      .finally(() => {
+        this.writing = undefined;
+        // A change that came after the loop's last check but before this point saw `writing`
+        // still set and scheduled nothing: write it now.
+        if (this.dirty && !this.closed) this.changed();
+      });
   }
 
   private async writeWhileDirty(): Promise<void> {

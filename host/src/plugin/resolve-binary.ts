@@ -9,7 +9,7 @@
  * `node <qntx-ts-runner> --plugin-path <file>` — the runner of @qntx/sdk, found through the
  * package's public `./qntx-runner/cli` export, never through its internals.
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { QntxError } from "@qntx/protocol";
@@ -61,7 +61,9 @@ function viaRunner(found: string): ResolvedCommand {
  */
 export function resolveBinary(binary: string, where: { baseDir: string; dataDir: string; pathEnv?: string }): ResolvedCommand {
   const candidates = candidatePaths(binary, where);
-  const found = candidates.find((path) => isFile(path) || isDirectory(path));
+  // A folder counts only when it is marked as a plugin folder: a same-named source folder next
+  // to the config must not hide the binary in ~/.qntx/plugins or on PATH.
+  const found = candidates.find((path) => isFile(path) || isPluginFolder(path)) ?? candidates.find(isDirectory);
   if (!found) {
     throw new QntxError("BINARY_NOT_FOUND", `plugin binary "${binary}" not found (searched: ${candidates.join(", ")})`, {
       hint: "build the plugin, or fix `binary` in am.plugins.toml (relative paths are resolved against the config file's folder, then ~/.qntx/plugins)",
@@ -92,6 +94,16 @@ function candidatePaths(binary: string, where: { baseDir: string; dataDir: strin
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A folder whose package.json says `"qntx-plugin": true` (what QNTX looks for). */
+function isPluginFolder(path: string): boolean {
+  if (!isDirectory(path)) return false;
+  try {
+    return (JSON.parse(readFileSync(join(path, "package.json"), "utf8")) as { "qntx-plugin"?: unknown })["qntx-plugin"] === true;
   } catch {
     return false;
   }

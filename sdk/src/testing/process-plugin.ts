@@ -202,6 +202,8 @@ export async function spawnPluginProcess(file: string, options: ProcessOptions):
     await Promise.race([Promise.all([ended(child.stderr!), ended(child.stdout!)]), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
     const announced = await Promise.race([portLine, Promise.resolve(undefined)]);
     const what = announced === undefined ? `before printing ${PORT_LINE_PREFIX}<port>` : `right after announcing port ${announced}`;
+    // The plugin is gone, but a child it started would outlive the failed start.
+    signalGroup(child, "SIGKILL");
     throw new TestPluginError("EXITED_BEFORE_PORT", `plugin process exited ${what} (${describeExit(exit!.code, exit!.signal)}): ${commandLine}${outputTail(tail)}`);
   }
   await kill(1_000);
