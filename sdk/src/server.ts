@@ -5,7 +5,7 @@
  */
 import { createServer as createNetServer } from "node:net";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { grpcOptions, PORT_PROBE_SPAN } from "@qntx/protocol";
+import { grpcOptions, PORT_PROBE_SPAN, type DomainPluginServiceServer } from "@qntx/protocol";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./service.js";
@@ -25,6 +25,11 @@ export interface StartOptions {
   probeSpan?: number;
   /** Bound on the shutdown hook and on waiting for in-flight calls when stopping. Default 5000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Replaces RPCs of the service built for the plugin before it is served: how the
+   * QNTX-format runner answers RegisterGlyphs and HandleHTTP for an adapted module.
+   */
+  wrapService?: (service: DomainPluginServiceServer) => DomainPluginServiceServer;
 }
 
 /** A running plugin server. */
@@ -156,15 +161,13 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
     return stopping;
   };
 
-  server.addService(
-    domainServiceDefinition,
-    createDomainService(def, {
-      onShutdownRequested: () => {
-        def.log.info("shutdown requested by host");
-        void close();
-      },
-    }, runtime),
-  );
+  const service = createDomainService(def, {
+    onShutdownRequested: () => {
+      def.log.info("shutdown requested by host");
+      void close();
+    },
+  }, runtime);
+  server.addService(domainServiceDefinition, options.wrapService ? options.wrapService(service) : service);
 
   let port: number;
   try {
