@@ -25,6 +25,24 @@ export function quoted(value: string): string {
   return JSON.stringify(value);
 }
 
+/** The "Check it" section both scaffolds' README.md share: the same command, whatever the language. */
+export function checkSection(input: { readonly name: string; readonly binary: string; readonly configFile: string }): string {
+  const { name, binary, configFile } = input;
+  return `## Check it
+
+From the folder of \`${configFile}\`, with no host running:
+
+\`\`\`sh
+qntx plugin check ${binary} --name ${name} --run-jobs
+\`\`\`
+
+It takes the plugin through every step a host takes (port line, Metadata, ConfigSchema,
+Initialize with real attestation and queue services on a temporary database, Health, the
+route by both path forms, an unknown path, the job with payload \`{}\`, Shutdown and exit) and
+prints one PASS/FAIL/SKIP line per step; it exits 1 when a step fails.
+`;
+}
+
 /** Writes `files` under `folder`, creating subfolders, replacing files of the same path. */
 export function writeScaffoldFiles(folder: string, files: readonly ScaffoldFile[]): void {
   for (const file of files) {

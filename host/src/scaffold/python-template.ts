@@ -3,7 +3,7 @@
  * `gen.sh` (stubs from the copied `proto/*.proto` with Debian's protoc and
  * grpc_python_plugin), the protos themselves, a README and a .gitignore.
  */
-import { quoted, type ScaffoldFile } from "./files.js";
+import { checkSection, quoted, type ScaffoldFile } from "./files.js";
 import { readPluginProtos } from "./protos.js";
 import { pluginPy } from "./python-plugin-py.js";
 import type { TemplateInput } from "./ts-template.js";
@@ -127,19 +127,7 @@ qntx plugin logs ${name}
 By hand, outside a host: \`./run.sh --port 0\` prints \`QNTX_PLUGIN_PORT=<port>\` and serves
 gRPC on 127.0.0.1 until Ctrl-C.
 
-## Check it
-
-From the folder of \`${configFile}\`, with no host running:
-
-\`\`\`sh
-qntx plugin check ${binary} --name ${name} --run-jobs
-\`\`\`
-
-It takes the plugin through every step a host takes (port line, Metadata, ConfigSchema,
-Initialize with real attestation and queue services on a temporary database, Health, the
-route by both path forms, an unknown path, the job with payload \`{}\`, Shutdown and exit) and
-prints one PASS/FAIL/SKIP line per step; it exits 1 when a step fails.
-
+${checkSection(input)}
 ## Change it
 
 - Routes: \`Plugin.HandleHTTP\` in \`plugin.py\`; list them in \`InitializeResponse.http_routes\`.

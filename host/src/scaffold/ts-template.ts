@@ -3,7 +3,7 @@
  * progress, a config key in the schema), `package.json` and a README. The host runs
  * `plugin.ts` itself with the SDK's tsx-based runner, so there is no build step.
  */
-import { quoted, type ScaffoldFile } from "./files.js";
+import { checkSection, quoted, type ScaffoldFile } from "./files.js";
 
 /** Inputs of the templates. */
 export interface TemplateInput {
@@ -180,19 +180,7 @@ qntx plugin logs ${name}       # what the plugin printed (JSON lines on stderr)
 qntx plugin restart ${name}    # after editing plugin.ts
 \`\`\`
 
-## Check it
-
-From the folder of \`${configFile}\`, with no host running:
-
-\`\`\`sh
-qntx plugin check ${binary} --name ${name} --run-jobs
-\`\`\`
-
-It takes the plugin through every step a host takes (port line, Metadata, ConfigSchema,
-Initialize with real attestation and queue services on a temporary database, Health, the
-route by both path forms, an unknown path, the job with payload \`{}\`, Shutdown and exit) and
-prints one PASS/FAIL/SKIP line per step; it exits 1 when a step fails.
-
+${checkSection(input)}
 ## Change it
 
 - Routes: keys \`"<METHOD> <path>"\` of \`routes\`, relative to \`/api/${name}\`. Return a value
