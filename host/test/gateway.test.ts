@@ -3,7 +3,8 @@
  * and the fake fixture, all real, behind a real host on an ephemeral port.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { HELLO_PLUGIN, fakePluginTable, http, startTestHost, type TestHost } from "./harness.js";
+import { connect } from "node:net";
+import { HELLO_PLUGIN, fakePluginTable, http, startTestHost, until, type TestHost } from "./harness.js";
 
 let t: TestHost;
 
@@ -180,5 +181,34 @@ describe("HTTP API errors", () => {
     const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{nope" });
     expect(res.status).toBe(400);
     expect(res.json().error).toContain("not JSON");
+  });
+});
+
+describe("a client that goes away", () => {
+  let slow: TestHost;
+  beforeAll(async () => {
+    // A deadline far beyond the test, so only the disconnect can end the plugin's call.
+    slow = await startTestHost(fakePluginTable("fake", "ok"), { request_timeout_ms: 120_000 });
+  });
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  const counts = async (): Promise<{ hanging: number; cancelled: number }> => (await http(`${slow.url}/api/fake/cancelled`)).json();
+
+  it("cancels its calls in flight, each of them, and the plugin keeps serving", async () => {
+    const { port } = new URL(slow.url);
+    const socket = connect({ host: "127.0.0.1", port: Number(port) });
+    await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    // Two pipelined requests on one keep-alive connection: both reach the plugin and hang.
+    socket.write("GET /api/fake/hang HTTP/1.1\r\nHost: x\r\n\r\nGET /api/fake/hang?second HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(async () => ((await counts()).hanging === 2 ? true : undefined), "both calls hanging in the plugin");
+    socket.destroy();
+    const after = await until(async () => {
+      const c = await counts();
+      return c.hanging === 0 ? c : undefined;
+    }, "the plugin's calls cancelled");
+    expect(after.cancelled).toBe(2);
+    expect((await http(`${slow.url}/api/fake/ping`)).text).toBe("pong");
   });
 });
