@@ -311,6 +311,15 @@ describe("help", () => {
     expect(run.exitCode).toBe(1);
     expect(text(run.stderr)).toMatch(/^error: "cmds" is not a qntx command, and no qntx host is running/);
   });
+
+  it("a plugin word with a stale host.json names the URL nothing answers at, with the start hint", async () => {
+    const stale = mkdtempSync(join(scratch, "stale-run-"));
+    const url = `http://127.0.0.1:${await freePort()}`;
+    writeFileSync(join(stale, "host.json"), JSON.stringify({ pid: 1, url }));
+    const run = await qntx(["cmds", "greet", "ann"], { dataDir: stale });
+    expect(run.exitCode).toBe(1);
+    expect(text(run.stderr)).toBe(`error: no qntx host is answering at ${url} (ECONNREFUSED)\n  hint: start one with \`qntx server\` (or \`pnpm start\` in the qntx repository)\n`);
+  });
 });
 describe("a plugin that stops answering", () => {
   it("is cut off by the deadline, then listed as not answering while the others' commands still show", async () => {
