@@ -107,7 +107,7 @@ async function runPluginWords(plugin: string, words: string[], globals: GlobalWo
     const listed = await client.listCommands(plugin);
     if (listed.status === 404) {
       const known = listed.body.plugins ?? [];
-      fail(`"${plugin}" is neither a qntx command nor a plugin of the running host`, `${known.length > 0 ? `plugins with commands: ${known.join(", ")}` : "no running plugin has commands"}; qntx commands: ${ownCommands}`);
+      fail(`"${plugin}" is neither a qntx command nor a plugin of the running host`, `${known.length > 0 ? `its plugins: ${known.join(", ")}` : "it has no plugins"}; qntx commands: ${ownCommands}`);
       return EXIT_USAGE;
     }
     if (listed.status !== 200) return hostFailure(listed);
