@@ -74,7 +74,7 @@ export class ControlClient {
     return this.send("GET", "/api/plugins/commands", undefined, timeoutMs);
   }
 
-  /** One plugin's commands (404 names the plugins that have some; 503 when it is not running). */
+  /** One plugin's commands (404 names the host's plugins; 503 when it is not running). */
   listCommands(plugin: string, timeoutMs = 10_000): Promise<HostAnswer<{ commands?: CommandInfo[]; plugins?: string[] }>> {
     return this.send("GET", `/api/plugins/${encodeURIComponent(plugin)}/commands`, undefined, timeoutMs);
   }
