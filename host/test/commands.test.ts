@@ -120,10 +120,15 @@ describe("control API", () => {
     expect(res.json().hint).toContain("admin.token");
   });
 
-  it("answers 404 naming the known plugins or commands", async () => {
+  it("answers 404 naming the host's plugins (all of them, from the registry) or the plugin's commands", async () => {
     const noPlugin = await run("nope", "greet");
     expect(noPlugin.status).toBe(404);
-    expect(noPlugin.json()).toMatchObject({ error: 'no plugin named "nope"', plugins: ["blocker", "clock", "cmds", "crashy"] });
+    expect(noPlugin.json()).toEqual({
+      error: 'no plugin named "nope"',
+      hint: "plugins: blocker, clock, cmds, crashy, fakecmd, idle, pyplug (`qntx <plugin> --help` lists a plugin's commands)",
+      plugins: ["blocker", "clock", "cmds", "crashy", "fakecmd", "idle", "pyplug"],
+    });
+    expect((await http(`${t.url}/api/plugins/nope/commands`)).json().plugins).toEqual(["blocker", "clock", "cmds", "crashy", "fakecmd", "idle", "pyplug"]);
     const noCommand = await run("cmds", "nope");
     expect(noCommand.status).toBe(404);
     expect(noCommand.json()).toMatchObject({ error: 'plugin cmds has no command "nope"', commands: ["greet", "bytes", "exit", "fail", "cat", "hang", "crash", "block", "marker"] });
@@ -248,10 +253,10 @@ describe("qntx <plugin> <command> (the CLI binary)", () => {
     expect([none.exitCode, text(none.stderr)]).toEqual([2, 'error: plugin fakecmd has no command "x"\n  hint: plugin fakecmd contributes no commands\n']);
   });
 
-  it("refuses an unknown plugin with exit 2, naming the plugins with commands and qntx's own commands", async () => {
+  it("refuses an unknown plugin with exit 2, naming the host's plugins and qntx's own commands", async () => {
     const plugin = await qntx(["nope", "x"]);
     expect(plugin.exitCode).toBe(2);
-    expect(text(plugin.stderr)).toMatch(/^error: "nope" is neither a qntx command nor a plugin of the running host\n {2}hint: plugins with commands: blocker, clock, cmds, crashy; qntx commands: server, plugin, /);
+    expect(text(plugin.stderr)).toMatch(/^error: "nope" is neither a qntx command nor a plugin of the running host\n {2}hint: its plugins: blocker, clock, cmds, crashy, fakecmd, idle, pyplug; qntx commands: server, plugin, /);
   });
 
   it("says a stopped plugin is stopped and how to start it", async () => {
@@ -311,6 +316,15 @@ describe("help", () => {
     expect(run.exitCode).toBe(1);
     expect(text(run.stderr)).toMatch(/^error: "cmds" is not a qntx command, and no qntx host is running/);
   });
+
+  it("a plugin word with a stale host.json names the URL nothing answers at, with the start hint", async () => {
+    const stale = mkdtempSync(join(scratch, "stale-run-"));
+    const url = `http://127.0.0.1:${await freePort()}`;
+    writeFileSync(join(stale, "host.json"), JSON.stringify({ pid: 1, url }));
+    const run = await qntx(["cmds", "greet", "ann"], { dataDir: stale });
+    expect(run.exitCode).toBe(1);
+    expect(text(run.stderr)).toBe(`error: no qntx host is answering at ${url} (ECONNREFUSED)\n  hint: start one with \`qntx server\` (or \`pnpm start\` in the qntx repository)\n`);
+  });
 });
 describe("a plugin that stops answering", () => {
   it("is cut off by the deadline, then listed as not answering while the others' commands still show", async () => {
@@ -323,6 +337,17 @@ describe("a plugin that stops answering", () => {
     expect(help.exitCode).toBe(0);
     expect(text(help.stdout)).toMatch(/^ {2}cmds greet /m);
     expect(text(help.stdout)).toContain("  (not answering: blocker)");
+  });
+
+  it("does not hold up the 404 of an unknown plugin: the names come from the registry, no Commands call", async () => {
+    // blocker's event loop is stuck (previous test): a Commands call to it could only time out,
+    // and a plugin that did not answer could not be named. The 404 names it all the same.
+    const noPlugin = await run("nope", "greet");
+    expect(noPlugin.status).toBe(404);
+    expect(noPlugin.json().plugins).toEqual(["blocker", "clock", "cmds", "crashy", "fakecmd", "idle", "pyplug"]);
+    const cli = await qntx(["nope", "x"]);
+    expect(cli.exitCode).toBe(2);
+    expect(text(cli.stderr)).toContain("hint: its plugins: blocker, clock, cmds, crashy, fakecmd, idle, pyplug;");
   });
 });
 

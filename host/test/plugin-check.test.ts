@@ -234,9 +234,12 @@ describe("each misbehaviour has its own FAIL line, and the check always ends", (
 describe("an address target", () => {
   let plugin: ChildProcess;
   let address: string;
+  let pluginStderr = "";
 
   beforeAll(async () => {
-    plugin = spawn(process.execPath, [HELLO_PLUGIN, "--port", String(await freePort())], { stdio: ["ignore", "pipe", "ignore"] });
+    // stderr kept: the SDK logs "initialized" on each Initialize, which tells whether the check sent one.
+    plugin = spawn(process.execPath, [HELLO_PLUGIN, "--port", String(await freePort())], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, QNTX_LOG_LEVEL: "info" } });
+    plugin.stderr!.setEncoding("utf8").on("data", (chunk: string) => (pluginStderr += chunk));
     address = await new Promise<string>((resolve, reject) => {
       plugin.once("exit", (code) => reject(new Error(`hello exited with ${code}`)));
       createInterface({ input: plugin.stdout! }).on("line", (line) => {
@@ -250,15 +253,37 @@ describe("an address target", () => {
     plugin?.kill("SIGKILL");
   });
 
-  it("is dialled: spawn, Shutdown and exit are skipped and the plugin keeps running", async () => {
+  const initializedLines = (): number => pluginStderr.split("\n").filter((line) => line.includes('"msg":"initialized"')).length;
+
+  it("is dialled: spawn, Shutdown and exit are skipped, state-changing calls are SKIPs with a hint, and the plugin keeps running uninitialized", async () => {
     const result = await check([address, "--name", "hello", ...RELAXED]);
     expect(result.stdout).toMatch(new RegExp(`^SKIP {2}spawn --port and port line +not spawned: dialling ${address.replace(/\./g, "\\.")}`, "m"));
     expect(result.stdout).toMatch(/^SKIP {2}Shutdown +not sent: the plugin at an address keeps running/m);
     expect(result.stdout).toMatch(/^SKIP {2}exits after Shutdown /m);
-    expect(result.stdout).toMatch(/^PASS {2}Initialize +.*note: the plugin at this address now uses the check's temporary services/m);
+    // Only the calls that read run.
+    for (const title of ["Metadata", "version is semver", "qntx_version accepts this host", "ConfigSchema", "Health", "RegisterGlyphs", "Commands"]) {
+      expect(result.stdout).toMatch(new RegExp(`^PASS {2}${title} `, "m"));
+    }
+    const at = address.replace(/\./g, "\\.");
+    const hint = "\\n {6}hint: add --reinitialize to run it \\(then restart the plugin from its host\\)";
+    expect(result.stdout).toMatch(new RegExp(`^SKIP {2}Initialize +not sent: it would re-initialize the live plugin at ${at} with the check's temporary services${hint}`, "m"));
+    for (const title of ["HandleHTTP routes", "HandleHTTP unknown path → 404", "ExecuteJob unknown handler", "HandleWebSocket PING → PONG"]) {
+      expect(result.stdout).toMatch(new RegExp(`^SKIP {2}${title} +not run: it needs Initialize, which was not sent to the live plugin at ${at}${hint}`, "m"));
+    }
     expect(result.stdout).not.toMatch(/^FAIL/m);
     expect(result.exitCode).toBe(0);
     expect(plugin.exitCode).toBeNull();
+    expect(initializedLines()).toBe(0);
+  });
+
+  it("with --reinitialize: Initialize and the HTTP steps run, with a note that the plugin now uses the check's services", async () => {
+    const { report, exitCode } = await checkJson([address, "--name", "hello", "--reinitialize", ...RELAXED]);
+    expect(step(report, "Initialize")).toMatchObject({ status: "PASS", detail: expect.stringContaining("note: the plugin at this address now uses the check's temporary services") });
+    expect(step(report, "HandleHTTP unknown path → 404").status).toBe("PASS");
+    expect(report.steps.filter((s) => s.hint?.startsWith("add --reinitialize"))).toEqual([]);
+    expect(exitCode).toBe(0);
+    expect(plugin.exitCode).toBeNull();
+    expect(initializedLines()).toBe(1);
   });
 
   it("with nothing listening: Metadata fails with the refusal, exit 1", async () => {

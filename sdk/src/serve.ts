@@ -6,7 +6,7 @@ import { formatPortLine } from "@qntx/protocol";
 import { parsePluginArgs } from "./args.js";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { watchParent } from "./parent-watch.js";
-import { startPlugin, type PluginHandle } from "./server.js";
+import { startPlugin, type PluginHandle, type StartOptions } from "./server.js";
 import type { PluginDef } from "./types.js";
 
 /** Options of {@link serve}. Flags on the command line win over `host` and `port`. */
@@ -19,14 +19,24 @@ export interface ServeOptions {
   port?: number;
   /** Bound on the shutdown hook and on in-flight calls when stopping. Default 5000 ms. */
   shutdownTimeoutMs?: number;
+  /** Passed to `startPlugin` (see {@link StartOptions.wrapService}). */
+  wrapService?: StartOptions["wrapService"];
+  /**
+   * Reports a failure to start (no free port, an address that is not local) in the caller's
+   * own format instead of the SDK's log line: the QNTX-format runner prints
+   * `qntx-ts-runner: error: …` and a hint there. The process exits 1 once it returns.
+   */
+  onStartError?: (err: Error) => void;
+  /** Extra fields of the "listening" log line (the runner names itself there). */
+  listeningFields?: Record<string, unknown>;
 }
 
 /**
  * Runs `plugin` as a process: parses `--port N` / `--grpc-port N` / `--address host:port`,
  * binds (trying the next ports when busy), prints `QNTX_PLUGIN_PORT=<port>` once on stdout,
  * and serves until the `Shutdown` RPC, SIGTERM, SIGINT or the death of the host that spawned
- * it (`QNTX_HOST_PID`), which run the shutdown hook and exit 0. A start failure is logged and
- * exits 1 (2 for bad flags).
+ * it (`QNTX_HOST_PID`), which run the shutdown hook and exit 0. A start failure is logged (or
+ * handed to `onStartError`) and exits 1 (2 for bad flags).
  */
 export async function serve(plugin: PluginDefinition | PluginDef, options: ServeOptions = {}): Promise<PluginHandle> {
   const def = isPluginDefinition(plugin) ? plugin : definePlugin(plugin);
@@ -62,9 +72,12 @@ export async function serve(plugin: PluginDefinition | PluginDef, options: Serve
       host: args.host ?? options.host ?? "127.0.0.1",
       port: args.port ?? options.port ?? 0,
       ...(options.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: options.shutdownTimeoutMs }),
+      ...(options.wrapService === undefined ? {} : { wrapService: options.wrapService }),
     });
   } catch (err) {
-    log.error(`could not start plugin: ${(err as Error).message}`, { err });
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (options.onStartError) options.onStartError(error);
+    else log.error(`could not start plugin: ${error.message}`, { err });
     process.exit(1);
   }
 
@@ -86,6 +99,6 @@ export async function serve(plugin: PluginDefinition | PluginDef, options: Serve
 
   // The one stdout line of the process contract; the host reads the port from it.
   process.stdout.write(formatPortLine(handle.port) + "\n");
-  log.info("listening", { address: handle.address, version: def.metadata.version });
+  log.info("listening", { address: handle.address, version: def.metadata.version, ...options.listeningFields });
   return handle;
 }

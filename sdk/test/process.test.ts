@@ -3,49 +3,18 @@
  * the stdout port line, Shutdown RPC and signals, exit codes.
  */
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import { parsePortLine, PORT_PROBE_SPAN, type Empty, type HTTPRequest, type HTTPResponse, type MetadataResponse } from "@qntx/protocol";
+import { PORT_PROBE_SPAN, type Empty, type HTTPRequest, type HTTPResponse, type MetadataResponse } from "@qntx/protocol";
+import { killSpawned, spawnPluginProcess, type PluginProcess } from "./fixtures/plugin-process.js";
 import { bodyJson, call, dial, occupyPort, wireRequest } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/plugin.mjs", import.meta.url));
 const sdkDist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 
-interface Running {
-  child: ChildProcess;
-  /** Resolves with the announced port; rejects if the process exits first. */
-  port: Promise<number>;
-  /** Resolves when the process has exited. */
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stdoutLines: string[];
-  stderr: () => string;
-}
-
-const running: ChildProcess[] = [];
-
-function start(args: string[]): Running {
-  // Fixed log level: the assertions read info lines, whatever the caller's environment says.
-  const child = spawn(process.execPath, [fixture, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, QNTX_LOG_LEVEL: "info" } });
-  running.push(child);
-  const stdoutLines: string[] = [];
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
-  });
-  const port = new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      stdoutLines.push(line);
-      const parsed = parsePortLine(line);
-      if (parsed !== undefined) resolve(parsed);
-    });
-    void exit.then(({ code, signal }) => reject(new Error(`plugin exited (code ${code}, signal ${signal}) before its port line; stderr:\n${stderr}`)));
-  });
-  return { child, port, exit, stdoutLines, stderr: () => stderr };
-}
+/** Spawns the fixture plugin with `args`. */
+const start = (args: string[]): PluginProcess => spawnPluginProcess(fixture, args);
 
 beforeAll(() => {
   if (!existsSync(sdkDist)) throw new Error(`${sdkDist} is missing: run \`pnpm --filter @qntx/sdk build\` first`);
@@ -53,7 +22,7 @@ beforeAll(() => {
 
 afterEach(() => {
   // A failed test must not leave a plugin running (it would hold a port and the jest worker).
-  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  killSpawned();
 });
 
 describe("plugin process", () => {

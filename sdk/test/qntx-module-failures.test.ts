@@ -132,6 +132,18 @@ describe("failures before the port line", () => {
     expect(await failsToStart(undefined, 2)).toContain("--plugin-path is required");
     expect(await failsToStart("routes", 2, ["--grpc-port", "http"])).toContain("--grpc-port: expected a port number");
   });
+
+  it("exits 1 with the runner's own error and hint when the module loads but cannot listen", async () => {
+    // 203.0.113.1 (TEST-NET-3) is on no interface here: the bind fails after the module loaded.
+    const stderr = await failsToStart("routes", 1, ["--address", "203.0.113.1:0"]);
+    const lines = stderr.split("\n").filter((line) => line.startsWith("qntx-ts-runner: "));
+    expect(lines).toEqual([
+      expect.stringMatching(/^qntx-ts-runner: error: could not start plugin qroutes: .*203\.0\.113\.1/),
+      "qntx-ts-runner: hint: pass a free port, or --port 0 to let the system pick one",
+    ]);
+    // serve()'s own log line is replaced, not printed beside the runner's.
+    expect(stderr).not.toContain('"msg":"could not start plugin');
+  });
 });
 
 describe("failures once serving", () => {

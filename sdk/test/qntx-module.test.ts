@@ -52,6 +52,12 @@ describe("a QNTX module with only registerHTTP (folder, CommonJS, extensionless 
     expect(initialized.schedules).toEqual([]);
   });
 
+  it("logs the routes registered at Initialize in its \"initialized\" line, not the 0 compiled at load", async () => {
+    await waitForStderr(p.runner, /"msg":"initialized"/);
+    const line = p.runner.stderr().split("\n").find((l) => l.includes('"msg":"initialized"'))!;
+    expect(JSON.parse(line)).toMatchObject({ plugin: "qroutes", routes: 13, handlers: 0 });
+  });
+
   it("serves the stripped path and the full /api/<name> path from the same route", async () => {
     const stripped = await http(p.client, "GET", "/hello?name=Ada");
     const full = await http(p.client, "GET", "/api/qroutes/hello?name=Ada");
@@ -192,10 +198,11 @@ describe("jobs", () => {
     initialized = await call<InitializeRequest, InitializeResponse>(p.client, p.client.initialize, init());
   }, 20_000);
 
-  it("announces handler_names and schedules", () => {
+  it("announces handler_names and schedules, and logs those counts", async () => {
     expect(initialized.handlerNames).toEqual(["double", "answer", "refuse", "fail"]);
     expect(initialized.schedules).toEqual([{ handlerName: "double", intervalSeconds: 3600, enabledByDefault: false, description: "doubles every hour", atsCode: "" }]);
     expect(initialized.httpRoutes).toEqual([{ method: "GET", path: "/shutdowns", description: "" }]);
+    await waitForStderr(p.runner, /"msg":"initialized".*"routes":1,"handlers":4/);
   });
 
   it("runs execute_job and returns its value as the result, with the progress it reported", async () => {

@@ -1,11 +1,13 @@
 /**
  * The CLI's client of a running host's control API. It finds the host through `host.json`
  * in the data dir (or `--host <url>` / `QNTX_HOST`), sends the admin token from the data
- * dir, and turns "nothing is listening" into a HOST_NOT_RUNNING error that says how to
- * start a host.
+ * dir, and turns "nothing is listening" (or no answer within a request's timeout) into a
+ * HOST_NOT_RUNNING error that says how to start a host. `get`/`post` throw on an error
+ * status; `send` hands back the status and the whole error body, which plugin commands show
+ * (the lists of known plugins and commands).
  */
 import { readFileSync } from "node:fs";
-import { QntxError } from "@qntx/protocol";
+import { QntxError, type CommandInfo } from "@qntx/protocol";
 import { dataDirFiles, readHostFile } from "../data-dir.js";
 
 /** Where to find the host. */
@@ -15,7 +17,21 @@ export interface HostLocation {
   readonly url?: string;
 }
 
-const START_HINT = "start one with `qntx server` (or `pnpm start` in the qntx repository)";
+/** How to start a host, the hint of every HOST_NOT_RUNNING error. */
+export const START_HINT = "start one with `qntx server` (or `pnpm start` in the qntx repository)";
+
+/** An answer of the host: its status and JSON body (`{}` when empty, `{error}` when not JSON). */
+export interface HostAnswer<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly body: T & { error?: string; hint?: string };
+}
+
+/**
+ * `qntx --help` gives up on the plugin command listing after this: longer than the host's own
+ * per-plugin deadline of the listing (2 s), so a stuck plugin shows as "not answering", not
+ * the host.
+ */
+export const LISTING_TIMEOUT_MS = 3_000;
 
 /** A small typed client of the control API. */
 export class ControlClient {
@@ -23,10 +39,17 @@ export class ControlClient {
 
   /** Locates the host; throws HOST_NOT_RUNNING when no host.json and no URL is known. */
   static locate(location: HostLocation): ControlClient {
-    const url = location.url ?? process.env.QNTX_HOST ?? readHostFile(location.dataDir)?.url;
-    if (!url) {
+    const client = ControlClient.find(location);
+    if (!client) {
       throw new QntxError("HOST_NOT_RUNNING", `no qntx host is running (no ${dataDirFiles(location.dataDir).hostFile})`, { hint: START_HINT });
     }
+    return client;
+  }
+
+  /** The host of `--host`, `$QNTX_HOST` or host.json (an empty value counts as unset); undefined when none is known. */
+  static find(location: HostLocation): ControlClient | undefined {
+    const url = location.url || process.env.QNTX_HOST || readHostFile(location.dataDir)?.url;
+    if (!url) return undefined;
     let token: string | undefined;
     try {
       token = readFileSync(dataDirFiles(location.dataDir).adminToken, "utf8").trim();
@@ -44,6 +67,21 @@ export class ControlClient {
   /** POST (with the admin token) and return the JSON answer. */
   post<T>(path: string, body?: unknown): Promise<T> {
     return this.request<T>("POST", path, body);
+  }
+
+  /** Every running plugin's commands (`qntx --help`); bounded by `timeoutMs`. */
+  listAllCommands(timeoutMs = LISTING_TIMEOUT_MS): Promise<HostAnswer<{ plugins?: Array<{ plugin: string; commands: CommandInfo[] }>; unavailable?: Array<{ plugin: string; error: string }> }>> {
+    return this.send("GET", "/api/plugins/commands", undefined, timeoutMs);
+  }
+
+  /** One plugin's commands (404 names the host's plugins; 503 when it is not running). */
+  listCommands(plugin: string, timeoutMs = 10_000): Promise<HostAnswer<{ commands?: CommandInfo[]; plugins?: string[] }>> {
+    return this.send("GET", `/api/plugins/${encodeURIComponent(plugin)}/commands`, undefined, timeoutMs);
+  }
+
+  /** Runs a plugin command; waits as long as the host's deadline allows. */
+  runCommand(plugin: string, command: string, body: Record<string, unknown>): Promise<HostAnswer<{ exitCode?: number; stdout?: string; stderr?: string; commands?: string[] }>> {
+    return this.send("POST", `/api/plugins/${encodeURIComponent(plugin)}/commands/${encodeURIComponent(command)}`, body);
   }
 
   /**
@@ -82,26 +120,43 @@ export class ControlClient {
     }
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * Sends one request (with the admin token when there is one) and returns the status and the
+   * parsed body, error statuses included. Throws HOST_NOT_RUNNING when nothing answers, or
+   * nothing answers within `timeoutMs`.
+   */
+  async send<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<HostAnswer<T>> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     let response: Response;
+    let text: string;
     try {
-      response = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
+      });
+      // Inside the try: a timeout may also strike while the body arrives.
+      text = await response.text();
     } catch (error) {
-      throw new QntxError("HOST_NOT_RUNNING", `no qntx host is answering at ${this.url} (${causeOf(error)})`, { hint: START_HINT, cause: error });
+      const reason = (error as { name?: string }).name === "TimeoutError" ? "no answer in time" : causeOf(error);
+      throw new QntxError("HOST_NOT_RUNNING", `no qntx host is answering at ${this.url} (${reason})`, { hint: START_HINT, cause: error });
     }
-    const text = await response.text();
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : {};
     } catch {
       parsed = { error: text };
     }
-    if (!response.ok) {
-      const err = parsed as { error?: string; hint?: string; code?: string };
-      throw new QntxError(codeOf(response.status), err.error ?? `${method} ${path} answered ${response.status}`, { hint: err.hint });
+    return { status: response.status, body: parsed as HostAnswer<T>["body"] };
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { status, body: parsed } = await this.send<T>(method, path, body);
+    if (status < 200 || status > 299) {
+      throw new QntxError(codeOf(status), parsed.error ?? `${method} ${path} answered ${status}`, { hint: parsed.hint });
     }
     return parsed as T;
   }

@@ -17,7 +17,11 @@ export interface GlobalOptions {
  * `--data-dir`, else from the config file's `[host] data_dir`, else `$QNTX_HOME` or ~/.qntx.
  */
 export function clientLocation(command: Command): HostLocation {
-  const options = command.optsWithGlobals<GlobalOptions>();
+  return locationOf(command.optsWithGlobals<GlobalOptions>());
+}
+
+/** {@link clientLocation} from options already read (plugin commands read them before commander). */
+export function locationOf(options: GlobalOptions): HostLocation {
   if (options.dataDir) return { dataDir: options.dataDir, url: options.host };
   try {
     return { dataDir: loadConfig({ configPath: options.config }).host.dataDir, url: options.host };

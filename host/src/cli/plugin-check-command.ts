@@ -17,6 +17,7 @@ interface CheckFlags {
   /** `-c` values (commander gives `--config` ones to the program; see rawConfigValues). */
   config: string[];
   runJobs?: boolean;
+  reinitialize?: boolean;
   json?: boolean;
   timeout: number;
   jobTimeout: number;
@@ -36,6 +37,7 @@ export function addPluginCheckCommand(pluginGroup: Command): void {
     // appears, so the action also reads `--config key=value` from the raw arguments.
     .option("-c, --config <key=value>", "config value sent in Initialize (repeatable; JSON text for arrays)", collect, [])
     .option("--run-jobs", "run each announced job handler once with payload {} (off by default: jobs may have side effects)")
+    .option("--reinitialize", "host:port targets: also send Initialize (with temporary services) and run HTTP, jobs and WebSocket steps; the live plugin then needs a restart")
     .option("--json", "print the results as JSON")
     .option("--timeout <seconds>", "deadline of each call", positiveSeconds, 5)
     .option("--job-timeout <seconds>", "deadline of each job run with --run-jobs", positiveSeconds, 30)
@@ -50,18 +52,21 @@ services on a temporary database, Health, RegisterGlyphs, every GET route withou
 parameters by the stripped and the full path, an unknown path (404), ExecuteJob of an
 unknown handler (success:false), announced handlers (with --run-jobs), HandleWebSocket
 PING/PONG, Commands, Shutdown and exit. A host:port target skips spawn, port line,
-Shutdown and exit (and is re-initialized with the check's temporary services).
+Shutdown and exit, and by default every call that changes a live plugin's state:
+Initialize and the HTTP, job and WebSocket steps that need it (SKIP lines say so);
+--reinitialize runs them, re-initializing it with the check's temporary services.
 
 Examples:
   qntx plugin check examples/hello/dist/main.js --name hello
   qntx plugin check ./plugins/notes --config greeting=Hi --json
   qntx plugin check 127.0.0.1:9000
+  qntx plugin check 127.0.0.1:9000 --reinitialize
   qntx plugin check ./my-plugin -- --verbose     arguments after -- go to the plugin, after --port N`)
     .action(runAction(async (target: string, args: string[], flags: CheckFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const config = parseConfig([...flags.config, ...rawConfigValues(command)]);
       const report = await runCheck({
-        target, args, name: flags.name, config, runJobs: flags.runJobs ?? false,
+        target, args, name: flags.name, config, runJobs: flags.runJobs ?? false, reinitialize: flags.reinitialize ?? false,
         callTimeoutMs: flags.timeout * 1000, jobTimeoutMs: flags.jobTimeout * 1000,
         portLineTimeoutMs: flags.portLineTimeout * 1000, readyTimeoutMs: flags.readyTimeout * 1000,
         stopTimeoutMs: flags.stopTimeout * 1000, basePort: flags.basePort,

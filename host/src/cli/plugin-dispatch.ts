@@ -10,9 +10,10 @@
  * failed or crashed). A plugin's exit code outside 0–255 becomes 1.
  */
 import type { Command } from "commander";
-import type { CommandInfo } from "@qntx/protocol";
+import { QntxError, type CommandInfo } from "@qntx/protocol";
+import { ControlClient, START_HINT, type HostAnswer } from "./client.js";
 import { CommandUsageError, parseCommandArgs } from "./command-args.js";
-import { CommandClient, HostUnreachable, type GlobalWords, type HostAnswer } from "./command-client.js";
+import { locationOf, type GlobalOptions } from "./common.js";
 import { formatCommandHelp, formatCommandListing, formatPluginHelp, synopsis } from "./plugin-help.js";
 
 /** Exit code of a usage error. */
@@ -24,7 +25,9 @@ export const EXIT_TIMEOUT = 124;
 /** Largest stdin forwarded: base64 in JSON must stay under the host's default 10 MiB body limit. */
 export const MAX_STDIN_BYTES = 6 * 1024 * 1024;
 
-const START_HINT = "start one with `qntx server` (or `pnpm start` in the qntx repository)";
+/** The global options given before the plugin name. */
+type GlobalWords = GlobalOptions;
+
 const VALUE_OPTIONS: Record<string, keyof GlobalWords> = { "--config": "config", "--data-dir": "dataDir", "--host": "host" };
 
 /** The global options before the first word that is not one, and that word's index. */
@@ -77,10 +80,10 @@ export async function handlePluginWords(program: Command, argv: readonly string[
 
 /** The section `qntx --help` ends with; one short line when no host answers. */
 async function rootListing(globals: GlobalWords): Promise<string> {
-  const client = CommandClient.locate(globals);
+  const client = ControlClient.find(locationOf(globals));
   if (!client) return "Plugin commands: none listed (no qntx host is running; `qntx server` starts one).";
   try {
-    const { status, body } = await client.listAll();
+    const { status, body } = await client.listAllCommands();
     if (status !== 200) return `Plugin commands: the host at ${client.url} answered ${status}.`;
     return formatCommandListing(body.plugins ?? [], body.unavailable ?? []);
   } catch {
@@ -95,16 +98,16 @@ function fail(message: string, hint?: string): void {
 /** Runs `qntx <plugin> <words…>`; resolves with the exit code. */
 async function runPluginWords(plugin: string, words: string[], globals: GlobalWords, builtins: string[]): Promise<number> {
   const ownCommands = builtins.filter((b) => b !== "help").join(", ");
-  const client = CommandClient.locate(globals);
+  const client = ControlClient.find(locationOf(globals));
   if (!client) {
     fail(`"${plugin}" is not a qntx command, and no qntx host is running to ask for a plugin of that name`, `qntx commands: ${ownCommands}; for plugin commands ${START_HINT}`);
     return 1;
   }
   try {
-    const listed = await client.list(plugin);
+    const listed = await client.listCommands(plugin);
     if (listed.status === 404) {
       const known = listed.body.plugins ?? [];
-      fail(`"${plugin}" is neither a qntx command nor a plugin of the running host`, `${known.length > 0 ? `plugins with commands: ${known.join(", ")}` : "no running plugin has commands"}; qntx commands: ${ownCommands}`);
+      fail(`"${plugin}" is neither a qntx command nor a plugin of the running host`, `${known.length > 0 ? `its plugins: ${known.join(", ")}` : "it has no plugins"}; qntx commands: ${ownCommands}`);
       return EXIT_USAGE;
     }
     if (listed.status !== 200) return hostFailure(listed);
@@ -127,13 +130,13 @@ async function runPluginWords(plugin: string, words: string[], globals: GlobalWo
     }
     return await runCommand(client, plugin, info, rest);
   } catch (error) {
-    if (error instanceof HostUnreachable) fail(error.message, START_HINT);
+    if (error instanceof QntxError && error.code === "HOST_NOT_RUNNING") fail(error.message, error.hint);
     else fail(error instanceof Error ? error.message : String(error));
     return 1;
   }
 }
 
-async function runCommand(client: CommandClient, plugin: string, info: CommandInfo, words: string[]): Promise<number> {
+async function runCommand(client: ControlClient, plugin: string, info: CommandInfo, words: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseCommandArgs(words, info);
@@ -165,7 +168,7 @@ async function runCommand(client: CommandClient, plugin: string, info: CommandIn
     }
     body.timeoutMs = Number(timeout);
   }
-  const answer = await client.run(plugin, info.name, body);
+  const answer = await client.runCommand(plugin, info.name, body);
   if (answer.status !== 200) return answer.status === 504 ? (hostFailure(answer), EXIT_TIMEOUT) : hostFailure(answer);
   const { exitCode = 0, stdout = "", stderr = "" } = answer.body;
   process.stdout.write(Buffer.from(stdout, "base64"));

@@ -1,6 +1,7 @@
 /**
  * Collecting step results and printing them: one `PASS|FAIL|SKIP  <title>  <detail>` line per
- * step (a FAIL adds an indented `hint:` line), then a count line; or the whole report as JSON.
+ * step (a FAIL, and a SKIP that can be run with a flag, add an indented `hint:` line), then a
+ * count line; or the whole report as JSON.
  */
 import type { CheckReport, StepResult, StepStatus } from "./types.js";
 
@@ -18,9 +19,9 @@ export class StepRecorder {
     this.add(hint ? { id, title, status: "FAIL", detail, hint } : { id, title, status: "FAIL", detail });
   }
 
-  /** Records a step that did not apply or was not reached, and why. */
-  skip(id: string, title: string, detail: string): void {
-    this.add({ id, title, status: "SKIP", detail });
+  /** Records a step that did not apply or was not reached, and why (with how to run it, when it can be). */
+  skip(id: string, title: string, detail: string, hint?: string): void {
+    this.add(hint ? { id, title, status: "SKIP", detail, hint } : { id, title, status: "SKIP", detail });
   }
 
   /** Whether any step with this id failed. */

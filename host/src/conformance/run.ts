@@ -2,7 +2,8 @@
  * Runs the conformance check: resolves the target, then takes the plugin through the steps a
  * host takes (spawn and port line, Metadata, versions, ConfigSchema, Initialize with real
  * services, Health, RegisterGlyphs, HTTP, jobs, WebSocket, Commands, Shutdown and exit) and
- * reports each. Every call has a deadline and every wait a bound, so the check always ends;
+ * reports each. A plugin at an address is live: only the calls that read run there unless
+ * `reinitialize` is set. Every call has a deadline and every wait a bound, so the check always ends;
  * whatever it started (process group, services, temp database) is gone when it returns.
  */
 import type { InitializeResponse, MetadataResponse } from "@qntx/protocol";
@@ -58,6 +59,22 @@ export class CheckRun {
     } else {
       this.rec.fail(id, title, failure.message, hint);
     }
+  }
+
+  /**
+   * Records a SKIP for a step that changes the state of a live plugin at an address (Initialize
+   * and what needs it: HTTP, jobs, WebSocket) unless `--reinitialize` was given; true when it
+   * did (the step should return). Metadata, ConfigSchema, Health, RegisterGlyphs and the
+   * Commands listing only read, so they always run.
+   */
+  skippedAsLive(id: string, title: string): boolean {
+    if (this.target.kind !== "address" || this.options.reinitialize) return false;
+    const where = this.target.address;
+    const detail = id === "initialize"
+      ? `not sent: it would re-initialize the live plugin at ${where} with the check's temporary services`
+      : `not run: it needs Initialize, which was not sent to the live plugin at ${where}`;
+    this.rec.skip(id, title, detail, "add --reinitialize to run it (then restart the plugin from its host), or check the plugin's binary instead of its address");
+    return true;
   }
 
   /** Records a SKIP when the plugin is gone; true when it did (the step should return). */

@@ -40,7 +40,7 @@ export async function stepGlyphs(run: CheckRun): Promise<void> {
 /** ExecuteJob of a handler the plugin does not have answers success:false in the body. */
 export async function stepUnknownJob(run: CheckRun): Promise<void> {
   const title = "ExecuteJob unknown handler";
-  if (run.skippedAsGone("job-unknown", title)) return;
+  if (run.skippedAsGone("job-unknown", title) || run.skippedAsLive("job-unknown", title)) return;
   const request: ExecuteJobRequest = {
     jobId: `qntx-check-${Date.now()}`, handlerName: "qntx-check-no-such-handler", payload: Buffer.from("{}"),
     timeoutSecs: Math.max(1, Math.ceil(run.options.callTimeoutMs / 1000)),

@@ -47,7 +47,7 @@ async function callRoute(run: CheckRun, id: string, title: string, path: string,
 
 /** Every announced GET route without parameters, by the stripped path and by the full path. */
 export async function stepRoutes(run: CheckRun): Promise<void> {
-  if (run.skippedAsGone("http-routes", "HandleHTTP routes")) return;
+  if (run.skippedAsGone("http-routes", "HandleHTTP routes") || run.skippedAsLive("http-routes", "HandleHTTP routes")) return;
   if (!run.init) return run.rec.skip("http-routes", "HandleHTTP routes", "no routes known: Initialize failed");
   const routes: RouteInfo[] = run.init.httpRoutes;
   if (routes.length === 0) return run.rec.skip("http-routes", "HandleHTTP routes", "the plugin announces no HTTP routes");
@@ -67,7 +67,7 @@ export async function stepRoutes(run: CheckRun): Promise<void> {
 /** An unknown path answers 404 in the HTTPResponse, not a gRPC error or a crash. */
 export async function stepUnknownPath(run: CheckRun): Promise<void> {
   const title = "HandleHTTP unknown path → 404";
-  if (run.skippedAsGone("http-unknown", title)) return;
+  if (run.skippedAsGone("http-unknown", title) || run.skippedAsLive("http-unknown", title)) return;
   const path = `/qntx-check-no-such-route-${randomBytes(4).toString("hex")}`;
   let response: HTTPResponse;
   try {

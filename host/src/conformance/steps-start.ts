@@ -153,7 +153,7 @@ export async function stepConfigSchema(run: CheckRun): Promise<void> {
 /** Initialize with the host's real ATS and queue services and the config; a sane answer. */
 export async function stepInitialize(run: CheckRun): Promise<void> {
   const title = "Initialize";
-  if (run.skippedAsGone("initialize", title)) return;
+  if (run.skippedAsGone("initialize", title) || run.skippedAsLive("initialize", title)) return;
   run.services ??= await startCheckServices();
   const services = run.services;
   const request: InitializeRequest = {

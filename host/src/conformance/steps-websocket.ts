@@ -21,7 +21,7 @@ const PONG_HINT = "answer every PING frame with a PONG carrying the same timesta
 /** HandleWebSocket: CONNECT, then PING → PONG with the same timestamp. */
 export async function stepWebSocket(run: CheckRun): Promise<void> {
   const title = "HandleWebSocket PING → PONG";
-  if (run.skippedAsGone("websocket", title)) return;
+  if (run.skippedAsGone("websocket", title) || run.skippedAsLive("websocket", title)) return;
   const client = run.client!;
   const timeoutMs = run.options.callTimeoutMs;
   const stream = client.openStream();

@@ -17,7 +17,7 @@ export interface StepResult {
   readonly status: StepStatus;
   /** One line: what happened. */
   readonly detail: string;
-  /** On FAIL: what to change in the plugin. */
+  /** On FAIL: what to change in the plugin; on some SKIPs, how to run the step. */
   readonly hint?: string;
 }
 
@@ -33,6 +33,12 @@ export interface CheckOptions {
   readonly config: Readonly<Record<string, string>>;
   /** Run each announced job handler once with payload `{}` (off by default: side effects). */
   readonly runJobs: boolean;
+  /**
+   * For a `host:port` target: send Initialize (with the check's temporary services) and run
+   * the steps that need it. Off by default: it re-initializes a live plugin that its host
+   * already set up. Spawned plugins are always initialized.
+   */
+  readonly reinitialize?: boolean;
   /** Deadline of each call. */
   readonly callTimeoutMs: number;
   /** Deadline of each job run with `runJobs` (also sent as `timeout_secs`). */

@@ -37,7 +37,7 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
   app.get("/api/plugins/commands", async () => allCommands(registry));
 
   app.get("/api/plugins/:name/commands", async (request: FastifyRequest<Params>, reply) => {
-    const plugin = await runningOrRefused(request.params.name, registry, reply);
+    const plugin = runningOrRefused(request.params.name, registry, reply);
     if (!plugin) return reply;
     try {
       return { plugin: request.params.name, commands: await pluginCommands(plugin, undefined, abortOnClose(reply)) };
@@ -56,7 +56,7 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
     } catch (error) {
       return sendError(reply, error);
     }
-    const plugin = await runningOrRefused(name, registry, reply);
+    const plugin = runningOrRefused(name, registry, reply);
     if (!plugin) return reply;
     const signal = abortOnClose(reply);
     let commands: CommandInfo[];
@@ -93,15 +93,18 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
   });
 }
 
-/** The plugin when it is running; otherwise answers 404 (naming the plugins with commands) or the usual 503. */
-async function runningOrRefused(name: string, registry: Registry, reply: FastifyReply): Promise<DomainPlugin | undefined> {
+/**
+ * The plugin when it is running; otherwise answers 404 (naming the host's plugins) or the
+ * usual 503. The 404 names come from the registry, not from asking each plugin for its
+ * commands: a typo must not cost an RPC per plugin, nor wait on one that is stuck.
+ */
+function runningOrRefused(name: string, registry: Registry, reply: FastifyReply): DomainPlugin | undefined {
   const info = registry.get(name);
   if (!info) {
-    const { plugins } = await allCommands(registry);
-    const known = plugins.map((p) => p.plugin);
+    const known = registry.list().map((p) => p.name);
     reply.code(404).send({
       error: `no plugin named "${name}"`,
-      hint: known.length > 0 ? `plugins with commands: ${known.join(", ")}` : "no running plugin has commands (GET /api/plugins lists the plugins)",
+      hint: known.length > 0 ? `plugins: ${known.join(", ")} (\`qntx <plugin> --help\` lists a plugin's commands)` : "this host has no plugins (GET /api/plugins lists them)",
       plugins: known,
     });
     return undefined;

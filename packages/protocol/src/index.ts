@@ -14,3 +14,4 @@ export * from "./status.js";
 export * from "./errors.js";
 export * from "./channel.js";
 export * from "./ws-codec.js";
+export * from "./attestation-rules.js";

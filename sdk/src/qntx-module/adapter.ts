@@ -1,7 +1,8 @@
 /**
  * The adapter from a QNTX-format plugin object to an SDK plugin: a `PluginDefinition` (served
- * by the SDK's `createDomainService`) plus a wrapper over that service for what the definition
- * cannot express (routes registered at Initialize, schedules read after `init`, glyphs).
+ * by the SDK's `createDomainService`) whose routes and schedules are the ones the module
+ * registers at Initialize and announces after `init`, plus a wrapper over that service for
+ * what a definition cannot express (HandleHTTP before the first Initialize, glyphs).
  *
  * Routes are registered once, at the first successful Initialize, never per request. Not at
  * load: in QNTX's runtime `registerHTTP(mux)` always ran after `init`, so a module may read
@@ -27,7 +28,7 @@ import type { QntxModule } from "./types.js";
 export interface AdaptedQntxModule {
   /** The SDK definition: metadata, the `init` bridge, health, shutdown, WebSocket. */
   readonly definition: PluginDefinition;
-  /** Wraps the service `createDomainService(definition, …)` built: routes, schedules, glyphs. */
+  /** Wraps the service `createDomainService(definition, …)` built: HandleHTTP before the first Initialize, glyphs. */
   wrapService(service: DomainPluginServiceServer): DomainPluginServiceServer;
 }
 
@@ -82,9 +83,9 @@ export function adaptQntxModule(mod: QntxModule, file: string): AdaptedQntxModul
   let schedules: ScheduleInfo[] = [];
   const jobHandler = toJobHandler(mod, file);
 
-  let definition: PluginDefinition;
+  let base: PluginDefinition;
   try {
-    definition = definePlugin({
+    base = definePlugin({
       metadata: {
         name: mod.name,
         // QNTX's runtime reported 1.0.0 for a module without a version; so do we.
@@ -127,6 +128,16 @@ export function adaptQntxModule(mod: QntxModule, file: string): AdaptedQntxModul
   } catch (err) {
     throw new QntxModuleError(`the plugin in ${file} is invalid: ${messageOf(err)}`, "name: letters, digits, \"_\" and \"-\" (it becomes /api/<name>); version: a string", { cause: err });
   }
+  // The module's routes and schedules exist only after the first Initialize, but
+  // definePlugin compiled (empty) ones at load. A definition whose routes, router and
+  // schedules read the current ones lets the SDK's service log and announce what was really
+  // registered ("initialized" with the true route count). It inherits everything else,
+  // the definition brand included, from the frozen `base`.
+  const definition: PluginDefinition = Object.create(base, {
+    routes: { enumerable: true, get: () => router?.routes ?? base.routes },
+    router: { enumerable: true, get: () => router ?? base.router },
+    schedules: { enumerable: true, get: () => schedules },
+  });
   const log = definition.log;
 
   async function registerRoutes(): Promise<Router> {
@@ -155,11 +166,6 @@ export function adaptQntxModule(mod: QntxModule, file: string): AdaptedQntxModul
   function wrapService(service: DomainPluginServiceServer): DomainPluginServiceServer {
     return {
       ...service,
-      initialize: (call, callback) =>
-        service.initialize(call, (err, value) => {
-          if (err || !value) return callback(err, value);
-          callback(null, { ...value, httpRoutes: (router?.routes ?? []).map((r) => ({ ...r })), schedules: schedules.map((s) => ({ ...s })) });
-        }),
       handleHttp: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => (router ? router.handle(call.request) : notInitialized())),
       registerGlyphs: (_call, callback) =>
         answer(callback, GrpcStatus.INTERNAL, async () => {

@@ -6,15 +6,11 @@
  * cannot be served exits 1 before the port line, after an error and a hint on stderr (bad
  * flags exit 2); the host shows those lines in its startup error.
  */
-import { formatPortLine } from "@qntx/protocol";
-import { parsePluginArgs, type PluginArgs } from "../args.js";
-import { watchParent } from "../parent-watch.js";
+import { parsePluginArgs } from "../args.js";
 import { serve } from "../serve.js";
-import type { PluginHandle } from "../server.js";
 import { adaptQntxModule, type AdaptedQntxModule } from "./adapter.js";
 import { QntxModuleError, messageOf } from "./errors.js";
 import { loadPlugin } from "./loader.js";
-import { startAdapted } from "./server.js";
 
 /** Name the runner prints its errors under. */
 export const RUNNER_NAME = "qntx-ts-runner";
@@ -41,53 +37,16 @@ function fail(code: number, message: string, hint: string): never {
   process.exit(code);
 }
 
-/** Serves an adapted module as this process: signals, port line, parent watch, exit codes. */
-async function serveAdapted(adapted: AdaptedQntxModule, args: PluginArgs): Promise<PluginHandle> {
-  const log = adapted.definition.log;
-  let handle: PluginHandle | undefined;
-  let signalled = false;
-  // Installed before the port line: a host may send SIGTERM as soon as it reads it.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log.info("stopping on signal", { signal });
-    signalled = true;
-    void handle?.close({ force: true });
-  };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
-  process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection", { err: reason }));
-
-  try {
-    handle = await startAdapted(adapted, { host: args.host ?? "127.0.0.1", port: args.port ?? 0 });
-  } catch (err) {
-    fail(1, `could not start plugin ${adapted.definition.metadata.name}: ${messageOf(err)}`, "pass a free port, or --port 0 to let the system pick one");
-  }
-  void handle.closed.then(() => {
-    log.info("stopped");
-    process.exit(0);
-  });
-  if (signalled) {
-    void handle.close({ force: true });
-    return handle;
-  }
-  watchParent((reason) => {
-    log.warn("host is gone: stopping", { reason });
-    void handle?.close({ force: true });
-  });
-  process.stdout.write(formatPortLine(handle.port) + "\n");
-  log.info("listening", { address: handle.address, version: adapted.definition.metadata.version, runner: RUNNER_NAME });
-  return handle;
-}
-
 /**
  * Runs the runner with `argv` (default: this process's arguments). Resolves once the plugin
  * serves (or, for a module that calls `serve()` itself, once it is loaded).
  */
 export async function runQntxRunner(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   let pluginPath: string;
-  let args: PluginArgs;
   try {
     pluginPath = parsePluginPath(argv);
-    args = parsePluginArgs(argv);
+    // Checked here for the runner's usage line; serve() reads the same flags again below.
+    parsePluginArgs(argv);
   } catch (err) {
     fail(2, messageOf(err), USAGE);
   }
@@ -119,5 +78,13 @@ export async function runQntxRunner(argv: readonly string[] = process.argv.slice
     if (err instanceof QntxModuleError) fail(1, err.message, err.hint);
     throw err;
   }
-  await serveAdapted(adapted, args);
+  // serve() owns the process contract (signals, port line, parent watch, exit codes); the
+  // runner only keeps its own error format for a plugin that cannot start listening.
+  await serve(adapted.definition, {
+    argv,
+    wrapService: adapted.wrapService,
+    listeningFields: { runner: RUNNER_NAME },
+    onStartError: (err) =>
+      fail(1, `could not start plugin ${adapted.definition.metadata.name}: ${err.message}`, "pass a free port, or --port 0 to let the system pick one"),
+  });
 }

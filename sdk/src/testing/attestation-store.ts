@@ -5,8 +5,14 @@
  * `AS-<S>-<P>-<C>-<8 random chars>`, `["_"]` for empty predicates/contexts, the source
  * fallback (command → caller → `"plugin"`) and `source_version` kept in the attributes.
  */
-import { randomInt } from "node:crypto";
-import type { Attestation, AttestationCommand, AttestationFilter } from "@qntx/protocol";
+import {
+  generateAttestationId,
+  matchesNormalizedFilter,
+  normalizeAttestationFilter,
+  type Attestation,
+  type AttestationCommand,
+  type AttestationFilter,
+} from "@qntx/protocol";
 
 /** What `seed` and `create` accept: an `AttestationCommand` with `subjects`, plus fields the host fills. */
 export interface AttestationSeed extends Partial<AttestationCommand> {
@@ -20,40 +26,21 @@ export interface AttestationSeed extends Partial<AttestationCommand> {
 /** Filter fields a test may give; the rest default as in an empty `AttestationFilter`. */
 export type FilterInput = Partial<AttestationFilter>;
 
-const DIMENSIONS = ["subjects", "predicates", "contexts", "actors"] as const;
-const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-const UNSAFE_ID_CHARS = /[^A-Za-z0-9_.-]/g;
-
-/** The readable part of a generated id: safe characters only, at most 16, `_` when empty. */
-function idToken(value: string | undefined): string {
-  const token = (value ?? "").replace(UNSAFE_ID_CHARS, "").slice(0, 16);
-  return token === "" ? "_" : token;
-}
-
-/** A new id in QNTX's generated form. */
-export function generateAttestationId(subject: string | undefined, predicate: string | undefined, context: string | undefined): string {
-  let suffix = "";
-  for (let i = 0; i < 8; i++) suffix += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
-  return `AS-${idToken(subject)}-${idToken(predicate)}-${idToken(context)}-${suffix}`;
-}
+// The host store's id rule: the fake host makes ids of the same form.
+export { generateAttestationId };
 
 function present(value: number | null | undefined): value is number {
   return value !== undefined && value !== null;
 }
 
 /**
- * True when `a` satisfies `filter` (the limit aside). An empty dimension matches anything;
- * time bounds are checked by presence, so 0 is a valid bound.
+ * True when `a` satisfies `filter` (the limit aside), by the host store's rules
+ * (@qntx/protocol): an empty dimension matches anything; time bounds are checked by
+ * presence, so 0 is a valid bound.
+ * @throws TypeError naming the field of a malformed filter
  */
 export function matchesFilter(filter: FilterInput | undefined, a: Attestation): boolean {
-  if (!filter) return true;
-  if (present(filter.timeStart) && a.timestamp < filter.timeStart) return false;
-  if (present(filter.timeEnd) && a.timestamp > filter.timeEnd) return false;
-  for (const dim of DIMENSIONS) {
-    const wanted = filter[dim];
-    if (wanted && wanted.length > 0 && !a[dim].some((value) => wanted.includes(value))) return false;
-  }
-  return true;
+  return !filter || matchesNormalizedFilter(normalizeAttestationFilter(filter), a);
 }
 
 function strings(field: string, value: unknown): string[] {
@@ -104,10 +91,11 @@ export class AttestationStore {
 
   /** What `GetAttestations` answers for `filter`: matches, newest `created_at` first, limited. */
   select(filter: FilterInput | undefined): Attestation[] {
-    const found = this.attestations.filter((a) => matchesFilter(filter, a));
+    // Normalized once, not per attestation.
+    const normalized = normalizeAttestationFilter(filter ?? {});
+    const found = this.attestations.filter((a) => matchesNormalizedFilter(normalized, a));
     found.sort((a, b) => b.createdAt - a.createdAt || (this.order.get(b) ?? 0) - (this.order.get(a) ?? 0));
-    const limit = filter?.limit;
-    return present(limit) && limit > 0 ? found.slice(0, Math.trunc(limit)) : found;
+    return normalized.limit > 0 ? found.slice(0, normalized.limit) : found;
   }
 
   /** Forgets every attestation. */
