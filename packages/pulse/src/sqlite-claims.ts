@@ -25,11 +25,25 @@ export class SqliteClaims {
   /** Claims up to `c.limit` due jobs for `c.handlers` (all handlers when undefined). */
   claim(c: ClaimRequest, now: number): PulseJob[] {
     if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return [];
-    const rows = this.pick("*", c, now) as JobRow[];
+    return this.take(this.pick("*", c, now) as JobRow[], c, now);
+  }
+
+  /**
+   * Claims every due job for `c.handlers` when there are at most `room` of them; otherwise
+   * claims nothing and returns undefined (the caller then claims in dispatch order).
+   */
+  claimAllOrNone(c: ClaimRequest, now: number, room: number): PulseJob[] | undefined {
+    if (room < 0) return undefined;
+    const rows = this.pick("*", { ...c, limit: room + 1 }, now) as JobRow[];
+    return rows.length > room ? undefined : this.take(rows, c, now);
+  }
+
+  /** Leases `rows` (read by the claim SELECT) to `c.owner` and returns them as the UPDATE left them. */
+  private take(rows: JobRow[], c: ClaimRequest, now: number): PulseJob[] {
     const exp = now + c.leaseMs;
     const out: PulseJob[] = [];
     for (const row of rows) {
-      if (!this.take(row.seq, c.owner, exp, now)) continue;
+      if (!this.takeSeq(row.seq, c.owner, exp, now)) continue;
       // The row as the UPDATE left it, without reading it back.
       row.status = "running";
       row.attempts += 1;
@@ -49,7 +63,7 @@ export class SqliteClaims {
     const exp = now + c.leaseMs;
     const out: PulseJob[] = [];
     for (const seq of seqs) {
-      if (!this.take(seq, c.owner, exp, now)) continue;
+      if (!this.takeSeq(seq, c.owner, exp, now)) continue;
       const record = fresh.get(seq);
       if (!record) {
         out.push(toJob(this.st.bySeq.get(seq) as JobRow));
@@ -67,7 +81,7 @@ export class SqliteClaims {
     return out;
   }
 
-  private take(seq: number, owner: string, exp: number, now: number): boolean {
+  private takeSeq(seq: number, owner: string, exp: number, now: number): boolean {
     return this.st.claimRow.run({ seq, owner, exp, now }).changes === 1;
   }
 

@@ -45,6 +45,8 @@ export class SqliteJobStore implements JobStore {
     const claim = db.transaction((c: ClaimRequest, now: number) => this.claims.claim(c, now));
     this.claimTx = claim.immediate;
     const insertClaim = db.transaction((jobs: readonly NewJobRecord[], c: ClaimRequest, now: number) => {
+      const direct = this.insertClaimingAll(jobs, c, now);
+      if (direct) return direct;
       const fresh = new Map<number, NewJobRecord>();
       const enqueued = this.insertRows(jobs, fresh);
       return { enqueued, claimed: this.claims.claimAfterInsert(c, now, fresh) };
@@ -69,22 +71,69 @@ export class SqliteJobStore implements JobStore {
     return this.insertRows(jobs);
   }
 
+  /**
+   * The enqueue's claim when it takes every due job (the common case: an idle or lightly loaded
+   * pool): the waiting ones by UPDATE, the new ones inserted straight as `running` with their
+   * lease — one write each instead of an INSERT then an UPDATE (about 60 µs per idle job).
+   * Undefined, having written nothing, when more jobs are due than the claim may take: then the
+   * claim must choose in dispatch order among old and new, after the insert.
+   */
+  private insertClaimingAll(jobs: readonly NewJobRecord[], c: ClaimRequest, now: number): { enqueued: PulseJob[]; claimed: PulseJob[] } | undefined {
+    if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return undefined;
+    const claimable = (j: NewJobRecord): boolean => j.status === "queued" && j.runAt <= now && (!c.handlers || c.handlers.includes(j.handler));
+    let fresh = 0;
+    for (const j of jobs) if (claimable(j)) fresh++;
+    if (fresh === 0 || fresh > c.limit) return undefined;
+    const waiting = this.claims.claimAllOrNone(c, now, c.limit - fresh);
+    if (!waiting) return undefined;
+    const exp = now + c.leaseMs;
+    const enqueued: PulseJob[] = [];
+    const born: { job: PulseJob; seq: number }[] = [];
+    for (const j of jobs) {
+      if (!claimable(j)) {
+        enqueued.push(...this.insertRows([j]));
+        continue;
+      }
+      const seq = this.insertRow(this.st.insertRunning, { ...insertParams(j), owner: c.owner, exp, now }, j);
+      enqueued.push(newJob(j));
+      const job = newJob(j);
+      job.status = "running";
+      job.attempts = 1;
+      job.leaseOwner = c.owner;
+      job.leaseExpiresAt = exp;
+      job.startedAt = now;
+      job.updatedAt = now;
+      born.push({ job, seq });
+    }
+    // Dispatch order, as one claim would have taken them: the waiting jobs were inserted before
+    // the new ones, so among equals (priority, run_at) they come first.
+    if (waiting.length === 0 && born.length === 1) return { enqueued, claimed: [born[0]!.job] };
+    const all = [...waiting.map((job, i) => ({ job, seq: i - waiting.length })), ...born];
+    all.sort((a, b) => b.job.priority - a.job.priority || a.job.runAt - b.job.runAt || a.seq - b.seq);
+    return { enqueued, claimed: all.map((x) => x.job) };
+  }
+
   /** Inserts rows (inside the caller's transaction); `seqs` gets each row's seq → its record. */
   private insertRows(jobs: readonly NewJobRecord[], seqs?: Map<number, NewJobRecord>): PulseJob[] {
     const out: PulseJob[] = [];
     for (const j of jobs) {
-      try {
-        const { lastInsertRowid } = this.st.insert.run(insertParams(j));
-        seqs?.set(Number(lastInsertRowid), j);
-        out.push(newJob(j));
-      } catch (err) {
-        if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
-          throw new PulseError("INVALID_ARGUMENT", `job id "${j.id}" already exists`, { hint: "leave id empty to get a generated one", cause: err });
-        }
-        throw err;
-      }
+      const seq = this.insertRow(this.st.insert, insertParams(j), j);
+      seqs?.set(seq, j);
+      out.push(newJob(j));
     }
     return out;
+  }
+
+  /** Runs one insert statement for `j`; returns its seq. A duplicate id gets a clear error. */
+  private insertRow(statement: Database.Statement, params: object, j: NewJobRecord): number {
+    try {
+      return Number(statement.run(params).lastInsertRowid);
+    } catch (err) {
+      if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
+        throw new PulseError("INVALID_ARGUMENT", `job id "${j.id}" already exists`, { hint: "leave id empty to get a generated one", cause: err });
+      }
+      throw err;
+    }
   }
 
   async enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]> {

@@ -44,7 +44,7 @@ export type EndedRow = Pick<
 
 
 /** Every prepared statement of the job store. */
-export type Statements = Record<"insert" | "bySeq" | "claimRow" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
+export type Statements = Record<"insert" | "insertRunning" | "bySeq" | "claimRow" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
 
 /** Shared SET of lease expiry and start-up recovery: one statement, old values in every CASE. */
 const EXPIRE_SET = `
@@ -72,6 +72,14 @@ export function prepare(db: Database.Database): Statements {
         max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at)
       VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, @status, @priority, @runAt,
         @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @createdAt)`),
+    // A new job claimed in its own enqueue's transaction: born running, leased, attempt 1.
+    insertRunning: db.prepare(`
+      INSERT INTO pulse_jobs (id, handler, plugin, handler_name, payload, source, status, priority, run_at,
+        max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at,
+        attempts, lease_owner, lease_expires_at, started_at)
+      VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, 'running', @priority, @runAt,
+        @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @now,
+        1, @owner, @exp, @now)`),
     bySeq: db.prepare("SELECT * FROM pulse_jobs WHERE seq = ?"),
     claimRow: db.prepare(`
       UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,
@@ -137,6 +145,7 @@ export function prepare(db: Database.Database): Statements {
   };
 }
 
+/** Named parameters of the `insert` statement (and, with owner, exp and now, of `insertRunning`). */
 export function insertParams(j: NewJobRecord) {
   return {
     id: j.id,
