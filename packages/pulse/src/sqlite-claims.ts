@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ClaimRequest } from "./job-store.js";
-import { newJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
+import { INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, newJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
 import type { NewJobRecord, PulseJob } from "./types.js";
 
 /**
@@ -29,13 +29,25 @@ export class SqliteClaims {
   }
 
   /**
-   * Claims every due job for `c.handlers` when there are at most `room` of them; otherwise
-   * claims nothing and returns undefined (the caller then claims in dispatch order).
+   * Inserts a new job straight as `running`, leased to `c.owner` (`params`: the `insertRunning`
+   * parameters), in one statement — only when no due job for `c.handlers` is waiting, since a
+   * claim would have to consider those first. Returns the new row's seq, or undefined having
+   * written nothing.
    */
-  claimAllOrNone(c: ClaimRequest, now: number, room: number): PulseJob[] | undefined {
-    if (room < 0) return undefined;
-    const rows = this.pick("*", { ...c, limit: room + 1 }, now) as JobRow[];
-    return rows.length > room ? undefined : this.take(rows, c, now);
+  insertRunningIfNoneWaiting(params: Record<string, unknown>, c: ClaimRequest): number | undefined {
+    const n = c.handlers?.length;
+    const key = `insert ${n ?? "any"}`;
+    let statement = this.picks.get(key);
+    if (!statement) {
+      statement = this.db.prepare(`
+        INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) SELECT ${INSERT_RUNNING_VALUES}
+        WHERE NOT EXISTS (SELECT 1 FROM pulse_jobs INDEXED BY pulse_jobs_ready
+          WHERE status = 'queued' AND run_at <= @now ${handlerFilter(n)})`);
+      this.picks.set(key, statement);
+    }
+    if (c.handlers) for (let i = 0; i < c.handlers.length; i++) params[`h${i}`] = c.handlers[i];
+    const r = statement.run(params);
+    return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
   }
 
   /** Leases `rows` (read by the claim SELECT) to `c.owner` and returns them as the UPDATE left them. */
@@ -91,10 +103,9 @@ export class SqliteClaims {
     const key = `${columns} ${n ?? "any"}`;
     let statement = this.picks.get(key);
     if (!statement) {
-      const filter = n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, (_, i) => `@h${i}`).join(", ")})`;
       statement = this.db.prepare(`
         SELECT ${columns} FROM pulse_jobs INDEXED BY pulse_jobs_ready
-        WHERE status = 'queued' AND run_at <= @now ${filter}
+        WHERE status = 'queued' AND run_at <= @now ${handlerFilter(n)}
         ORDER BY priority DESC, run_at, seq LIMIT @limit`);
       if (columns === "seq") statement.pluck();
       this.picks.set(key, statement);
@@ -103,4 +114,9 @@ export class SqliteClaims {
     if (c.handlers) for (let i = 0; i < c.handlers.length; i++) params[`h${i}`] = c.handlers[i];
     return statement.all(params);
   }
+}
+
+/** `AND handler IN (@h0, …)` for `n` handlers ("" for all). */
+function handlerFilter(n: number | undefined): string {
+  return n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, (_, i) => `@h${i}`).join(", ")})`;
 }

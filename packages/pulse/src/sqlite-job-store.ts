@@ -72,29 +72,26 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * The enqueue's claim when it takes every due job (the common case: an idle or lightly loaded
-   * pool): the waiting ones by UPDATE, the new ones inserted straight as `running` with their
-   * lease — one write each instead of an INSERT then an UPDATE (about 60 µs per idle job).
-   * Undefined, having written nothing, when more jobs are due than the claim may take: then the
-   * claim must choose in dispatch order among old and new, after the insert.
+   * The enqueue's claim on an idle queue: when every new job is due for the claim, they fit in
+   * it, and no due job is waiting for its handlers (checked inside the first INSERT), the new
+   * jobs are inserted straight as `running` with their lease — one statement each instead of an
+   * INSERT, the claim's SELECT and an UPDATE. Undefined, having written nothing, otherwise:
+   * then the claim chooses in dispatch order among old and new jobs after the insert.
    */
   private insertClaimingAll(jobs: readonly NewJobRecord[], c: ClaimRequest, now: number): { enqueued: PulseJob[]; claimed: PulseJob[] } | undefined {
-    if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return undefined;
-    const claimable = (j: NewJobRecord): boolean => j.status === "queued" && j.runAt <= now && (!c.handlers || c.handlers.includes(j.handler));
-    let fresh = 0;
-    for (const j of jobs) if (claimable(j)) fresh++;
-    if (fresh === 0 || fresh > c.limit) return undefined;
-    const waiting = this.claims.claimAllOrNone(c, now, c.limit - fresh);
-    if (!waiting) return undefined;
+    if (jobs.length === 0 || jobs.length > c.limit || (c.handlers && c.handlers.length === 0)) return undefined;
+    for (const j of jobs) if (j.status !== "queued" || j.runAt > now || (c.handlers && !c.handlers.includes(j.handler))) return undefined;
     const exp = now + c.leaseMs;
     const enqueued: PulseJob[] = [];
-    const born: { job: PulseJob; seq: number }[] = [];
+    const claimed: PulseJob[] = [];
     for (const j of jobs) {
-      if (!claimable(j)) {
-        enqueued.push(...this.insertRows([j]));
-        continue;
+      const params: Record<string, unknown> = { ...insertParams(j), owner: c.owner, exp, now };
+      if (enqueued.length === 0) {
+        // Nothing queued was added since, so the check holds for the rest of the batch.
+        if (this.guarded(() => this.claims.insertRunningIfNoneWaiting(params, c), j) === undefined) return undefined;
+      } else {
+        this.guarded(() => this.st.insertRunning.run(params), j);
       }
-      const seq = this.insertRow(this.st.insertRunning, { ...insertParams(j), owner: c.owner, exp, now }, j);
       enqueued.push(newJob(j));
       const job = newJob(j);
       job.status = "running";
@@ -103,14 +100,11 @@ export class SqliteJobStore implements JobStore {
       job.leaseExpiresAt = exp;
       job.startedAt = now;
       job.updatedAt = now;
-      born.push({ job, seq });
+      claimed.push(job);
     }
-    // Dispatch order, as one claim would have taken them: the waiting jobs were inserted before
-    // the new ones, so among equals (priority, run_at) they come first.
-    if (waiting.length === 0 && born.length === 1) return { enqueued, claimed: [born[0]!.job] };
-    const all = [...waiting.map((job, i) => ({ job, seq: i - waiting.length })), ...born];
-    all.sort((a, b) => b.job.priority - a.job.priority || a.job.runAt - b.job.runAt || a.seq - b.seq);
-    return { enqueued, claimed: all.map((x) => x.job) };
+    // Dispatch order (priority, then run_at; sort is stable, so insertion order among equals).
+    if (claimed.length > 1) claimed.sort((x, y) => y.priority - x.priority || x.runAt - y.runAt);
+    return { enqueued, claimed };
   }
 
   /** Inserts rows (inside the caller's transaction); `seqs` gets each row's seq → its record. */
@@ -126,8 +120,13 @@ export class SqliteJobStore implements JobStore {
 
   /** Runs one insert statement for `j`; returns its seq. A duplicate id gets a clear error. */
   private insertRow(statement: Database.Statement, params: object, j: NewJobRecord): number {
+    return Number(this.guarded(() => statement.run(params), j).lastInsertRowid);
+  }
+
+  /** Runs an insert of `j`, turning a duplicate id into a clear error. */
+  private guarded<T>(insert: () => T, j: NewJobRecord): T {
     try {
-      return Number(statement.run(params).lastInsertRowid);
+      return insert();
     } catch (err) {
       if ((err as { code?: string }).code === "SQLITE_CONSTRAINT_UNIQUE") {
         throw new PulseError("INVALID_ARGUMENT", `job id "${j.id}" already exists`, { hint: "leave id empty to get a generated one", cause: err });

@@ -56,6 +56,16 @@ const EXPIRE_SET = `
   completed_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN @now ELSE NULL END,
   updated_at = @now, lease_owner = NULL, lease_expires_at = NULL`;
 
+/** Columns of an insert of a job born running (claimed by its own enqueue). */
+export const INSERT_RUNNING_COLUMNS = `id, handler, plugin, handler_name, payload, source, status, priority, run_at,
+  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at,
+  attempts, lease_owner, lease_expires_at, started_at`;
+
+/** Their values: the `insert` parameters plus @owner, @exp (lease expiry) and @now. */
+export const INSERT_RUNNING_VALUES = `@id, @handler, @plugin, @handlerName, @payload, @source, 'running', @priority, @runAt,
+  @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @now,
+  1, @owner, @exp, @now`;
+
 /** Every statement, prepared once per connection. */
 export function prepare(db: Database.Database): Statements {
   const fenced = "id = @id AND status = 'running' AND lease_owner = @owner AND attempts = @attempt";
@@ -73,13 +83,7 @@ export function prepare(db: Database.Database): Statements {
       VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, @status, @priority, @runAt,
         @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @createdAt)`),
     // A new job claimed in its own enqueue's transaction: born running, leased, attempt 1.
-    insertRunning: db.prepare(`
-      INSERT INTO pulse_jobs (id, handler, plugin, handler_name, payload, source, status, priority, run_at,
-        max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at,
-        attempts, lease_owner, lease_expires_at, started_at)
-      VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, 'running', @priority, @runAt,
-        @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @now,
-        1, @owner, @exp, @now)`),
+    insertRunning: db.prepare(`INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) VALUES (${INSERT_RUNNING_VALUES})`),
     bySeq: db.prepare("SELECT * FROM pulse_jobs WHERE seq = ?"),
     claimRow: db.prepare(`
       UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,

@@ -127,8 +127,8 @@ describe("enqueue and claim in one transaction", () => {
     const urgent = await pulse.enqueue({ handler: "slow/h", payload: mode("gate"), priority: 5 });
     await x.whenCalled(waiting.id);
     expect(x.calls.map((c) => c.job.id)).toEqual([urgent.id, waiting.id]);
-    // The waiting job is claimed by an UPDATE, the new one inserted running.
-    expect([writes.inserts, writes.updates]).toEqual([1, 1]);
+    // A job was waiting, so the claim chose after the insert: both claimed by an UPDATE.
+    expect([writes.inserts, writes.updates]).toEqual([1, 2]);
     expect((await pulse.get(waiting.id))!).toMatchObject({ status: "running", attempts: 1 });
     x.release(urgent.id);
     x.release(waiting.id);
