@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ClaimRequest } from "./job-store.js";
-import { INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, newJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
+import { CLAIM_COLUMNS, INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, claimedJob, newJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
 import type { NewJobRecord, PulseJob } from "./types.js";
 
 /**
@@ -25,7 +25,12 @@ export class SqliteClaims {
   /** Claims up to `c.limit` due jobs for `c.handlers` (all handlers when undefined). */
   claim(c: ClaimRequest, now: number): PulseJob[] {
     if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return [];
-    return this.take(this.pick("*", c, now) as JobRow[], c, now);
+    const exp = now + c.leaseMs;
+    const out: PulseJob[] = [];
+    for (const row of this.pick("row", c, now) as unknown[][]) {
+      if (this.takeSeq(row[0] as number, c.owner, exp, now)) out.push(claimedJob(row, c.owner, exp, now));
+    }
+    return out;
   }
 
   /**
@@ -48,24 +53,6 @@ export class SqliteClaims {
     if (c.handlers) for (let i = 0; i < c.handlers.length; i++) params[`h${i}`] = c.handlers[i];
     const r = statement.run(params);
     return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
-  }
-
-  /** Leases `rows` (read by the claim SELECT) to `c.owner` and returns them as the UPDATE left them. */
-  private take(rows: JobRow[], c: ClaimRequest, now: number): PulseJob[] {
-    const exp = now + c.leaseMs;
-    const out: PulseJob[] = [];
-    for (const row of rows) {
-      if (!this.takeSeq(row.seq, c.owner, exp, now)) continue;
-      // The row as the UPDATE left it, without reading it back.
-      row.status = "running";
-      row.attempts += 1;
-      row.lease_owner = c.owner;
-      row.lease_expires_at = exp;
-      row.started_at = now;
-      row.updated_at = now;
-      out.push(toJob(row));
-    }
-    return out;
   }
 
   /** Like `claim`, right after inserting `fresh` (seq → record): those are not read back. */
@@ -97,17 +84,21 @@ export class SqliteClaims {
     return this.st.claimRow.run({ seq, owner, exp, now }).changes === 1;
   }
 
-  /** The claim SELECT of `columns` ("*" or "seq"), a statement per handler count, prepared once. */
-  private pick(columns: "*" | "seq", c: ClaimRequest, now: number): unknown[] {
+  /**
+   * The claim SELECT of `CLAIM_COLUMNS` as raw arrays ("row") or of seq alone, a statement per
+   * handler count, prepared once.
+   */
+  private pick(columns: "row" | "seq", c: ClaimRequest, now: number): unknown[] {
     const n = c.handlers?.length;
     const key = `${columns} ${n ?? "any"}`;
     let statement = this.picks.get(key);
     if (!statement) {
       statement = this.db.prepare(`
-        SELECT ${columns} FROM pulse_jobs INDEXED BY pulse_jobs_ready
+        SELECT ${columns === "row" ? CLAIM_COLUMNS : "seq"} FROM pulse_jobs INDEXED BY pulse_jobs_ready
         WHERE status = 'queued' AND run_at <= @now ${handlerFilter(n)}
         ORDER BY priority DESC, run_at, seq LIMIT @limit`);
       if (columns === "seq") statement.pluck();
+      else statement.raw(true);
       this.picks.set(key, statement);
     }
     const params: Record<string, unknown> = { now, limit: c.limit };
