@@ -27,11 +27,13 @@ import { fmt, summary } from "./lib/stats.mjs";
 import { proxy1, proxy64 } from "./cases/proxy.mjs";
 import { ws } from "./cases/ws.mjs";
 import { jobs, idle } from "./cases/jobs.mjs";
+import { jobsC4, jobsPayload } from "./cases/jobs.mjs";
 import { ats, query } from "./cases/ats.mjs";
 import { cold, start20, memory } from "./cases/lifecycle.mjs";
 
 /** @type {Case[]} In the order `pnpm bench` runs them. */
 const CASES = [proxy64, proxy1, ws, jobs, idle, ats, query, cold, start20, memory];
+CASES.splice(CASES.indexOf(jobs) + 1, 0, jobsC4, jobsPayload);
 
 function parseArgs(argv) {
   const opts = { names: [], rounds: undefined, seconds: undefined, list: false };

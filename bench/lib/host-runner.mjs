@@ -3,13 +3,14 @@
  * `qntx server` does: same config loader, same pino logger at QNTX_LOG_LEVEL), and answers
  * the bench's commands over IPC. The only glue is here; during HTTP load it is idle.
  *
- * Commands: start {toml, dataDir}, ready, token {plugin}, jobs {handler, n, batch},
+ * Commands: start {toml, dataDir}, ready, token {plugin}, jobs {handler, n, batch, payloadBytes},
  * idle {handler, samples, gapMs}, close.
  */
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, loadConfig, startHost } from "@qntx/host";
+import { jobPayload } from "./job-payload.mjs";
 
 /** Wall-clock milliseconds with sub-ms resolution, comparable across processes on one machine. */
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -43,14 +44,21 @@ const handlers = {
     return host.tokens.issue(plugin);
   },
 
-  /** Enqueues `n` jobs in batches and resolves when every one has completed (durably: after the finish transaction). */
-  async jobs({ handler, n, batch }) {
+  /**
+   * Enqueues `n` jobs in batches and resolves when every one has completed (durably: after the
+   * finish transaction). `payloadBytes`: each job carries a JSON payload of about that size, and
+   * its stored result is read back as JSON (as a caller of the job would).
+   */
+  async jobs({ handler, n, batch, payloadBytes = 0 }) {
     let completed = 0;
     let failed = 0;
     let resolveDone;
     const done = new Promise((r) => (resolveDone = r));
     const onJob = (job) => {
-      if (job.status === "completed") completed++;
+      if (job.status === "completed") {
+        completed++;
+        if (payloadBytes > 0) JSON.parse(Buffer.from(job.result).toString("utf8"));
+      }
       else if (job.status === "failed") failed++;
       else return;
       if (completed + failed === n) resolveDone();
@@ -73,7 +81,7 @@ const handlers = {
     const t0 = performance.now();
     for (let i = 0; i < n; i += batch) {
       const count = Math.min(batch, n - i);
-      await host.pulse.enqueueMany(Array.from({ length: count }, () => ({ handler })));
+      await host.pulse.enqueueMany(Array.from({ length: count }, (_, k) => (payloadBytes > 0 ? { handler, payload: jobPayload(payloadBytes, i + k) } : { handler })));
       // Let workers run between batches, as separate enqueue calls would.
       await new Promise((r) => setImmediate(r));
     }

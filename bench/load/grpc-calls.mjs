@@ -1,12 +1,16 @@
 /**
  * Raw grpc-js unary load: N ExecuteJob calls to <address> keeping <concurrency> in flight,
  * on one channel (as the host has one per plugin). Usage: node grpc-calls.mjs <address> <n>
- * <concurrency>. Prints {calls, ms, perSec, errors, cpuMs (this client's)}.
+ * <concurrency> [payloadBytes=0 [handler=noop]]: with payloadBytes, each call carries a JSON
+ * payload of about that size (lib/job-payload.mjs) and its result is read back as JSON, as
+ * the host reads a job's result. Prints {calls, ms, perSec, errors, cpuMs (this client's)}.
  */
 import * as grpc from "@grpc/grpc-js";
 import { DomainPluginServiceClient, grpcOptions } from "@qntx/protocol";
+import { jobPayload } from "../lib/job-payload.mjs";
 
-const [address, nArg = "50000", cArg = "16"] = process.argv.slice(2);
+const [address, nArg = "50000", cArg = "16", bytesArg = "0", handlerName = "noop"] = process.argv.slice(2);
+const payloadBytes = Number(bytesArg);
 const n = Number(nArg);
 const concurrency = Number(cArg);
 const client = new DomainPluginServiceClient(address, grpc.credentials.createInsecure(), grpcOptions());
@@ -16,9 +20,11 @@ let next = 0;
 let errors = 0;
 const call = (i) =>
   new Promise((resolve) => {
-    const request = { jobId: `job-${i}`, handlerName: "noop", payload: Buffer.alloc(0), timeoutSecs: 300 };
+    const payload = payloadBytes > 0 ? Buffer.from(JSON.stringify(jobPayload(payloadBytes, i)), "utf8") : Buffer.alloc(0);
+    const request = { jobId: `job-${i}`, handlerName, payload, timeoutSecs: 300 };
     client.executeJob(request, new grpc.Metadata(), { deadline: Date.now() + 300_000 }, (err, res) => {
       if (err || !res.success) errors++;
+      else if (payloadBytes > 0) JSON.parse(res.result.toString("utf8"));
       resolve();
     });
   });

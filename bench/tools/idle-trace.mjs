@@ -6,10 +6,15 @@
  *   enqueue → ExecuteJob dispatched (host: wake, claim, executor),
  *   dispatched → handler start (grpc-js client → socket → plugin → SDK → handler),
  *   handler start → recorded completed (answer back, settle, finish transaction).
+ * For the tail it also records, per job, the enqueue + claim transaction's time, whether the
+ * WAL shrank (a checkpoint ran) during the job, and GC pauses (PerformanceObserver 'gc'), and
+ * prints the slowest jobs with those next to them.
  * Usage: node bench/tools/idle-trace.mjs [samples=200] [gapMs=20]
  */
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { constants as perfConstants } from "node:perf_hooks";
+import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
 import { createLogger, loadConfig, startHost } from "@qntx/host";
 import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
@@ -38,7 +43,41 @@ plugin.executeJob = (request, options) => {
   return original(request, options);
 };
 
-const seg = { toDispatch: [], toStart: [], startToDone: [], total: [] };
+// The one enqueue + claim transaction of each job (the store is synchronous under its promise).
+const store = host.pulse.store;
+let txMs = 0;
+const enqueueAndClaim = store.enqueueAndClaim.bind(store);
+store.enqueueAndClaim = (...args) => {
+  const t = performance.now();
+  const out = enqueueAndClaim(...args);
+  txMs = performance.now() - t;
+  return out;
+};
+const walPath = join(dir, "qntx.db-wal");
+// A checkpoint that empties the WAL makes the next write restart it with a new salt (header bytes 16–23).
+const walSalt = () => {
+  const b = Buffer.alloc(8);
+  try {
+    const fd = openSync(walPath, "r");
+    readSync(fd, b, 0, 8, 16);
+    closeSync(fd);
+  } catch {
+    /* no WAL yet */
+  }
+  return b.toString("hex");
+};
+const GC_KINDS = { [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: "major", [perfConstants.NODE_PERFORMANCE_GC_MINOR]: "minor", [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental", [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb" };
+let gcKinds = [];
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcMs += e.duration;
+    gcKinds.push(`${GC_KINDS[e.detail?.kind] ?? e.detail?.kind}:${e.duration.toFixed(1)}`);
+  }
+}).observe({ entryTypes: ["gc"] });
+
+const seg = { toDispatch: [], toStart: [], startToDone: [], total: [], tx: [] };
+const perJob = [];
 for (let i = 0; i < samples; i++) {
   await sleep(gapMs);
   const id = randomUUID();
@@ -50,6 +89,9 @@ for (let i = 0; i < samples; i++) {
     };
     host.pulse.on("job", onJob);
   });
+  const wal0 = walSalt();
+  gcMs = 0;
+  gcKinds = [];
   const t0 = wallNow();
   await host.pulse.enqueue({ handler: "benchp/noop", id });
   const [job, t3] = await finished;
@@ -61,11 +103,19 @@ for (let i = 0; i < samples; i++) {
   seg.toStart.push(started - t1);
   seg.startToDone.push(t3 - started);
   seg.total.push(started - t0);
+  seg.tx.push(txMs);
+  perJob.push({ total: started - t0, toDispatch: t1 - t0, toStart: started - t1, tx: txMs, gcMs, gcKinds, walRestarted: walSalt() !== wal0 });
 }
 await host.close();
 cleanup();
 const row = (name, v) => `${name.padEnd(34)} p50 ${quantile(v, 0.5).toFixed(3)}  p90 ${quantile(v, 0.9).toFixed(3)}  p99 ${quantile(v, 0.99).toFixed(3)} ms`;
 console.log(row("enqueue → dispatched", seg.toDispatch));
+console.log(row("  of it: enqueue + claim tx", seg.tx));
 console.log(row("dispatched → handler start", seg.toStart));
 console.log(row("enqueue → handler start", seg.total));
 console.log(row("handler start → completed event", seg.startToDone));
+const slow = perJob.sort((a, b) => b.total - a.total).slice(0, Math.max(3, Math.ceil(samples / 50)));
+console.log(`slowest (ms): total = to dispatch + to start | tx | host GC during the job | WAL restarted (after a checkpoint); ${perJob.filter((j) => j.walRestarted).length} restarts in ${samples} jobs`);
+for (const j of slow) {
+  console.log(`  ${j.total.toFixed(2)} = ${j.toDispatch.toFixed(2)} + ${j.toStart.toFixed(2)} | tx ${j.tx.toFixed(2)} | gc ${j.gcMs.toFixed(2)} ${j.gcKinds.join(" ")} | ${j.walRestarted ? "WAL restarted" : "-"}`);
+}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { Pulse } from "../src/index.js";
-import { scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
+import { mode, scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
 
 /** An idle pool claims a new job in the enqueue's own transaction: one commit from enqueue to dispatch. */
 describe("enqueue and claim in one transaction", () => {
@@ -83,5 +83,87 @@ describe("enqueue and claim in one transaction", () => {
     const job = await pulse.enqueue({ handler: "p/h", runAt: Date.now() + 50 });
     expect(calls.enqueueAndClaim).toEqual([]);
     expect((await waitFor(pulse, job.id, "completed")).attempts).toBe(1);
+  });
+  /** Counts the row writes SQLite makes to pulse_jobs (temp triggers on the real table). */
+  function countWrites(): { inserts: number; updates: number } {
+    t.db.exec(`
+      CREATE TEMP TABLE writes (kind TEXT NOT NULL);
+      CREATE TEMP TRIGGER count_inserts AFTER INSERT ON main.pulse_jobs BEGIN INSERT INTO writes VALUES ('insert'); END;
+      CREATE TEMP TRIGGER count_updates AFTER UPDATE ON main.pulse_jobs BEGIN INSERT INTO writes VALUES ('update'); END;`);
+    const count = (kind: string) => (t.db.prepare("SELECT COUNT(*) AS n FROM writes WHERE kind = ?").get(kind) as { n: number }).n;
+    return {
+      get inserts() {
+        return count("insert");
+      },
+      get updates() {
+        return count("update");
+      },
+    };
+  }
+
+  it("a job claimed by its own enqueue is written once, born running with its lease", async () => {
+    const { pulse, x } = await counted({ concurrency: 2 });
+    const writes = countWrites();
+    const job = await pulse.enqueue({ handler: "p/h", payload: mode("gate") });
+    const call = await x.whenCalled(job.id);
+    expect([writes.inserts, writes.updates]).toEqual([1, 0]);
+    const stored = (await pulse.get(job.id))!;
+    expect(stored).toMatchObject({ status: "running", attempts: 1, leaseOwner: pulse.owner });
+    expect(stored.leaseExpiresAt).toBe(stored.startedAt! + pulse.pool.leaseMs);
+    // What the executor got is what the store holds (no read-back, so built alike).
+    const { logs: _logs, ...row } = stored;
+    expect(call.job).toEqual(row);
+    x.release(job.id);
+    expect((await waitFor(pulse, job.id, "completed")).attempts).toBe(1);
+  });
+
+  it("a new job of higher priority than the waiting one it is claimed with starts first", async () => {
+    let available = false;
+    const { pulse, x } = await counted({ concurrency: 2, isAvailable: (p) => p !== "slow" || available });
+    pulse.handlers.register("slow", ["h"]);
+    const waiting = await pulse.enqueue({ handler: "slow/h", payload: mode("gate") });
+    available = true;
+    const writes = countWrites();
+    const urgent = await pulse.enqueue({ handler: "slow/h", payload: mode("gate"), priority: 5 });
+    await x.whenCalled(waiting.id);
+    expect(x.calls.map((c) => c.job.id)).toEqual([urgent.id, waiting.id]);
+    // A job was waiting, so the claim chose after the insert: both claimed by an UPDATE.
+    expect([writes.inserts, writes.updates]).toEqual([1, 2]);
+    expect((await pulse.get(waiting.id))!).toMatchObject({ status: "running", attempts: 1 });
+    x.release(urgent.id);
+    x.release(waiting.id);
+    await waitFor(pulse, waiting.id, "completed");
+  });
+
+  it("more new jobs due than free slots: the highest priorities are claimed, the rest wait queued", async () => {
+    const { pulse, x, calls } = await counted({ concurrency: 2 });
+    const writes = countWrites();
+    const [low, high, mid] = await pulse.enqueueMany([0, 5, 1].map((priority) => ({ handler: "p/h", payload: mode("gate"), priority })));
+    expect(calls.enqueueAndClaim).toEqual([2]);
+    await x.whenCalled(mid!.id);
+    expect(x.calls.map((c) => c.job.id)).toEqual([high!.id, mid!.id]);
+    expect([writes.inserts, writes.updates]).toEqual([3, 2]);
+    expect((await pulse.get(low!.id))!).toMatchObject({ status: "queued", attempts: 0 });
+    x.release(high!.id);
+    const call = await x.whenCalled(low!.id);
+    expect(call.job.attempts).toBe(1);
+    x.release(mid!.id);
+    x.release(low!.id);
+    await waitFor(pulse, low!.id, "completed");
+  });
+
+  it("a paused job enqueued with a due one is stored paused, and only the due one runs", async () => {
+    const { pulse, x } = await counted({ concurrency: 2 });
+    const [paused, due] = await pulse.enqueueMany([
+      { handler: "p/h", paused: true },
+      { handler: "p/h", payload: mode("gate") },
+    ]);
+    await x.whenCalled(due!.id);
+    expect((await pulse.get(paused!.id))!).toMatchObject({ status: "paused", attempts: 0 });
+    expect(x.calls.map((c) => c.job.id)).toEqual([due!.id]);
+    x.release(due!.id);
+    await waitFor(pulse, due!.id, "completed");
+    await pulse.resume(paused!.id);
+    expect((await waitFor(pulse, paused!.id, "completed")).attempts).toBe(1);
   });
 });

@@ -26,6 +26,29 @@ describe("job store", () => {
   let t: TempDb;
   afterEach(() => t.cleanup());
 
+  it("a claimed job is exactly what the store then holds, for a fresh job and for a retried one", async () => {
+    t = tempDb();
+    const store = new SqliteJobStore(t.db);
+    const now = Date.now();
+    const record = {
+      id: "full", handler: "p/h", plugin: "p", handlerName: "h", payload: Buffer.from('{"k":1}'), source: "test",
+      status: "queued" as const, priority: 3, runAt: now - 5, maxAttempts: 4, timeoutSecs: 7, costEstimate: 1.5,
+      parentJobId: "parent", createdAt: now - 10,
+    };
+    await store.enqueue([record]);
+    await store.updateProgress("full", { progress: { current: 2, total: 9 }, costActual: 0.5 }, now - 1);
+    const [first] = await store.claim("me", 5, 30_000, now);
+    expect(first).toEqual(await store.get("full"));
+    expect(first).toMatchObject({ status: "running", attempts: 1, leaseOwner: "me", leaseExpiresAt: now + 30_000, progress: { current: 2, total: 9 }, costActual: 0.5, timeoutSecs: 7 });
+    // A failed attempt goes back to the queue with its error and result; the next claim reads them.
+    const fence = { id: "full", owner: "me", attempt: 1 };
+    await store.finish([{ kind: "fail", fence, job: first!, error: "boom", retryAt: now, output: { result: Buffer.from("partial"), pluginVersion: "1.2.3" } }], now);
+    const [second] = await store.claim("me", 5, 30_000, now + 1);
+    expect(second).toEqual(await store.get("full"));
+    expect(second).toMatchObject({ attempts: 2, error: "boom", pluginVersion: "1.2.3", startedAt: now + 1, completedAt: undefined });
+    expect(second!.result).toEqual(Buffer.from("partial"));
+  });
+
   it("dispatches by priority (higher first), then earliest run_at, then insertion order", async () => {
     t = tempDb();
     const x = scriptedExecutor();
