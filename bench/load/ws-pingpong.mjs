@@ -1,7 +1,9 @@
 /**
  * WebSocket round-trip load: C connections, each sending a message and waiting for its echo
  * before sending the next, for a duration. Usage: node ws-pingpong.mjs <ws-url> <connections>
- * <seconds> [bytes] [warmupSeconds]. Prints {roundTrips, rps, p50, p99, errors} (ms).
+ * <seconds> [bytes] [warmupSeconds]. Prints {roundTrips, rps, p50, p99, errors, clientCpuUs}: latencies
+ * in ms; clientCpuUs is this process's CPU per measured round trip (is the load generator the
+ * limit of the faster side?).
  */
 import WebSocket from "ws";
 import { quantile } from "../lib/stats.mjs";
@@ -51,9 +53,11 @@ async function loop(ws) {
 
 await Promise.all(sockets.map(loop));
 measuring = true;
+const cpu0 = process.cpuUsage();
 const started = performance.now();
 stopAt = started + Number(seconds) * 1000;
 await Promise.all(sockets.map(loop));
 const elapsed = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpu0);
 for (const ws of sockets) ws.terminate();
-console.log(JSON.stringify({ roundTrips: latencies.length, rps: latencies.length / elapsed, errors, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }));
+console.log(JSON.stringify({ roundTrips: latencies.length, rps: latencies.length / elapsed, errors, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), clientCpuUs: (cpu.user + cpu.system) / latencies.length }));

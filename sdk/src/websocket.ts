@@ -40,6 +40,9 @@ const DEFAULT_PING_TIMEOUT_MS = 10_000;
 
 /** Any frame, with a number (generated codec) or bigint timestamp, as a WebSocketFrame. */
 function normalize(received: { type: number; data: Uint8Array; headers: Record<string, string>; timestamp: number | bigint }): WebSocketFrame {
+  // The exact-timestamp codec already gives a frame of this shape, its data a fresh Buffer:
+  // taken as is (no second copy per message).
+  if (typeof received.timestamp === "bigint" && Buffer.isBuffer(received.data) && received.headers) return received as WebSocketFrame;
   const timestamp = typeof received.timestamp === "bigint" ? received.timestamp : BigInt(Math.trunc(received.timestamp || 0));
   return { type: received.type, data: Buffer.from(received.data), headers: received.headers ?? {}, timestamp };
 }
@@ -258,7 +261,10 @@ class Session implements WebSocketSession {
   }
 
   private emit<K extends keyof Listeners>(event: K, ...args: Parameters<Listeners[K]>): void {
-    for (const listener of [...this.listeners[event]]) this.invoke(event, listener, args);
+    const listeners = this.listeners[event];
+    // The usual single listener needs no snapshot; several are copied so one may remove another.
+    if (listeners.size === 1) this.invoke(event, listeners.values().next().value!, args);
+    else for (const listener of [...listeners]) this.invoke(event, listener, args);
   }
 
   /** Runs a listener; a throw or a rejection is logged, never allowed to kill the plugin. */

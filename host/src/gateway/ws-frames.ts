@@ -76,9 +76,19 @@ export function parseBrowserFrame(raw: Buffer): ParsedBrowserFrame {
   return { ok: true, frame: { type, data: Buffer.from(data, "base64"), headers, timestamp } };
 }
 
-/** The browser JSON of a plugin frame (headers always present, timestamp as a JSON number). */
+/**
+ * The browser JSON of a plugin frame (headers always present, timestamp as a JSON number):
+ * the text `JSON.stringify({type, data, headers, timestamp})` gives, built directly (no object
+ * per frame; base64 and a finite number need no escaping). Used once per frame to the browser.
+ */
 export function browserJson(frame: WebSocketFrame): string {
-  return JSON.stringify({ type: frame.type, data: frame.data.toString("base64"), headers: frame.headers, timestamp: Number(frame.timestamp) });
+  const headers = hasOwnKeys(frame.headers) ? JSON.stringify(frame.headers) : "{}";
+  return `{"type":${JSON.stringify(frame.type)},"data":"${frame.data.toString("base64")}","headers":${headers},"timestamp":${JSON.stringify(Number(frame.timestamp))}}`;
+}
+
+function hasOwnKeys(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true;
+  return false;
 }
 
 /** `text` cut to fit a close frame (123 bytes of UTF-8), never inside a character. */

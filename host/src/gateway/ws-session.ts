@@ -164,18 +164,27 @@ export class WebSocketSession {
       this.stopPlugin("close");
       return;
     }
-    this.ws.send(browserJson(received), () => {
-      if (this.pluginPaused && this.ws.bufferedAmount < this.highWater / 4) {
-        this.pluginPaused = false;
-        this.channel?.resume?.();
-      }
-    });
+    const json = browserJson(received);
+    // Only a send that can leave the queue above highWater may pause the plugin, and only such
+    // sends need the write callback that resumes it: one queued behind others, or one of over
+    // highWater/4 characters (at most 3 UTF-8 bytes each). The usual send goes straight to the
+    // socket and carries no closure.
+    if (this.pluginPaused || this.ws.bufferedAmount > 0 || json.length > this.highWater / 4) this.ws.send(json, this.onBrowserWritten);
+    else this.ws.send(json);
     if (!this.pluginPaused && this.ws.bufferedAmount > this.highWater) {
       // The browser is not reading: stop reading the plugin (gRPC flow control pushes back).
       this.pluginPaused = true;
       this.channel!.pause?.();
     }
   }
+
+  /** Write callback of a queued send: resumes a paused plugin once the browser has caught up. */
+  private readonly onBrowserWritten = (): void => {
+    if (this.pluginPaused && this.ws.bufferedAmount < this.highWater / 4) {
+      this.pluginPaused = false;
+      this.channel?.resume?.();
+    }
+  };
 
   private onPluginDrain(): void {
     if (this.browserPaused) {
