@@ -54,12 +54,15 @@ for (let p = 0; p < pairs; p++) {
   }
 }
 
-const metrics = samples.A[0].map((r) => r.metric);
-console.log(`\n| metric | A ours | B ours | B/A | A baseline | B baseline | A ours/base | B ours/base |`);
+// A group name ("ws") also runs the cases it prefixes ("ws-4k"): rows are matched by case and
+// metric, so two cases with a metric of the same name are never mixed up.
+const keyOf = (r) => `${r.case} ${r.metric}`;
+const keys = samples.A[0].filter((r) => r.metric).map(keyOf);
+console.log(`\n| case metric | A ours | B ours | B/A | A baseline | B baseline | A ours/base | B ours/base |`);
 console.log(`|---|---|---|---|---|---|---|---|`);
-for (const m of metrics) {
-  const col = (side, key) => summary(samples[side].map((rows) => rows.find((r) => r.metric === m)?.[key]?.median ?? NaN));
-  const ratio = (side) => summary(samples[side].map((rows) => rows.find((r) => r.metric === m)?.ratio ?? NaN));
+for (const m of keys) {
+  const col = (side, key) => summary(samples[side].map((rows) => rows.find((r) => keyOf(r) === m)?.[key]?.median ?? NaN));
+  const ratio = (side) => summary(samples[side].map((rows) => rows.find((r) => keyOf(r) === m)?.ratio ?? NaN));
   const a = col("A", "ours");
   const b = col("B", "ours");
   const show = (s) => (s.n ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : "—");
