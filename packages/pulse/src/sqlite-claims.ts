@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ClaimRequest } from "./job-store.js";
-import { CLAIM_COLUMNS, INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, claimedJob, newJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
+import { CLAIM_COLUMNS, INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, claimedJob, newRunningJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
 import type { NewJobRecord, PulseJob } from "./types.js";
 
 /**
@@ -73,14 +73,7 @@ export class SqliteClaims {
         out.push(toJob(this.st.bySeq.get(seq) as JobRow));
         continue;
       }
-      const job = newJob(record);
-      job.status = "running";
-      job.attempts = 1;
-      job.leaseOwner = c.owner;
-      job.leaseExpiresAt = exp;
-      job.startedAt = now;
-      job.updatedAt = now;
-      out.push(job);
+      out.push(newRunningJob(record, c.owner, exp, now));
     }
     return out;
   }

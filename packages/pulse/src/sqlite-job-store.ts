@@ -5,7 +5,7 @@ import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResul
 import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
 import { SqliteClaims } from "./sqlite-claims.js";
-import { insertParams, newJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { insertParams, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -93,14 +93,7 @@ export class SqliteJobStore implements JobStore {
         this.guarded(() => this.st.insertRunning.run(params), j);
       }
       enqueued.push(newJob(j));
-      const job = newJob(j);
-      job.status = "running";
-      job.attempts = 1;
-      job.leaseOwner = c.owner;
-      job.leaseExpiresAt = exp;
-      job.startedAt = now;
-      job.updatedAt = now;
-      claimed.push(job);
+      claimed.push(newRunningJob(j, c.owner, exp, now));
     }
     // Dispatch order (priority, then run_at; sort is stable, so insertion order among equals).
     if (claimed.length > 1) claimed.sort((x, y) => y.priority - x.priority || x.runAt - y.runAt);

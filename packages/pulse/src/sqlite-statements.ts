@@ -211,6 +211,18 @@ export function newJob(j: NewJobRecord): PulseJob {
   };
 }
 
+/** A job just inserted (or claimed from its fresh record) as the store now holds it: running under `owner`'s first lease. */
+export function newRunningJob(j: NewJobRecord, owner: string, leaseExpiresAt: number, now: number): PulseJob {
+  const job = newJob(j);
+  job.status = "running";
+  job.attempts = 1;
+  job.leaseOwner = owner;
+  job.leaseExpiresAt = leaseExpiresAt;
+  job.startedAt = now;
+  job.updatedAt = now;
+  return job;
+}
+
 /**
  * What the claim SELECT reads of a job, in this order (raw arrays: building an object of every
  * column per row cost about 22 µs a row, arrays about half). The columns the claim itself sets
