@@ -25,19 +25,13 @@ import { execSync } from "node:child_process";
 import { BENCH_DIR } from "./lib/procs.mjs";
 import { fmt, summary } from "./lib/stats.mjs";
 import { proxy1, proxy64 } from "./cases/proxy.mjs";
-import { ws } from "./cases/ws.mjs";
-import { jobs, idle } from "./cases/jobs.mjs";
-import { jobsC4, jobsPayload } from "./cases/jobs.mjs";
+import { ws, ws4k } from "./cases/ws.mjs";
+import { jobs, jobsC4, jobsPayload, idle } from "./cases/jobs.mjs";
 import { ats, query } from "./cases/ats.mjs";
 import { cold, start20, memory } from "./cases/lifecycle.mjs";
-import { ws4k } from "./cases/ws.mjs";
 
-/** @type {Case[]} In the order `pnpm bench` runs them. */
-const CASES = [proxy64, proxy1, ws, jobs, idle, ats, query, cold, start20, memory];
-CASES.splice(CASES.indexOf(jobs) + 1, 0, jobsC4, jobsPayload);
-
-// The 4 KiB WebSocket variant runs right after `ws`.
-CASES.splice(CASES.indexOf(ws) + 1, 0, ws4k);
+/** @type {Case[]} In the order `pnpm bench` runs them (each variant right after its case). */
+const CASES = [proxy64, proxy1, ws, ws4k, jobs, jobsC4, jobsPayload, idle, ats, query, cold, start20, memory];
 
 function parseArgs(argv) {
   const opts = { names: [], rounds: undefined, seconds: undefined, list: false };

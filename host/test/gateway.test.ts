@@ -59,6 +59,22 @@ describe("wire behaviour", () => {
     expect(seen.connection).toBeUndefined();
   });
 
+  it("keeps every value of a repeated header among many (raw request, 40 headers)", async () => {
+    const { port } = new URL(t.url);
+    const socket = connect({ host: "127.0.0.1", port: Number(port) });
+    await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    const many = Array.from({ length: 40 }, (_, i) => `x-h${i}: v${i}\r\n`).join("");
+    // One value before the grouping switches to a map, one after, one differently cased.
+    socket.write(`GET /api/fake/headers HTTP/1.1\r\nHost: x\r\nX-Rep: a\r\n${many}x-rep: b\r\nX-REP: c\r\nConnection: close\r\n\r\n`);
+    let text = "";
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+    await new Promise((resolve) => socket.once("close", resolve));
+    const seen = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as Record<string, string[]>;
+    expect(seen["x-rep"]).toEqual(["a", "b", "c"]);
+    for (let i = 0; i < 40; i++) expect(seen[`x-h${i}`]).toEqual([`v${i}`]);
+    expect(seen.connection).toBeUndefined();
+  });
+
   it("passes the plugin's status through", async () => {
     expect((await http(`${t.url}/api/fake/status/418`)).status).toBe(418);
   });

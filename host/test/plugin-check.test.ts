@@ -276,6 +276,14 @@ describe("an address target", () => {
     expect(initializedLines()).toBe(0);
   });
 
+  it("with --run-jobs but without --reinitialize, says why no job runs", async () => {
+    const result = await check([address, "--name", "hello", "--run-jobs", ...RELAXED]);
+    const at = address.replace(/\./g, "\\.");
+    expect(result.stdout).toMatch(new RegExp(`^SKIP {2}ExecuteJob announced handlers +not run: it needs Initialize, which was not sent to the live plugin at ${at}`, "m"));
+    expect(result.exitCode).toBe(0);
+    expect(initializedLines()).toBe(0);
+  });
+
   it("with --reinitialize: Initialize and the HTTP steps run, with a note that the plugin now uses the check's services", async () => {
     const { report, exitCode } = await checkJson([address, "--name", "hello", "--reinitialize", ...RELAXED]);
     expect(step(report, "Initialize")).toMatchObject({ status: "PASS", detail: expect.stringContaining("note: the plugin at this address now uses the check's temporary services") });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
-import { startTestHost, type TestHost } from "./harness.js";
+import { startTestHost, until, type TestHost } from "./harness.js";
 
 const WS_PLUGIN = fileURLToPath(new URL("./fixtures/ws-plugin.mjs", import.meta.url));
 /** 64 KiB frames: the host's high-water mark is then its floor, 1 MiB. */
@@ -47,12 +47,15 @@ describe("WebSocket gateway flow control", () => {
     });
     // Each command is numbered by its size, so order shows in what comes back.
     for (let i = 0; i < ANSWERS; i++) ws.send(JSON.stringify({ type: 1, data: Buffer.from(`big:${ANSWER_BYTES + i}`).toString("base64") }));
-    // Wait until the host has stopped writing to us: our receive buffer holds part of the
-    // answers only, so the rest sits in the host (queue over the high-water mark) or in the
-    // plugin's paused stream. Then read again: a host that never resumes the plugin hangs here.
-    await new Promise<void>((resolve) => setTimeout(resolve, 500).unref());
+    // Our receive buffer holds part of the answers only, so the host's queue to us passes its
+    // high-water mark and it pauses the plugin's stream (a host that never pauses fails here).
+    const said = (msg: string): number => t.logs.filter((line) => line.msg === msg && line.plugin === "wsp").length;
+    await until(() => (said("browser WebSocket is not reading: plugin stream paused") > 0 ? true : undefined), "the host pausing the plugin");
+    expect(sizes.length).toBeLessThan(ANSWERS);
+    // Read again: a host that never resumes the plugin hangs here.
     ws.resume();
     await all;
+    expect(said("browser WebSocket caught up: plugin stream resumed")).toBeGreaterThan(0);
     expect(sizes).toEqual(Array.from({ length: ANSWERS }, (_, i) => ANSWER_BYTES + i));
     ws.close(1000);
   });

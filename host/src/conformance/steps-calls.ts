@@ -61,6 +61,9 @@ export async function stepUnknownJob(run: CheckRun): Promise<void> {
 
 /** Each announced handler: SKIP unless `--run-jobs`; then one run with payload `{}`, answered in the body. */
 export async function stepJobs(run: CheckRun): Promise<void> {
+  // A live plugin checked without --reinitialize has announced no handlers to us: say why no
+  // job runs instead of printing nothing for --run-jobs.
+  if (run.options.runJobs && run.skippedAsLive("job", "ExecuteJob announced handlers")) return;
   const handlers = run.init?.handlerNames ?? [];
   for (const handler of handlers) {
     const title = `ExecuteJob ${handler}`;

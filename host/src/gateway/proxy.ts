@@ -22,19 +22,27 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "tra
  * a full EventTarget), and on HTTP/1.1 a request's response can only be lost with its socket.
  */
 const connectionSignals = new WeakMap<Socket, AbortSignal>();
+/** Calls one connection may have in flight before Node warns of a listener leak on its signal. */
+const MAX_PIPELINED_CALLS = 64;
 
 function connectionSignal(socket: Socket): AbortSignal {
   let signal = connectionSignals.get(socket);
   if (!signal) {
     const controller = new AbortController();
     signal = controller.signal;
-    // Pipelined requests each add a listener for their call; that is not a leak.
-    setMaxListeners(0, signal);
+    // Pipelined requests each add a listener for their call (removed when it ends); a bound,
+    // not 0, so a listener that is never removed still gets Node's leak warning.
+    setMaxListeners(MAX_PIPELINED_CALLS, signal);
     connectionSignals.set(socket, signal);
     socket.once("close", () => controller.abort());
+    // A client gone while its body was still being read: its close event has already fired.
+    if (socket.destroyed) controller.abort();
   }
   return signal;
 }
+
+/** Headers grouped by linear search; beyond this many, by a Map. */
+const SMALL_HEADER_COUNT = 16;
 
 /** Options of the proxy routes. */
 export interface ProxyOptions {
@@ -96,13 +104,21 @@ async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix
 /** Groups Node's raw header list by lower-cased name, so repeated headers keep every value. */
 function forwardedHeaders(raw: readonly string[]): HTTPHeader[] {
   const headers: HTTPHeader[] = [];
-  // Requests carry a handful of headers: a linear search beats building a Map per request.
+  // Requests usually carry a handful of headers: a linear search beats building a Map per
+  // request. Past SMALL_HEADER_COUNT a Map takes over, so thousands of headers cost linear time.
+  let byName: Map<string, HTTPHeader> | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (HOP_BY_HOP.has(name)) continue;
-    const same = headers.find((header) => header.name === name);
-    if (same) same.values.push(raw[i + 1]!);
-    else headers.push({ name, values: [raw[i + 1]!] });
+    if (!byName && headers.length > SMALL_HEADER_COUNT) byName = new Map(headers.map((header) => [header.name, header]));
+    const same = byName ? byName.get(name) : headers.find((header) => header.name === name);
+    if (same) {
+      same.values.push(raw[i + 1]!);
+      continue;
+    }
+    const header = { name, values: [raw[i + 1]!] };
+    headers.push(header);
+    byName?.set(name, header);
   }
   return headers;
 }

@@ -175,6 +175,7 @@ export class WebSocketSession {
       // The browser is not reading: stop reading the plugin (gRPC flow control pushes back).
       this.pluginPaused = true;
       this.channel!.pause?.();
+      this.logger.debug({ plugin: this.pluginName, queuedBytes: this.ws.bufferedAmount }, "browser WebSocket is not reading: plugin stream paused");
     }
   }
 
@@ -183,6 +184,7 @@ export class WebSocketSession {
     if (this.pluginPaused && this.ws.bufferedAmount < this.highWater / 4) {
       this.pluginPaused = false;
       this.channel?.resume?.();
+      this.logger.debug({ plugin: this.pluginName }, "browser WebSocket caught up: plugin stream resumed");
     }
   };
 

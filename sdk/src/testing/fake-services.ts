@@ -5,8 +5,8 @@
  * `exists:false` on a bad token, and streams end with UNAUTHENTICATED.
  */
 import { Metadata, status, type ServerWritableStream } from "@grpc/grpc-js";
-import type { ATSStoreServiceServer, Attestation, AttestationFilter, GetAttestationsRequest, QueueServiceServer } from "@qntx/protocol";
-import { matchesFilter, type AttestationStore } from "./attestation-store.js";
+import { matchesNormalizedFilter, normalizeAttestationFilter, type ATSStoreServiceServer, type Attestation, type GetAttestationsRequest, type NormalizedFilter, type QueueServiceServer } from "@qntx/protocol";
+import type { AttestationStore } from "./attestation-store.js";
 import type { CallMeter } from "./call-meter.js";
 import type { JobStore } from "./job-store.js";
 
@@ -15,7 +15,8 @@ export const INVALID_TOKEN = "invalid authentication token";
 
 /** A stream watching for new attestations (`WatchAttestations`). */
 export interface Watcher {
-  readonly filter: AttestationFilter | undefined;
+  /** The watch's filter, normalized once when the watch starts; undefined matches everything. */
+  readonly filter: NormalizedFilter | undefined;
   readonly call: ServerWritableStream<GetAttestationsRequest, Attestation>;
 }
 
@@ -100,7 +101,13 @@ export function createFakeAtsService(deps: ServiceDeps, options: { withoutWatch:
     watchAttestations: (call) => {
       meter.arrived("WatchAttestations");
       if (refuseStream(deps, call)) return;
-      const watcher: Watcher = { filter: call.request.filter, call };
+      let filter: NormalizedFilter | undefined;
+      try {
+        filter = call.request.filter ? normalizeAttestationFilter(call.request.filter) : undefined;
+      } catch (error) {
+        return void call.emit("error", { code: status.INVALID_ARGUMENT, details: `bad filter: ${(error as Error).message}` });
+      }
+      const watcher: Watcher = { filter, call };
       deps.watchers.add(watcher);
       // Headers tell the client the watch is armed: creates from now on reach it (as the host does).
       call.sendMetadata(new Metadata());
@@ -122,7 +129,7 @@ export function createFakeAtsService(deps: ServiceDeps, options: { withoutWatch:
 export function notifyWatchers(watchers: ReadonlySet<Watcher>, attestation: Attestation): void {
   for (const watcher of watchers) {
     if (watcher.call.cancelled || watcher.call.destroyed) continue;
-    if (matchesFilter(watcher.filter, attestation)) watcher.call.write(attestation);
+    if (!watcher.filter || matchesNormalizedFilter(watcher.filter, attestation)) watcher.call.write(attestation);
   }
 }
 
