@@ -41,9 +41,6 @@ function connectionSignal(socket: Socket): AbortSignal {
   return signal;
 }
 
-/** Headers grouped by linear search; beyond this many, by a Map. */
-const SMALL_HEADER_COUNT = 16;
-
 /** Options of the proxy routes. */
 export interface ProxyOptions {
   readonly registry: Registry;
@@ -103,24 +100,15 @@ async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix
 
 /** Groups Node's raw header list by lower-cased name, so repeated headers keep every value. */
 function forwardedHeaders(raw: readonly string[]): HTTPHeader[] {
-  const headers: HTTPHeader[] = [];
-  // Requests usually carry a handful of headers: a linear search beats building a Map per
-  // request. Past SMALL_HEADER_COUNT a Map takes over, so thousands of headers cost linear time.
-  let byName: Map<string, HTTPHeader> | undefined;
+  const byName = new Map<string, HTTPHeader>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if (HOP_BY_HOP.has(name)) continue;
-    if (!byName && headers.length > SMALL_HEADER_COUNT) byName = new Map(headers.map((header) => [header.name, header]));
-    const same = byName ? byName.get(name) : headers.find((header) => header.name === name);
-    if (same) {
-      same.values.push(raw[i + 1]!);
-      continue;
-    }
-    const header = { name, values: [raw[i + 1]!] };
-    headers.push(header);
-    byName?.set(name, header);
+    const same = byName.get(name);
+    if (same) same.values.push(raw[i + 1]!);
+    else byName.set(name, { name, values: [raw[i + 1]!] });
   }
-  return headers;
+  return [...byName.values()];
 }
 
 function sendPluginResponse(reply: FastifyReply, name: string, response: HTTPResponse): FastifyReply {

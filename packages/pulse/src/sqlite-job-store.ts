@@ -104,16 +104,11 @@ export class SqliteJobStore implements JobStore {
   private insertRows(jobs: readonly NewJobRecord[], seqs?: Map<number, NewJobRecord>): PulseJob[] {
     const out: PulseJob[] = [];
     for (const j of jobs) {
-      const seq = this.insertRow(this.st.insert, insertParams(j), j);
-      seqs?.set(seq, j);
+      const { lastInsertRowid } = this.guarded(() => this.st.insert.run(insertParams(j)), j);
+      seqs?.set(Number(lastInsertRowid), j);
       out.push(newJob(j));
     }
     return out;
-  }
-
-  /** Runs one insert statement for `j`; returns its seq. A duplicate id gets a clear error. */
-  private insertRow(statement: Database.Statement, params: object, j: NewJobRecord): number {
-    return Number(this.guarded(() => statement.run(params), j).lastInsertRowid);
   }
 
   /** Runs an insert of `j`, turning a duplicate id into a clear error. */

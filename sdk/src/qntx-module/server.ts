@@ -1,6 +1,6 @@
 /**
  * Serves an adapted QNTX module: the SDK's `startPlugin` for its definition, with the
- * adapter's answers to RegisterGlyphs, HandleHTTP and Initialize wrapped around the service.
+ * adapter's answers to RegisterGlyphs and HandleHTTP wrapped around the service.
  */
 import { startPlugin, type PluginHandle, type StartOptions } from "../server.js";
 import type { AdaptedQntxModule } from "./adapter.js";
