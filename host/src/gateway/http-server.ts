@@ -4,12 +4,13 @@
  * Static routes win over the `:name` parameter, so the control API can never be shadowed
  * (plugin names `plugins` etc. are reserved).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactoryHandler } from "fastify";
+import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { registerConfigRoutes } from "./config-api.js";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
-import { registerProxyRoutes } from "./proxy.js";
+import { PluginProxy, registerProxyRoutes } from "./proxy.js";
 import { registerReadGuard } from "./read-guard.js";
 import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
 
@@ -24,7 +25,9 @@ export interface GatewayOptions extends ControlOptions, DataApiOptions {
 
 /** Builds the fastify app (not yet listening). */
 export function createGateway(options: GatewayOptions): FastifyInstance {
+  const proxy = new PluginProxy({ registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
   const app = Fastify({
+    serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy),
     loggerInstance: options.logger.child({ component: "http" }) as FastifyBaseLogger,
     // Per-request log lines would dominate the log (and the hot path) of a busy gateway.
     logController: new LogController({ disableRequestLogging: true }),
@@ -58,7 +61,37 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   registerControlRoutes(app, options);
   registerConfigRoutes(app, options);
   registerDataRoutes(app, options);
-  registerProxyRoutes(app, { registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
+  registerProxyRoutes(app, proxy, { maxBodyBytes: options.maxBodyBytes });
+  // From the start of close(), fastify answers new requests with 503 (return503OnClosing).
+  app.addHook("preClose", (done) => {
+    proxy.markClosing();
+    done();
+  });
   registerWebSocketGateway(app, { registry: options.registry, logger: options.logger, settings: options.websocket });
   return app;
+}
+
+/** The parts of fastify's normalised options that configure its node:http server. */
+interface HttpServerSettings {
+  http?: object;
+  keepAliveTimeout: number;
+  requestTimeout: number;
+  connectionTimeout: number;
+  maxRequestsPerSocket?: number;
+}
+
+/**
+ * The node:http server under fastify, set up as fastify sets up its own, with one difference:
+ * a bodyless request for a plugin is served by the proxy before fastify's handler runs.
+ */
+function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: PluginProxy): Server {
+  const settings = options as unknown as HttpServerSettings;
+  const server = createServer(settings.http ?? {}, (req, res) => {
+    if (!proxy.tryServe(req, res)) handler(req, res);
+  });
+  server.keepAliveTimeout = settings.keepAliveTimeout;
+  server.requestTimeout = settings.requestTimeout;
+  server.setTimeout(settings.connectionTimeout);
+  if (settings.maxRequestsPerSocket && settings.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
+  return server;
 }

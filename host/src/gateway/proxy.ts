@@ -3,9 +3,19 @@
  * query kept. Multi-value headers survive both ways, every call has a deadline (504 when it
  * passes), a browser that disconnects cancels the call, a plugin that is not running answers
  * 503 with Retry-After, and a plugin's 404 is retried once with the full path as QNTX does.
+ *
+ * Two ways in, one way through: a request without a body for a registered plugin is served
+ * straight from node:http ({@link PluginProxy.tryServe}, called before fastify sees it), and
+ * every other proxied request comes through fastify's `/api/:name/*` route, which reads and
+ * limits the body, then hands over the raw request and response. Both end in
+ * {@link PluginProxy.forward}, which writes the answer itself. Why the bypass: at one connection
+ * fastify's per-request work (request and reply objects, hooks, routing, its send path) was
+ * the largest part of the host's latency over a bare node:http front making the same gRPC call
+ * (BENCHMARKS.md finding 6); a GET has nothing for fastify to parse or limit.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { setMaxListeners } from "node:events";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
@@ -14,6 +24,10 @@ import { RETRY_AFTER_SECONDS, notRunningBody } from "../plugin/state.js";
 
 /** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings"]);
+
+const API_PREFIX = "/api/";
+const EMPTY_BODY = Buffer.alloc(0);
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /**
  * One abort signal per client connection, aborted when the connection closes: a browser that
@@ -41,55 +55,111 @@ function connectionSignal(socket: Socket): AbortSignal {
   return signal;
 }
 
-/** Options of the proxy routes. */
+/** Options of the proxy. */
 export interface ProxyOptions {
   readonly registry: Registry;
   readonly requestTimeoutMs: number;
   readonly maxBodyBytes: number;
 }
 
-/** Registers `/api/:name` and `/api/:name/*` in an encapsulated context that reads any body as raw bytes. */
-export function registerProxyRoutes(app: FastifyInstance, options: ProxyOptions): void {
+/**
+ * `/api/<raw name><rest>` split at the end of the name segment: `rest` is what the plugin is
+ * sent (with the query), the name is still percent-encoded as the client sent it.
+ */
+function splitPluginUrl(url: string): { rawName: string; rest: string } {
+  let end = API_PREFIX.length;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 0x2f /* / */ || c === 0x3f /* ? */ || c === 0x23 /* # */) break;
+    end++;
+  }
+  return { rawName: url.slice(API_PREFIX.length, end), rest: url.slice(end) };
+}
+
+/** Whether the request carries a body (RFC 9112 §6.3: a length or a transfer coding). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/** The plugin HTTP proxy, shared by the node:http fast path and fastify's proxy routes. */
+export class PluginProxy {
+  private closing = false;
+
+  constructor(private readonly options: ProxyOptions) {}
+
+  /**
+   * From now on every request goes through fastify, which answers 503 while the server closes.
+   * The gateway calls it from fastify's `preClose` hook.
+   */
+  markClosing(): void {
+    this.closing = true;
+  }
+
+  /**
+   * Serves a request straight from node:http when it is for a registered plugin and has no
+   * body; returns false (having touched nothing) when fastify must take it: another path, a
+   * percent-encoded or unknown plugin name (fastify decodes and answers those), a request
+   * with a body (fastify parses and limits it), or a server that is closing.
+   */
+  tryServe(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url;
+    if (this.closing || url === undefined || !url.startsWith(API_PREFIX)) return false;
+    const { rawName, rest } = splitPluginUrl(url);
+    // Host routes (`/api/plugins`, …) use reserved names, which the registry never holds.
+    if (rawName.includes("%") || !this.options.registry.has(rawName) || hasBody(req)) return false;
+    void this.forward(rawName, rest, req, res, EMPTY_BODY);
+    return true;
+  }
+
+  /**
+   * Forwards one request to plugin `name` and writes the answer to `res`. `rest` is the URL
+   * after `/api/<name>`. Never rejects: every failure is an HTTP answer (or nothing, when the
+   * client is gone).
+   */
+  async forward(name: string, rest: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    try {
+      const plugin = this.options.registry.runningPlugin(name);
+      if (!plugin) {
+        const info = this.options.registry.get(name);
+        if (!info) return writeJson(res, 404, { error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
+        return writeJson(res, 503, notRunningBody(name, info.state, info.error), ["retry-after", RETRY_AFTER_SECONDS]);
+      }
+      const prefix = API_PREFIX + name;
+      const wire: HTTPRequest = {
+        method: req.method ?? "GET",
+        path: rest.startsWith("/") ? rest : `/${rest}`,
+        headers: forwardedHeaders(req.rawHeaders),
+        body,
+      };
+      const signal = connectionSignal(req.socket);
+      const deadline = Date.now() + this.options.requestTimeoutMs;
+      let response = await plugin.handleHTTP(wire, { deadline, signal });
+      if (response.statusCode === 404) response = await retryWithFullPath(plugin, wire, prefix, response, deadline, signal);
+      writePluginResponse(res, name, response);
+    } catch (error) {
+      writeCallError(res, name, error, this.options.requestTimeoutMs);
+    }
+  }
+}
+
+/**
+ * Registers `/api/:name` and `/api/:name/*` in an encapsulated context that reads any body as
+ * raw bytes (up to the body limit, else 413), then hands the request to `proxy`.
+ */
+export function registerProxyRoutes(app: FastifyInstance, proxy: PluginProxy, options: Pick<ProxyOptions, "maxBodyBytes">): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: options.maxBodyBytes }, (_req, body, done) => done(null, body));
-    const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => proxyRequest(request, reply, options);
+    const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): Promise<void> => {
+      // The proxy writes the response itself, as on the fast path.
+      reply.hijack();
+      const body = Buffer.isBuffer(request.body) ? request.body : EMPTY_BODY;
+      return proxy.forward(request.params.name, splitPluginUrl(request.raw.url!).rest, request.raw, reply.raw, body);
+    };
     scope.all("/api/:name", handler);
     scope.all("/api/:name/*", handler);
   });
-}
-
-async function proxyRequest(request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, options: ProxyOptions): Promise<FastifyReply> {
-  const { name } = request.params;
-  const info = options.registry.get(name);
-  if (!info) {
-    return reply.code(404).send({ error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
-  }
-  const plugin = options.registry.runningPlugin(name);
-  if (!plugin) {
-    reply.header("retry-after", RETRY_AFTER_SECONDS);
-    return reply.code(503).send(notRunningBody(name, info.state, info.error));
-  }
-
-  const prefix = `/api/${name}`;
-  const rest = request.raw.url!.slice(prefix.length);
-  const path = rest.startsWith("/") ? rest : `/${rest}`;
-  const wire: HTTPRequest = {
-    method: request.method,
-    path,
-    headers: forwardedHeaders(request.raw.rawHeaders),
-    body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
-  };
-
-  const signal = connectionSignal(request.raw.socket);
-  const deadline = Date.now() + options.requestTimeoutMs;
-  try {
-    let response = await plugin.handleHTTP(wire, { deadline, signal });
-    if (response.statusCode === 404) response = await retryWithFullPath(plugin, wire, prefix, response, deadline, signal);
-    return sendPluginResponse(reply, name, response);
-  } catch (error) {
-    return sendCallError(reply, name, error, options.requestTimeoutMs);
-  }
 }
 
 /** QNTX retries a 404 with the unstripped path, so plugins that only know full paths work. */
@@ -111,26 +181,50 @@ function forwardedHeaders(raw: readonly string[]): HTTPHeader[] {
   return [...byName.values()];
 }
 
-function sendPluginResponse(reply: FastifyReply, name: string, response: HTTPResponse): FastifyReply {
-  const status = response.statusCode === 0 ? 200 : response.statusCode;
-  if (status < 100 || status > 599) {
-    return reply.code(502).send({ error: `plugin ${name} answered an invalid HTTP status ${status}` });
-  }
-  for (const header of response.headers) {
-    const lower = header.name.toLowerCase();
-    if (!lower || HOP_BY_HOP.has(lower) || lower === "content-length" || header.values.length === 0) continue;
-    reply.header(lower, header.values.length === 1 ? header.values[0] : header.values);
-  }
-  return reply.code(status).send(response.body);
+/** No body, so no Content-Length, for these statuses (RFC 9110 §8.6). */
+function mayHaveBody(status: number): boolean {
+  return status >= 200 && status !== 204 && status !== 304;
 }
 
-function sendCallError(reply: FastifyReply, name: string, error: unknown, timeoutMs: number): FastifyReply {
-  if (reply.raw.destroyed) return reply;
+function writePluginResponse(res: ServerResponse, name: string, response: HTTPResponse): void {
+  if (res.destroyed) return;
+  const status = response.statusCode === 0 ? 200 : response.statusCode;
+  if (!Number.isInteger(status) || status < 100 || status > 599) {
+    return writeJson(res, 502, { error: `plugin ${name} answered an invalid HTTP status ${status}` });
+  }
+  // A flat [name, value, name, value…] list: a repeated name is sent once per value, and
+  // Node writes it without building a header map.
+  const head: string[] = [];
+  for (const header of response.headers) {
+    const lower = header.name.toLowerCase();
+    if (!lower || HOP_BY_HOP.has(lower) || lower === "content-length") continue;
+    for (const value of header.values) head.push(lower, value);
+  }
+  if (mayHaveBody(status)) head.push("content-length", String(response.body.length));
+  try {
+    res.writeHead(status, head);
+  } catch (error) {
+    // Node refuses a header name or value it cannot send (a control character, a bad token);
+    // nothing has been written yet.
+    return writeJson(res, 502, { error: `plugin ${name} answered a header that cannot be sent: ${(error as Error).message}` });
+  }
+  res.end(mayHaveBody(status) ? response.body : undefined);
+}
+
+function writeCallError(res: ServerResponse, name: string, error: unknown, timeoutMs: number): void {
   if (error instanceof PluginCallError) {
     const status = grpcStatusToHttp(error.code);
     const message = status === 504 ? `plugin ${name} did not answer within ${timeoutMs} ms` : `plugin ${name} failed: ${error.message}`;
-    return reply.code(status).send({ error: message, grpc_status: grpcStatusName(error.code) });
+    return writeJson(res, status, { error: message, grpc_status: grpcStatusName(error.code) });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return reply.code(502).send({ error: `plugin ${name} failed: ${message}` });
+  writeJson(res, 502, { error: `plugin ${name} failed: ${message}` });
+}
+
+/** Answers with a JSON body, unless the client is gone or an answer has already started. */
+function writeJson(res: ServerResponse, status: number, value: unknown, extraHeaders: string[] = []): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = Buffer.from(JSON.stringify(value), "utf8");
+  res.writeHead(status, ["content-type", JSON_TYPE, "content-length", String(text.length), ...extraHeaders]);
+  res.end(text);
 }
