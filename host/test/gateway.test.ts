@@ -79,6 +79,39 @@ describe("wire behaviour", () => {
     expect((await http(`${t.url}/api/fake/status/418`)).status).toBe(418);
   });
 
+  it("answers 502 for a status that is not a final HTTP status, and keeps serving", async () => {
+    for (const status of [42, 101, 700]) {
+      const res = await http(`${t.url}/api/fake/any-status/${status}`);
+      expect(res.status).toBe(502);
+      expect(res.json().error).toBe(`plugin fake answered an invalid HTTP status ${status}`);
+    }
+    expect((await http(`${t.url}/api/fake/ping`)).text).toBe("pong");
+  });
+
+  it("answers 502 for a plugin header that cannot be sent, never splitting the response", async () => {
+    const res = await http(`${t.url}/api/fake/bad-header`);
+    expect(res.status).toBe(502);
+    expect(res.json().error).toContain("plugin fake answered a header that cannot be sent");
+    expect(res.headers.get("injected")).toBeNull();
+    expect((await http(`${t.url}/api/fake/ping`)).text).toBe("pong");
+  });
+
+  it("sends a 204 without a body or Content-Length, and HEAD without a body", async () => {
+    const empty = await http(`${t.url}/api/fake/status/204`);
+    expect(empty.status).toBe(204);
+    expect(empty.headers.get("content-length")).toBeNull();
+    expect(empty.text).toBe("");
+    const head = await http(`${t.url}/api/hello/hello`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.text).toBe("");
+  });
+
+  it("routes a percent-encoded plugin name to that plugin with the path after it", async () => {
+    const res = await http(`${t.url}/api/%66ake/path?x=1`);
+    expect(res.status).toBe(200);
+    expect(res.json().path).toBe("/path?x=1");
+  });
+
   it("answers 404 for an unknown plugin and for a route the plugin does not have", async () => {
     const unknown = await http(`${t.url}/api/nope/x`);
     expect(unknown.status).toBe(404);

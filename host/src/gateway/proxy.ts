@@ -189,7 +189,8 @@ function mayHaveBody(status: number): boolean {
 function writePluginResponse(res: ServerResponse, name: string, response: HTTPResponse): void {
   if (res.destroyed) return;
   const status = response.statusCode === 0 ? 200 : response.statusCode;
-  if (!Number.isInteger(status) || status < 100 || status > 599) {
+  // A HandleHTTP answer is the final response: a 1xx would leave the client waiting for one.
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
     return writeJson(res, 502, { error: `plugin ${name} answered an invalid HTTP status ${status}` });
   }
   // A flat [name, value, name, value…] list: a repeated name is sent once per value, and
