@@ -42,36 +42,70 @@ export interface RequestParts {
   params: Record<string, string>;
 }
 
-/** Builds the handler's request object. Body decoding and JSON parsing are lazy and cached. */
-export function createRequest(wire: HTTPRequest, parts: RequestParts): PluginRequest {
-  const headers = fromWireHeaders(wire.headers ?? []);
-  const body = wire.body ? Buffer.from(wire.body.buffer, wire.body.byteOffset, wire.body.byteLength) : Buffer.alloc(0);
-  let decoded: string | undefined;
-  let parsed: { value: unknown } | undefined;
+/**
+ * The request object: headers, query, body text and JSON are worked out on first use and
+ * cached, since most handlers read one or none of them and at one connection per-request work
+ * is latency (BENCHMARKS.md finding 6). A class, so the lazy fields are prototype getters
+ * (an object literal with getters measured twice as slow to build as the eager one).
+ */
+class WireRequest implements PluginRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly rawPath: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  private readonly wireHeaders: HTTPRequest["headers"];
+  private readonly queryText: string;
+  private headerCache: Record<string, string[]> | undefined = undefined;
+  private queryCache: URLSearchParams | undefined = undefined;
+  private textCache: string | undefined = undefined;
+  private jsonCache: { value: unknown } | undefined = undefined;
 
-  const text = (): string => (decoded ??= body.toString("utf8"));
+  constructor(wire: HTTPRequest, parts: RequestParts) {
+    this.method = parts.method;
+    this.path = parts.path;
+    this.rawPath = wire.path;
+    this.params = parts.params;
+    this.body = wire.body ? Buffer.from(wire.body.buffer, wire.body.byteOffset, wire.body.byteLength) : Buffer.alloc(0);
+    this.wireHeaders = wire.headers;
+    this.queryText = parts.query;
+    // Bound once: handlers may take these off the object (`({ json }) => json()`).
+    this.header = this.header.bind(this);
+    this.text = this.text.bind(this);
+    this.json = this.json.bind(this);
+  }
 
-  return {
-    method: parts.method,
-    path: parts.path,
-    rawPath: wire.path,
-    params: parts.params,
-    query: new URLSearchParams(parts.query),
-    headers,
-    body,
-    header: (name) => headers[name.toLowerCase()]?.[0],
-    text,
-    json<T = unknown>(): T {
-      if (!parsed) {
-        const source = text();
-        if (source.trim() === "") throw new HttpError(400, "expected a JSON request body, got an empty body");
-        try {
-          parsed = { value: JSON.parse(source) };
-        } catch (err) {
-          throw new HttpError(400, `invalid JSON in request body: ${(err as Error).message}`, { cause: err });
-        }
+  get query(): URLSearchParams {
+    return (this.queryCache ??= new URLSearchParams(this.queryText));
+  }
+
+  get headers(): Readonly<Record<string, string[]>> {
+    return (this.headerCache ??= fromWireHeaders(this.wireHeaders ?? []));
+  }
+
+  header(name: string): string | undefined {
+    return this.headers[name.toLowerCase()]?.[0];
+  }
+
+  text(): string {
+    return (this.textCache ??= this.body.toString("utf8"));
+  }
+
+  json<T = unknown>(): T {
+    if (!this.jsonCache) {
+      const source = this.text();
+      if (source.trim() === "") throw new HttpError(400, "expected a JSON request body, got an empty body");
+      try {
+        this.jsonCache = { value: JSON.parse(source) };
+      } catch (err) {
+        throw new HttpError(400, `invalid JSON in request body: ${(err as Error).message}`, { cause: err });
       }
-      return parsed.value as T;
-    },
-  };
+    }
+    return this.jsonCache.value as T;
+  }
+}
+
+/** Builds the handler's request object (lazy and cached: see {@link WireRequest}). */
+export function createRequest(wire: HTTPRequest, parts: RequestParts): PluginRequest {
+  return new WireRequest(wire, parts);
 }

@@ -56,30 +56,42 @@ function hasHeader(headers: ResponseHeaders, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === lower);
 }
 
+/** What the helpers build: the brand sits on the prototype, so building one is a plain allocation. */
+class BuiltResponse implements PluginResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: ResponseHeaders,
+    readonly body: Buffer,
+  ) {}
+}
+// Non-enumerable and inherited, so logging or JSON-encoding a response does not show the brand.
+Object.defineProperty(BuiltResponse.prototype, RESPONSE_BRAND, { value: true });
+
+const NO_HEADERS: ResponseHeaders = Object.freeze({});
+
 function build(status: number, headers: ResponseHeaders, body: Buffer, defaultType?: string): PluginResponse {
-  const allHeaders = defaultType && !hasHeader(headers, "content-type") ? { "content-type": defaultType, ...headers } : { ...headers };
-  const response: PluginResponse = { status: checkStatus(status), headers: allHeaders, body };
-  // Non-enumerable, so logging or JSON-encoding a response does not show the brand.
-  Object.defineProperty(response, RESPONSE_BRAND, { value: true });
-  return response;
+  let allHeaders: ResponseHeaders;
+  if (headers === NO_HEADERS) allHeaders = defaultType ? { "content-type": defaultType } : {};
+  else allHeaders = defaultType && !hasHeader(headers, "content-type") ? { "content-type": defaultType, ...headers } : { ...headers };
+  return new BuiltResponse(checkStatus(status), allHeaders, body);
 }
 
 /** A JSON response (`application/json; charset=utf-8`), status 200 unless given. */
 export function json(value: unknown, init: ResponseInit = {}): PluginResponse {
   // JSON.stringify(undefined) is undefined, which is not a JSON document; send `null` instead.
   const encoded = JSON.stringify(value) ?? "null";
-  return build(init.status ?? 200, init.headers ?? {}, Buffer.from(encoded, "utf8"), "application/json; charset=utf-8");
+  return build(init.status ?? 200, init.headers ?? NO_HEADERS, Buffer.from(encoded, "utf8"), "application/json; charset=utf-8");
 }
 
 /** A plain-text response (`text/plain; charset=utf-8`), status 200 unless given. */
 export function text(body: string, init: ResponseInit = {}): PluginResponse {
-  return build(init.status ?? 200, init.headers ?? {}, Buffer.from(body, "utf8"), "text/plain; charset=utf-8");
+  return build(init.status ?? 200, init.headers ?? NO_HEADERS, Buffer.from(body, "utf8"), "text/plain; charset=utf-8");
 }
 
 /** A response with exactly the status, headers and body given (no default content type). */
 export function reply(init: ReplyInit): PluginResponse {
   const body = init.body === undefined ? Buffer.alloc(0) : typeof init.body === "string" ? Buffer.from(init.body, "utf8") : Buffer.from(init.body);
-  return build(init.status, init.headers ?? {}, body);
+  return build(init.status, init.headers ?? NO_HEADERS, body);
 }
 
 /**

@@ -58,6 +58,7 @@ function segmentsOf(path: string): string[] {
 }
 
 function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -96,11 +97,19 @@ export interface Router {
 class TrieRouter implements Router {
   readonly routes: readonly RouteInfo[];
   private readonly root: TrieNode = newNode();
+  /**
+   * Where each route without `:params` ends, by its normalised path: a request whose path is
+   * already in that form is found with one lookup instead of a walk of the trie.
+   */
+  private readonly staticEnds = new Map<string, TrieNode>();
+  /** `/api/<name>`, the prefix stripped before matching (see {@link candidates}). */
+  private readonly mountPrefix: string | undefined;
   private readonly pluginName: string | undefined;
   private readonly log: Logger;
 
   constructor(routes: Record<string, RouteHandler | RouteSpec>, options: RouterOptions = {}) {
     this.pluginName = options.pluginName;
+    this.mountPrefix = options.pluginName ? `/api/${options.pluginName}` : undefined;
     this.log = options.log ?? defaultLog;
     const infos: RouteInfo[] = [];
     for (const [key, value] of Object.entries(routes)) {
@@ -134,6 +143,7 @@ class TrieRouter implements Router {
       }
     }
     const normalized = "/" + segments.join("/");
+    if (paramNames.length === 0) this.staticEnds.set("/" + segments.map(decodeSegment).join("/"), node);
     const existing = node.routes.get(method);
     if (existing) {
       throw new TypeError(`route "${key}" duplicates route "${existing.method} ${existing.path}"`);
@@ -170,21 +180,37 @@ class TrieRouter implements Router {
     return { path: "/" + raw.join("/"), ends: [] };
   }
 
+  /**
+   * The one-lookup answer for a path in normal form (no `%`, no empty segment) that ends at a
+   * route without params which takes `method`; undefined sends the request through the trie,
+   * which gives the same answer for these and handles everything else. A static end is the
+   * trie's first candidate too (static segments beat params), so the two cannot disagree.
+   */
+  private matchStatic(method: string, path: string): RouteMatch | undefined {
+    if (path.includes("%") || path.includes("//")) return undefined;
+    let key = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+    const prefix = this.mountPrefix;
+    if (prefix && key.startsWith(prefix) && (key.length === prefix.length || key.charCodeAt(prefix.length) === 0x2f /* / */)) {
+      key = key.slice(prefix.length) || "/";
+    }
+    const node = this.staticEnds.get(key);
+    if (!node) return undefined;
+    const found = routeFor(node, method);
+    if (!found) return undefined;
+    return { kind: "found", route: { method: found.route.method, path: found.route.path }, params: {}, path: key, handler: found.route.handler, headOnly: found.headOnly };
+  }
+
   /** Finds the route for `method` and `path` (no query string). Exposed for tests and tools. */
   match(method: string, path: string): RouteMatch {
     const upper = method.toUpperCase();
+    const fast = this.matchStatic(upper, path);
+    if (fast) return fast;
     const { path: matchedPath, ends } = this.candidates(path);
     if (ends.length === 0) return { kind: "not-found" };
     for (const { node, values } of ends) {
-      let route = node.routes.get(upper);
-      let headOnly = false;
-      // HEAD is GET without a body, as in any HTTP server.
-      if (!route && upper === "HEAD" && node.routes.has("GET")) {
-        route = node.routes.get("GET");
-        headOnly = true;
-      }
-      route ??= node.routes.get("*");
-      if (!route) continue;
+      const found = routeFor(node, upper);
+      if (!found) continue;
+      const { route, headOnly } = found;
       const params: Record<string, string> = {};
       route.paramNames.forEach((name, i) => {
         params[name] = values[i]!;
@@ -244,6 +270,19 @@ class TrieRouter implements Router {
     const message = err instanceof Error ? err.message : String(err);
     return toHttpResponse(json({ error: message || "internal error" }, { status: 500 }));
   }
+}
+
+/** The route at `node` that takes `method`: its own, GET for HEAD, else the `*` route. */
+function routeFor(node: TrieNode, method: string): { route: CompiledRoute; headOnly: boolean } | undefined {
+  const own = node.routes.get(method);
+  if (own) return { route: own, headOnly: false };
+  // HEAD is GET without a body, as in any HTTP server.
+  if (method === "HEAD") {
+    const get = node.routes.get("GET");
+    if (get) return { route: get, headOnly: true };
+  }
+  const any = node.routes.get("*");
+  return any && { route: any, headOnly: false };
 }
 
 /** Compiles `routes` (keys like `"GET /users/:id"`) into a {@link Router}. Throws on an invalid key. */

@@ -79,6 +79,25 @@ describe("router: matching", () => {
     expect(res.statusCode).toBe(404);
   });
 
+  it("answers paths of static routes alike in every spelling (one lookup or the trie)", async () => {
+    // Normal form: the one-lookup path.
+    expect(bodyJson(await router.handle(wireRequest("GET", "/users/me")))).toEqual({ me: true });
+    expect(bodyJson(await router.handle(wireRequest("GET", "/api/demo/users/me/")))).toEqual({ me: true });
+    // Percent-encoded or with an empty segment: the trie, same answer.
+    expect(bodyJson(await router.handle(wireRequest("GET", "/users/%6De")))).toEqual({ me: true });
+    expect(bodyJson(await router.handle(wireRequest("GET", "//users//me")))).toEqual({ me: true });
+    // The static end has no DELETE route: the :param route at the same place answers.
+    expect(bodyJson(await router.handle(wireRequest("DELETE", "/users/me")))).toEqual({ deleted: "me" });
+    // `/api/demox` is not under the mount prefix `/api/demo`.
+    expect((await router.handle(wireRequest("GET", "/api/demox"))).statusCode).toBe(404);
+  });
+
+  it("finds a route declared under the full path when the stripped path has none", async () => {
+    const full = createRouter({ "GET /api/legacy/status": () => ({ legacy: true }), "GET /status/:x": (req) => ({ x: req.params.x }) }, { pluginName: "legacy" });
+    expect(bodyJson(await full.handle(wireRequest("GET", "/api/legacy/status")))).toEqual({ legacy: true });
+    expect(bodyJson(await full.handle(wireRequest("GET", "/api/legacy/status/7")))).toEqual({ x: "7" });
+  });
+
   it("lets * match any method", async () => {
     expect(bodyJson(await router.handle(wireRequest("PATCH", "/any")))).toEqual({ method: "PATCH" });
   });
