@@ -46,8 +46,11 @@ function wsCase(name, bytes, label) {
     async run({ rounds = 3, seconds = 5, log }) {
       const ours = await startHostWith("ws", [{ name: "benchp", binary: BENCH_PLUGIN }]);
       const echo = await spawnWithPort(join(FIXTURES, "ws-echo.mjs"));
-      const grpcEcho = await spawnWithPort(join(FIXTURES, "ws-grpc-echo.mjs"));
-      const relay = await spawnWithPort(join(FIXTURES, "ws-grpc-relay.mjs"), [`127.0.0.1:${grpcEcho.port}`]);
+      // BENCH_PROFILE=<dir>: the floor's two processes are profiled too (they exit through
+      // process.exit on SIGTERM, which writes the profile).
+      const profile = process.env.BENCH_PROFILE ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] } : {};
+      const grpcEcho = await spawnWithPort(join(FIXTURES, "ws-grpc-echo.mjs"), [], profile);
+      const relay = await spawnWithPort(join(FIXTURES, "ws-grpc-relay.mjs"), [`127.0.0.1:${grpcEcho.port}`], profile);
       const oursUrl = `${ours.host.url.replace(/^http/, "ws")}/ws/benchp`;
       // CPU of each serving process per round trip; the load's own CPU comes from the load process.
       const load = async (url, pids) => {
