@@ -45,10 +45,10 @@ function wsCase(name, bytes, label) {
     baseline: "a bare `ws` echo server; floor: a bare ws → grpc-js HandleWebSocket relay to a bare grpc-js echo",
     async run({ rounds = 3, seconds = 5, log }) {
       const ours = await startHostWith("ws", [{ name: "benchp", binary: BENCH_PLUGIN }]);
-      const echo = await spawnWithPort(join(FIXTURES, "ws-echo.mjs"));
-      // BENCH_PROFILE=<dir>: the floor's two processes are profiled too (they exit through
-      // process.exit on SIGTERM, which writes the profile).
+      // BENCH_PROFILE=<dir>: the bare echo and the floor's two processes are profiled too (they
+      // exit through process.exit on SIGTERM, which writes the profile).
       const profile = process.env.BENCH_PROFILE ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] } : {};
+      const echo = await spawnWithPort(join(FIXTURES, "ws-echo.mjs"), [], profile);
       const grpcEcho = await spawnWithPort(join(FIXTURES, "ws-grpc-echo.mjs"), [], profile);
       const relay = await spawnWithPort(join(FIXTURES, "ws-grpc-relay.mjs"), [`127.0.0.1:${grpcEcho.port}`], profile);
       const oursUrl = `${ours.host.url.replace(/^http/, "ws")}/ws/benchp`;
