@@ -8,6 +8,7 @@
  * message (bytes cost both sides alike). Rows "floor/bare" say what the hop itself allows;
  * rows "ours/floor" say what the host and the SDK add on top of it.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR, FIXTURES, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";
 import { BENCH_PLUGIN, startHostWith } from "../lib/hosts.mjs";
@@ -36,6 +37,17 @@ async function rotate(rounds, sides, log) {
   return out;
 }
 
+/**
+ * The front process's (echo, relay or host) system CPU ms and read/write syscalls so far, from
+ * /proc (Linux): where its time goes besides user space, and whether the hop adds syscalls.
+ */
+function frontCounters(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const count = (key) => Number(new RegExp(`^${key}: (\\d+)$`, "m").exec(io)?.[1] ?? NaN);
+  return { sysMs: Number(stat[12]) * 10, syscalls: count("syscr") + count("syscw") };
+}
+
 /** The ws echo case for messages of `bytes` bytes (before base64 and the JSON frame). */
 function wsCase(name, bytes, label) {
   /** @type {import("../run.mjs").Case} */
@@ -53,10 +65,16 @@ function wsCase(name, bytes, label) {
       const relay = await spawnWithPort(join(FIXTURES, "ws-grpc-relay.mjs"), [`127.0.0.1:${grpcEcho.port}`], profile);
       const oursUrl = `${ours.host.url.replace(/^http/, "ws")}/ws/benchp`;
       // CPU of each serving process per round trip; the load's own CPU comes from the load process.
+      // Logged per round, not tabled: the front's system CPU and read/write syscalls per round trip.
       const load = async (url, pids) => {
+        const front0 = frontCounters(pids[0]);
         const [x, cpuMs, each] = await withCpu(pids, () => runJson(join(BENCH_DIR, "load", "ws-pingpong.mjs"), [url, CONNECTIONS, seconds, bytes, 1]));
+        const front1 = frontCounters(pids[0]);
         const perRoundTrip = (ms) => (ms * 1000) / x.roundTrips;
-        return { ...x, cpuUs: perRoundTrip(cpuMs), firstUs: perRoundTrip(each[0]), restUs: perRoundTrip(cpuMs - each[0]) };
+        return {
+          ...x, cpuUs: perRoundTrip(cpuMs), firstUs: perRoundTrip(each[0]), restUs: perRoundTrip(cpuMs - each[0]),
+          firstSysUs: perRoundTrip(front1.sysMs - front0.sysMs), firstSyscalls: (front1.syscalls - front0.syscalls) / x.roundTrips,
+        };
       };
       const sides = {
         baseline: () => load(`ws://127.0.0.1:${echo.port}/`, [echo.child.pid]),
