@@ -39,24 +39,25 @@ export class SqliteClaims {
   }
 
   /**
-   * Inserts a new job straight as `running`, leased to `c.owner` (`params`: the `insertRunning`
-   * parameters), in one statement — only when no due job for `c.handlers` is waiting, since a
-   * claim would have to consider those first. Returns the new row's seq, or undefined having
-   * written nothing.
+   * Inserts a new job straight as `running`, leased to `c.owner` (`args`: `insertRunningArgs`),
+   * in one statement — only when no due job for `c.handlers` is waiting, since a claim would
+   * have to consider those first. Returns the new row's seq, or undefined having written nothing.
    */
-  insertRunningIfNoneWaiting(params: Record<string, unknown>, c: ClaimRequest): number | undefined {
+  insertRunningIfNoneWaiting(args: readonly unknown[], c: ClaimRequest, now: number): number | undefined {
     const n = c.handlers?.length;
     const key = `insert ${n ?? "any"}`;
     let statement = this.picks.get(key);
     if (!statement) {
+      // Positional throughout (see INSERT_RUNNING_VALUES): the check binds `now`, then the handlers.
+      const filter = n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, () => "?").join(", ")})`;
       statement = this.db.prepare(`
         INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) SELECT ${INSERT_RUNNING_VALUES}
         WHERE NOT EXISTS (SELECT 1 FROM pulse_jobs INDEXED BY pulse_jobs_ready
-          WHERE status = 'queued' AND run_at <= @now ${handlerFilter(n)})`);
+          WHERE status = 'queued' AND run_at <= ? ${filter})`);
       this.picks.set(key, statement);
     }
-    if (c.handlers) for (let i = 0; i < c.handlers.length; i++) params[`h${i}`] = c.handlers[i];
-    const r = statement.run(params);
+    // better-sqlite3 binds the elements of array arguments in order.
+    const r = statement.run(args, now, c.handlers ?? []);
     return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
   }
 

@@ -5,7 +5,7 @@ import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResul
 import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
 import { SqliteClaims } from "./sqlite-claims.js";
-import { insertParams, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { insertArgs, insertRunningArgs, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -85,12 +85,12 @@ export class SqliteJobStore implements JobStore {
     const enqueued: PulseJob[] = [];
     const claimed: PulseJob[] = [];
     for (const j of jobs) {
-      const params: Record<string, unknown> = { ...insertParams(j), owner: c.owner, exp, now };
+      const args = insertRunningArgs(j, c.owner, exp, now);
       if (enqueued.length === 0) {
         // Nothing queued was added since, so the check holds for the rest of the batch.
-        if (this.guarded(() => this.claims.insertRunningIfNoneWaiting(params, c), j) === undefined) return undefined;
+        if (this.guarded(() => this.claims.insertRunningIfNoneWaiting(args, c, now), j) === undefined) return undefined;
       } else {
-        this.guarded(() => this.st.insertRunning.run(params), j);
+        this.guarded(() => this.st.insertRunning.run(args), j);
       }
       enqueued.push(newJob(j));
       claimed.push(newRunningJob(j, c.owner, exp, now));
@@ -104,7 +104,7 @@ export class SqliteJobStore implements JobStore {
   private insertRows(jobs: readonly NewJobRecord[], seqs?: Map<number, NewJobRecord>): PulseJob[] {
     const out: PulseJob[] = [];
     for (const j of jobs) {
-      const { lastInsertRowid } = this.guarded(() => this.st.insert.run(insertParams(j)), j);
+      const { lastInsertRowid } = this.guarded(() => this.st.insert.run(insertArgs(j)), j);
       seqs?.set(Number(lastInsertRowid), j);
       out.push(newJob(j));
     }
