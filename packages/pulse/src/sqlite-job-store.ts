@@ -4,6 +4,7 @@ import { PulseError } from "./errors.js";
 import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult } from "./job-store.js";
 import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
+import { IdleCheckpoint } from "./sqlite-checkpoint.js";
 import { SqliteClaims } from "./sqlite-claims.js";
 import { insertArgs, insertRunningArgs, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
@@ -21,6 +22,8 @@ export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private readonly st: Statements;
   private readonly claims: SqliteClaims;
+  /** The WAL checkpoint run when the pool goes idle (see IdleCheckpoint). */
+  readonly checkpoint: IdleCheckpoint;
   private readonly finishTx: (ops: readonly FinishOp[], now: number) => PulseJob[];
   private readonly renewTx: (owner: string, fences: readonly Fence[], exp: number) => RenewResult;
   private readonly insertTx: (jobs: readonly NewJobRecord[]) => PulseJob[];
@@ -33,6 +36,7 @@ export class SqliteJobStore implements JobStore {
     migrate(db, "pulse", PULSE_MIGRATIONS);
     this.st = prepare(db);
     this.claims = new SqliteClaims(db, this.st);
+    this.checkpoint = new IdleCheckpoint(db);
     this.insertTx = db.transaction((jobs: readonly NewJobRecord[]) => this.insertSync(jobs));
     this.finishTx = db.transaction((ops: readonly FinishOp[], now: number) => this.finishSync(ops, now));
     // Claims read then write: IMMEDIATE takes the write lock first, so no other connection can
@@ -121,6 +125,10 @@ export class SqliteJobStore implements JobStore {
       }
       throw err;
     }
+  }
+
+  idle(): void {
+    this.checkpoint.idle();
   }
 
   async enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]> {
