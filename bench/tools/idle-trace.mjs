@@ -9,6 +9,9 @@
  * For the tail it also records, per job, the enqueue + claim transaction's time, whether the
  * WAL shrank (a checkpoint ran) during the job, and GC pauses (PerformanceObserver 'gc'), and
  * prints the slowest jobs with those next to them.
+ * Between the jobs it makes, with the same gap, the same number of raw ExecuteJob calls from
+ * this process through the host's own channel to the plugin (no Pulse, no SQLite): the floor of
+ * the same hop from the same process, so "enqueue → handler start" minus it is what Pulse adds.
  * Usage: node bench/tools/idle-trace.mjs [samples=200] [gapMs=20]
  */
 import { randomUUID } from "node:crypto";
@@ -76,9 +79,14 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ["gc"] });
 
-const seg = { toDispatch: [], toStart: [], startToDone: [], total: [], tx: [] };
+const seg = { toDispatch: [], toStart: [], startToDone: [], total: [], tx: [], direct: [] };
 const perJob = [];
 for (let i = 0; i < samples; i++) {
+  // The in-host floor, alternating with the jobs so both see the machine alike.
+  await sleep(gapMs);
+  const c0 = wallNow();
+  const res = await original({ jobId: randomUUID(), handlerName: "noop", payload: Buffer.alloc(0), timeoutSecs: 300 }, { deadline: Date.now() + 10_000 });
+  seg.direct.push(JSON.parse(Buffer.from(res.result).toString("utf8")).startedAt - c0);
   await sleep(gapMs);
   const id = randomUUID();
   const finished = new Promise((resolve) => {
@@ -113,8 +121,11 @@ console.log(row("enqueue → dispatched", seg.toDispatch));
 console.log(row("  of it: enqueue + claim tx", seg.tx));
 console.log(row("dispatched → handler start", seg.toStart));
 console.log(row("enqueue → handler start", seg.total));
+console.log(row("raw ExecuteJob → handler start", seg.direct));
 console.log(row("handler start → completed event", seg.startToDone));
 const slow = perJob.sort((a, b) => b.total - a.total).slice(0, Math.max(3, Math.ceil(samples / 50)));
+const restarts = perJob.filter((j) => j.walRestarted).map((j) => j.tx.toFixed(2));
+console.log(`enqueue + claim tx of the jobs during which the WAL restarted (ms): ${restarts.join(" ") || "none"}`);
 console.log(`slowest (ms): total = to dispatch + to start | tx | host GC during the job | WAL restarted (after a checkpoint); ${perJob.filter((j) => j.walRestarted).length} restarts in ${samples} jobs`);
 for (const j of slow) {
   console.log(`  ${j.total.toFixed(2)} = ${j.toDispatch.toFixed(2)} + ${j.toStart.toFixed(2)} | tx ${j.tx.toFixed(2)} | gc ${j.gcMs.toFixed(2)} ${j.gcKinds.join(" ")} | ${j.walRestarted ? "WAL restarted" : "-"}`);

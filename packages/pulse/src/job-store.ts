@@ -110,4 +110,9 @@ export interface JobStore {
   nextRunAt(now: number, handlers?: readonly string[]): Promise<number | undefined>;
   /** Number of jobs per status. */
   counts(): Promise<Record<string, number>>;
+  /**
+   * Optional hint from the worker pool: it has nothing running or claimed, and its last
+   * endings are written. A store may do its own upkeep then (the SQLite store checkpoints its WAL).
+   */
+  idle?(): void;
 }

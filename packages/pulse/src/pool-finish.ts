@@ -85,6 +85,8 @@ export class Finisher implements RunSink {
     })();
     await this.flushing;
     this.flushing = undefined;
+    // Nothing running or claimed, nothing left to write: the store may do its upkeep now.
+    if (this.dispatcher.held === 0 && this.pending.length === 0) this.core.store.idle?.();
     this.checkIdle();
     return needFill;
   }

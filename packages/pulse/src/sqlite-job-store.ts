@@ -4,8 +4,9 @@ import { PulseError } from "./errors.js";
 import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult } from "./job-store.js";
 import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
+import { IdleCheckpoint } from "./sqlite-checkpoint.js";
 import { SqliteClaims } from "./sqlite-claims.js";
-import { insertParams, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { insertArgs, insertRunningArgs, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -21,6 +22,8 @@ export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
   private readonly st: Statements;
   private readonly claims: SqliteClaims;
+  /** The WAL checkpoint run when the pool goes idle (see IdleCheckpoint). */
+  readonly checkpoint: IdleCheckpoint;
   private readonly finishTx: (ops: readonly FinishOp[], now: number) => PulseJob[];
   private readonly renewTx: (owner: string, fences: readonly Fence[], exp: number) => RenewResult;
   private readonly insertTx: (jobs: readonly NewJobRecord[]) => PulseJob[];
@@ -33,6 +36,7 @@ export class SqliteJobStore implements JobStore {
     migrate(db, "pulse", PULSE_MIGRATIONS);
     this.st = prepare(db);
     this.claims = new SqliteClaims(db, this.st);
+    this.checkpoint = new IdleCheckpoint(db);
     this.insertTx = db.transaction((jobs: readonly NewJobRecord[]) => this.insertSync(jobs));
     this.finishTx = db.transaction((ops: readonly FinishOp[], now: number) => this.finishSync(ops, now));
     // Claims read then write: IMMEDIATE takes the write lock first, so no other connection can
@@ -85,12 +89,12 @@ export class SqliteJobStore implements JobStore {
     const enqueued: PulseJob[] = [];
     const claimed: PulseJob[] = [];
     for (const j of jobs) {
-      const params: Record<string, unknown> = { ...insertParams(j), owner: c.owner, exp, now };
+      const args = insertRunningArgs(j, c.owner, exp, now);
       if (enqueued.length === 0) {
         // Nothing queued was added since, so the check holds for the rest of the batch.
-        if (this.guarded(() => this.claims.insertRunningIfNoneWaiting(params, c), j) === undefined) return undefined;
+        if (this.guarded(() => this.claims.insertRunningIfNoneWaiting(args, c, now), j) === undefined) return undefined;
       } else {
-        this.guarded(() => this.st.insertRunning.run(params), j);
+        this.guarded(() => this.st.insertRunning.run(args), j);
       }
       enqueued.push(newJob(j));
       claimed.push(newRunningJob(j, c.owner, exp, now));
@@ -104,7 +108,7 @@ export class SqliteJobStore implements JobStore {
   private insertRows(jobs: readonly NewJobRecord[], seqs?: Map<number, NewJobRecord>): PulseJob[] {
     const out: PulseJob[] = [];
     for (const j of jobs) {
-      const { lastInsertRowid } = this.guarded(() => this.st.insert.run(insertParams(j)), j);
+      const { lastInsertRowid } = this.guarded(() => this.st.insert.run(insertArgs(j)), j);
       seqs?.set(Number(lastInsertRowid), j);
       out.push(newJob(j));
     }
@@ -121,6 +125,10 @@ export class SqliteJobStore implements JobStore {
       }
       throw err;
     }
+  }
+
+  idle(): void {
+    this.checkpoint.idle();
   }
 
   async enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]> {

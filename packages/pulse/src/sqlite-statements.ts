@@ -61,10 +61,28 @@ export const INSERT_RUNNING_COLUMNS = `id, handler, plugin, handler_name, payloa
   max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at,
   attempts, lease_owner, lease_expires_at, started_at`;
 
-/** Their values: the `insert` parameters plus @owner, @exp (lease expiry) and @now. */
-export const INSERT_RUNNING_VALUES = `@id, @handler, @plugin, @handlerName, @payload, @source, 'running', @priority, @runAt,
-  @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @now,
-  1, @owner, @exp, @now`;
+/**
+ * Their values, bound by position from {@link insertRunningArgs}. Positional, not named: with
+ * 17 named parameters read from an object, the one INSERT of an idle queue's enqueue cost about
+ * 60 µs more after an idle gap (measured alternating in one process), the object and the named
+ * look-ups being most of the JavaScript in the enqueue's transaction.
+ */
+export const INSERT_RUNNING_VALUES = `?, ?, ?, ?, ?, ?, 'running', ?, ?,
+  ?, ?, ?, ?, ?, ?,
+  1, ?, ?, ?`;
+
+/** The arguments of `INSERT_RUNNING_VALUES`, in its order: a new job running under `owner`'s first lease, until `exp`. */
+export function insertRunningArgs(j: NewJobRecord, owner: string, exp: number, now: number): unknown[] {
+  return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, j.priority, j.runAt,
+    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, now,
+    owner, exp, now];
+}
+
+/** The arguments of the `insert` statement, in its order (positional, as `insertRunningArgs`). */
+export function insertArgs(j: NewJobRecord): unknown[] {
+  return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, j.status, j.priority, j.runAt,
+    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, j.createdAt];
+}
 
 /** Every statement, prepared once per connection. */
 export function prepare(db: Database.Database): Statements {
@@ -80,8 +98,7 @@ export function prepare(db: Database.Database): Statements {
     insert: db.prepare(`
       INSERT INTO pulse_jobs (id, handler, plugin, handler_name, payload, source, status, priority, run_at,
         max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at)
-      VALUES (@id, @handler, @plugin, @handlerName, @payload, @source, @status, @priority, @runAt,
-        @maxAttempts, @timeoutSecs, @costEstimate, @parentJobId, @createdAt, @createdAt)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     // A new job claimed in its own enqueue's transaction: born running, leased, attempt 1.
     insertRunning: db.prepare(`INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) VALUES (${INSERT_RUNNING_VALUES})`),
     bySeq: db.prepare("SELECT * FROM pulse_jobs WHERE seq = ?"),
@@ -146,26 +163,6 @@ export function prepare(db: Database.Database): Statements {
       WHERE status = 'queued' AND run_at > @now
         AND (@handlers IS NULL OR handler IN (SELECT value FROM json_each(@handlers)))`),
     counts: db.prepare("SELECT status, COUNT(*) AS n FROM pulse_jobs GROUP BY status"),
-  };
-}
-
-/** Named parameters of the `insert` statement (and, with owner, exp and now, of `insertRunning`). */
-export function insertParams(j: NewJobRecord) {
-  return {
-    id: j.id,
-    handler: j.handler,
-    plugin: j.plugin,
-    handlerName: j.handlerName,
-    payload: j.payload,
-    source: j.source,
-    status: j.status,
-    priority: j.priority,
-    runAt: j.runAt,
-    maxAttempts: j.maxAttempts,
-    timeoutSecs: j.timeoutSecs ?? null,
-    costEstimate: j.costEstimate,
-    parentJobId: j.parentJobId,
-    createdAt: j.createdAt,
   };
 }
 

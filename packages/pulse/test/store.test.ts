@@ -49,6 +49,29 @@ describe("job store", () => {
     expect(second!.result).toEqual(Buffer.from("partial"));
   });
 
+  it("claims exactly up to each limit, across more limits than it keeps statements for, and refuses a fractional one", async () => {
+    t = tempDb();
+    const store = new SqliteJobStore(t.db);
+    const now = Date.now();
+    const record = (i: number) => ({
+      id: `j${i}`, handler: "p/h", plugin: "p", handlerName: "h", payload: Buffer.alloc(0), source: "",
+      status: "queued" as const, priority: 0, runAt: now, maxAttempts: 3, timeoutSecs: undefined, costEstimate: 0, parentJobId: "", createdAt: now,
+    });
+    await store.enqueue(Array.from({ length: 600 }, (_, i) => record(i)));
+    // The limit is part of each claim statement's SQL: 1, 2, … 33 take 561 jobs in insertion
+    // order, then 300 more distinct limits (past the statement cache's bound) take the rest.
+    let taken = 0;
+    for (let limit = 1; limit <= 33; limit++) {
+      const got = await store.claim("me", limit, 30_000, now);
+      expect(got.map((j) => j.id)).toEqual(Array.from({ length: limit }, (_, k) => `j${taken + k}`));
+      taken += limit;
+    }
+    for (let limit = 1000; limit < 1300; limit++) taken += (await store.claim("me", limit, 30_000, now)).length;
+    expect(taken).toBe(600);
+    expect((await store.counts()).running).toBe(600);
+    await expect(store.claim("me", 1.5, 30_000, now)).rejects.toThrow(/claim limit must be an integer/);
+  });
+
   it("dispatches by priority (higher first), then earliest run_at, then insertion order", async () => {
     t = tempDb();
     const x = scriptedExecutor();
