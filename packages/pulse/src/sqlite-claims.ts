@@ -88,11 +88,11 @@ export class SqliteClaims {
 
   /**
    * The claim SELECT of `CLAIM_COLUMNS` as raw arrays ("row") or of seq alone, a statement per
-   * handler count and limit, prepared once. The limit is written into the SQL, not bound: SQLite
-   * 3.53's planner reads a bound LIMIT, and a statement whose plan used a bound value is
-   * re-prepared whenever that parameter is bound again, i.e. at every run (measured after a
-   * 20 ms gap: 105–143 µs per claim with `LIMIT @limit`, 37–43 µs with the number written in;
-   * the difference is the same with no rows to claim). Limits are small (at most twice the
+   * handler count and limit, prepared once. The limit is written into the SQL, not bound:
+   * measured after a 20 ms gap, a claim cost 105–143 µs with `LIMIT @limit` and 37–43 µs with
+   * the number written in, the same difference with no rows to claim. Likely cause (inferred,
+   * re-prepares not counted): SQLite's planner uses a bound LIMIT's value, so the statement is
+   * re-prepared each time that parameter is bound again. Limits are small (at most twice the
    * pool's concurrency), so there are few statements.
    */
   private pick(columns: "row" | "seq", c: ClaimRequest, now: number): unknown[] {
