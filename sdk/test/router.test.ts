@@ -92,6 +92,12 @@ describe("router: matching", () => {
     expect((await router.handle(wireRequest("GET", "/api/demox"))).statusCode).toBe(404);
   });
 
+  it("lets a handler take the request's methods off it (destructured)", async () => {
+    const r = createRouter({ "POST /d": ({ header, text, json: parse }) => ({ type: header("content-type"), text: text(), parsed: parse() }) });
+    const res = await r.handle(wireRequest("POST", "/d", { headers: [{ name: "Content-Type", values: ["application/json"] }], body: '{"a":1}' }));
+    expect(bodyJson(res)).toEqual({ type: "application/json", text: '{"a":1}', parsed: { a: 1 } });
+  });
+
   it("finds a route declared under the full path when the stripped path has none", async () => {
     const full = createRouter({ "GET /api/legacy/status": () => ({ legacy: true }), "GET /status/:x": (req) => ({ x: req.params.x }) }, { pluginName: "legacy" });
     expect(bodyJson(await full.handle(wireRequest("GET", "/api/legacy/status")))).toEqual({ legacy: true });
