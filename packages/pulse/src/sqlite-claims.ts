@@ -13,7 +13,7 @@ const MAX_STATEMENTS = 256;
  * Why this shape (SQLite 3.53.2, measured): the single statement UPDATE … WHERE seq IN
  * (SELECT …) RETURNING * cost 0.5–1.2 ms per call even when it claimed nothing, most of an
  * idle queue's enqueue → dispatch latency; this costs tens of µs. The handler filter is a list
- * of bound parameters (`handler IN (@h0, @h1, …)`): with `json_each` the SELECT took 65 µs
+ * of bound parameters (`handler IN (?, ?, …)`): with `json_each` the SELECT took 65 µs
  * more per call. Reading whole rows as objects cost about 20 µs each, so the claim reads the
  * columns it needs as raw arrays, and a claim made right after an insert selects only `seq`
  * and builds the jobs it just inserted from their records. On an idle queue a new job is
@@ -52,11 +52,10 @@ export class SqliteClaims {
     let statement = this.picks.get(key);
     if (!statement) {
       // Positional throughout (see INSERT_RUNNING_VALUES): the check binds `now`, then the handlers.
-      const filter = n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, () => "?").join(", ")})`;
       statement = this.db.prepare(`
         INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) SELECT ${INSERT_RUNNING_VALUES}
         WHERE NOT EXISTS (SELECT 1 FROM pulse_jobs INDEXED BY pulse_jobs_ready
-          WHERE status = 'queued' AND run_at <= ? ${filter})`);
+          WHERE status = 'queued' AND run_at <= ? ${handlerFilter(n)})`);
       this.picks.set(key, statement);
     }
     // better-sqlite3 binds the elements of array arguments in order.
@@ -103,7 +102,7 @@ export class SqliteClaims {
     if (!statement) {
       statement = this.db.prepare(`
         SELECT ${columns === "row" ? CLAIM_COLUMNS : "seq"} FROM pulse_jobs INDEXED BY pulse_jobs_ready
-        WHERE status = 'queued' AND run_at <= @now ${handlerFilter(n)}
+        WHERE status = 'queued' AND run_at <= ? ${handlerFilter(n)}
         ORDER BY priority DESC, run_at, seq LIMIT ${c.limit}`);
       if (columns === "seq") statement.pluck();
       else statement.raw(true);
@@ -111,13 +110,12 @@ export class SqliteClaims {
       if (this.picks.size >= MAX_STATEMENTS) this.picks.clear();
       this.picks.set(key, statement);
     }
-    const params: Record<string, unknown> = { now };
-    if (c.handlers) for (let i = 0; i < c.handlers.length; i++) params[`h${i}`] = c.handlers[i];
-    return statement.all(params);
+    // better-sqlite3 binds the elements of array arguments in order: `now`, then the handlers.
+    return statement.all(now, c.handlers ?? []);
   }
 }
 
-/** `AND handler IN (@h0, …)` for `n` handlers ("" for all). */
+/** `AND handler IN (?, …)` for `n` handlers, bound by position after `now` ("" for all). */
 function handlerFilter(n: number | undefined): string {
-  return n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, (_, i) => `@h${i}`).join(", ")})`;
+  return n === undefined ? "" : `AND handler IN (${Array.from({ length: n }, () => "?").join(", ")})`;
 }

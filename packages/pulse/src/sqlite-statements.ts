@@ -56,10 +56,13 @@ const EXPIRE_SET = `
   completed_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN @now ELSE NULL END,
   updated_at = @now, lease_owner = NULL, lease_expires_at = NULL`;
 
-/** Columns of an insert of a job born running (claimed by its own enqueue). */
-export const INSERT_RUNNING_COLUMNS = `id, handler, plugin, handler_name, payload, source, status, priority, run_at,
-  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at,
-  attempts, lease_owner, lease_expires_at, started_at`;
+/** Columns of the `insert` statement, bound by position from {@link insertArgs}. */
+const INSERT_COLUMNS = `id, handler, plugin, handler_name, payload, source, status, priority, run_at,
+  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at`;
+const INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+
+/** Columns of an insert of a job born running (claimed by its own enqueue): the insert's, then its first lease. */
+export const INSERT_RUNNING_COLUMNS = `${INSERT_COLUMNS}, attempts, lease_owner, lease_expires_at, started_at`;
 
 /**
  * Their values, bound by position from {@link insertRunningArgs}. Positional, not named: with
@@ -67,21 +70,22 @@ export const INSERT_RUNNING_COLUMNS = `id, handler, plugin, handler_name, payloa
  * 60 µs more after an idle gap (measured alternating in one process), the object and the named
  * look-ups being most of the JavaScript in the enqueue's transaction.
  */
-export const INSERT_RUNNING_VALUES = `?, ?, ?, ?, ?, ?, 'running', ?, ?,
-  ?, ?, ?, ?, ?, ?,
-  1, ?, ?, ?`;
+export const INSERT_RUNNING_VALUES = `${INSERT_VALUES}, 1, ?, ?, ?`;
+
+/**
+ * The arguments of the `insert` statement (`INSERT_COLUMNS`), in order. `status` and
+ * `updatedAt` default to the record's (a plain enqueue); a job born running passes its own.
+ */
+export function insertArgs(j: NewJobRecord, status: string = j.status, updatedAt: number = j.createdAt): unknown[] {
+  return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, status, j.priority, j.runAt,
+    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, updatedAt];
+}
 
 /** The arguments of `INSERT_RUNNING_VALUES`, in its order: a new job running under `owner`'s first lease, until `exp`. */
 export function insertRunningArgs(j: NewJobRecord, owner: string, exp: number, now: number): unknown[] {
-  return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, j.priority, j.runAt,
-    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, now,
-    owner, exp, now];
-}
-
-/** The arguments of the `insert` statement, in its order (positional, as `insertRunningArgs`). */
-export function insertArgs(j: NewJobRecord): unknown[] {
-  return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, j.status, j.priority, j.runAt,
-    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, j.createdAt];
+  const args = insertArgs(j, "running", now);
+  args.push(owner, exp, now);
+  return args;
 }
 
 /** Every statement, prepared once per connection. */
@@ -95,10 +99,7 @@ export function prepare(db: Database.Database): Statements {
     progress_current = COALESCE(@pc, progress_current), progress_total = COALESCE(@pt, progress_total),
     cost_actual = COALESCE(@cost, cost_actual), plugin_version = COALESCE(@pv, plugin_version)`;
   return {
-    insert: db.prepare(`
-      INSERT INTO pulse_jobs (id, handler, plugin, handler_name, payload, source, status, priority, run_at,
-        max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insert: db.prepare(`INSERT INTO pulse_jobs (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})`),
     // A new job claimed in its own enqueue's transaction: born running, leased, attempt 1.
     insertRunning: db.prepare(`INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) VALUES (${INSERT_RUNNING_VALUES})`),
     bySeq: db.prepare("SELECT * FROM pulse_jobs WHERE seq = ?"),
