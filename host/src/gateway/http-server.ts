@@ -61,7 +61,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   registerControlRoutes(app, options);
   registerConfigRoutes(app, options);
   registerDataRoutes(app, options);
-  registerProxyRoutes(app, proxy, { maxBodyBytes: options.maxBodyBytes });
+  registerProxyRoutes(app, proxy);
   // From the start of close(), fastify answers new requests with 503 (return503OnClosing).
   app.addHook("preClose", (done) => {
     proxy.markClosing();

@@ -86,7 +86,8 @@ function hasBody(req: IncomingMessage): boolean {
 export class PluginProxy {
   private closing = false;
 
-  constructor(private readonly options: ProxyOptions) {}
+  /** @param options the registry, deadline and body limit (fastify's proxy routes read the limit here). */
+  constructor(readonly options: ProxyOptions) {}
 
   /**
    * From now on every request goes through fastify, which answers 503 while the server closes.
@@ -145,12 +146,12 @@ export class PluginProxy {
 
 /**
  * Registers `/api/:name` and `/api/:name/*` in an encapsulated context that reads any body as
- * raw bytes (up to the body limit, else 413), then hands the request to `proxy`.
+ * raw bytes (up to the proxy's body limit, else 413), then hands the request to `proxy`.
  */
-export function registerProxyRoutes(app: FastifyInstance, proxy: PluginProxy, options: Pick<ProxyOptions, "maxBodyBytes">): void {
+export function registerProxyRoutes(app: FastifyInstance, proxy: PluginProxy): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: options.maxBodyBytes }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: proxy.options.maxBodyBytes }, (_req, body, done) => done(null, body));
     const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply): Promise<void> => {
       // The proxy writes the response itself, as on the fast path.
       reply.hijack();
