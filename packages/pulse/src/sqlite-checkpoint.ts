@@ -54,6 +54,7 @@ export class IdleCheckpoint {
   private restartWaiters: ((restarted: boolean) => void)[] = [];
   private restartPending: NodeJS.Immediate | undefined;
   private readonly userVersion: Database.Statement;
+  private readonly busyTimeout: Database.Statement;
   private readonly restartTx: () => void;
 
   constructor(
@@ -63,6 +64,7 @@ export class IdleCheckpoint {
   ) {
     this.totalChanges = db.prepare("SELECT total_changes()").pluck();
     this.userVersion = db.prepare("PRAGMA user_version").pluck();
+    this.busyTimeout = db.prepare("PRAGMA busy_timeout").pluck();
     // A pragma cannot take a bound value: the SQL carries it (an integer read just before, in
     // the same write transaction, so no other connection can change it in between).
     this.restartTx = db.transaction(() => {
@@ -111,12 +113,18 @@ export class IdleCheckpoint {
     this.restartPending = undefined;
     let restarted = false;
     if (this.db.open && this.changes() === this.idleAt) {
+      // Housekeeping must not wait for another connection's write lock (the host's busy
+      // timeout is 5 s, spent blocking the event loop): busy means skip it.
+      const timeout = this.busyTimeout.get() as number;
+      this.db.pragma("busy_timeout = 0");
       try {
         this.restartTx();
         restarted = true;
         this.restarts++;
       } catch {
         // Busy or closing: the next write restarts the WAL, as it did before.
+      } finally {
+        if (this.db.open) this.db.pragma(`busy_timeout = ${Math.trunc(timeout)}`);
       }
     }
     const waiters = this.restartWaiters;

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { closeSync, openSync, readSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import { Pulse, SqliteJobStore } from "../src/index.js";
 import { IdleCheckpoint } from "../src/sqlite-checkpoint.js";
 import { mode, scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
@@ -150,5 +152,36 @@ describe("idle checkpoint: WAL restart", () => {
     expect(await tried).toBe(true);
     expect(cp.runs).toBe(2);
     expect(cp.restarts).toBe(1);
+  });
+
+  it("skips the restart at once, without waiting for the write lock another connection holds", async () => {
+    withRows(20);
+    t.db.pragma("busy_timeout = 600000");
+    // Another connection, on another thread, takes the write lock and gives it back after a
+    // while on its own. A restart that waited for the lock (the connection's busy timeout) would
+    // get it then and succeed; the one that gives up at once is skipped.
+    const holder = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+       const Database = require(workerData.sqlite);
+       const db = new Database(workerData.file);
+       db.exec("BEGIN IMMEDIATE");
+       parentPort.postMessage("locked");
+       setTimeout(() => { db.exec("ROLLBACK"); db.close(); parentPort.postMessage("released"); }, 1500);`,
+      { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve("better-sqlite3"), file: t.file } },
+    );
+    const message = (what: string) => new Promise<void>((resolve) => holder.on("message", (m) => m === what && resolve()));
+    const released = message("released");
+    await message("locked");
+    const cp = new IdleCheckpoint(t.db, 1, 0);
+    const tried = cp.whenRestartTried();
+    cp.idle();
+    expect(await tried).toBe(false);
+    expect(cp.restarts).toBe(0);
+    expect(t.db.pragma("busy_timeout", { simple: true })).toBe(600000);
+    await released;
+    await holder.terminate();
+    // The next write restarts the WAL itself, as before.
+    t.db.prepare("INSERT INTO r (x) VALUES (1)").run();
+    expect(t.db.prepare("SELECT count(*) FROM r").pluck().get()).toBe(21);
   });
 });
