@@ -3,11 +3,12 @@
  * Diagnostic for the `idle` case's GC tail (not part of `pnpm bench`): who allocates in the host
  * per job, and what of it lives long enough to be copied by a scavenge? Starts a host in this
  * process with the bench SDK plugin (as idle-trace.mjs does), runs jobs one at a time with a gap,
- * under V8's sampling heap profiler, and prints the allocation sites by bytes per job.
- *   mode "all": every sampled allocation (includeObjectsCollectedByMinorGC and ByMajorGC);
- *   mode "survivors": only objects that outlived a scavenge (collected by a major GC, or still
- *   alive at the end): the ones each scavenge copies and promotes, which set its pause.
- * Usage: node bench/tools/idle-alloc.mjs [mode=all|survivors] [n=300] [gapMs=20] [top=30]
+ * under V8's sampling heap profiler (every sampled allocation, also those a scavenge or a
+ * major GC collected), and prints the allocation sites by bytes per job, and the share of
+ * Pulse and the host's job code. (Sampling without the objects collected by scavenges does not
+ * show what survives scavenges: the profiler's own weak handles keep some sampled objects
+ * alive; a script of only short-lived objects still showed a third of them. See idle-gc.mjs.)
+ * Usage: node bench/tools/idle-alloc.mjs [n=300] [gapMs=20] [top=30]
  */
 import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -17,7 +18,7 @@ import { createLogger, loadConfig, startHost } from "@qntx/host";
 import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
 import { tempDir } from "../lib/procs.mjs";
 
-const [mode = "all", nArg = "300", gapArg = "20", topArg = "30"] = process.argv.slice(2);
+const [nArg = "300", gapArg = "20", topArg = "30"] = process.argv.slice(2);
 const n = Number(nArg);
 const gapMs = Number(gapArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -53,7 +54,7 @@ session.connect();
 await session.post("HeapProfiler.enable");
 await session.post("HeapProfiler.startSampling", {
   samplingInterval: 1024,
-  includeObjectsCollectedByMinorGC: mode === "all",
+  includeObjectsCollectedByMinorGC: true,
   includeObjectsCollectedByMajorGC: true,
 });
 await runJobs(n);
@@ -62,9 +63,12 @@ session.disconnect();
 await host.close();
 cleanup();
 
-// Self bytes per site (function url:line), and per site with its two callers for context.
+// Self bytes per site (function url:line), and per site with its two callers for context;
+// and the bytes allocated by frames of Pulse or the host's jobs code themselves.
 const sites = new Map();
 let total = 0;
+let ours = 0;
+const OURS = /packages\/pulse\/|host\/dist\/jobs\//;
 const walk = (node, stack) => {
   const f = node.callFrame;
   const here = `${f.functionName || "(anon)"} ${f.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/\/work\/[^/]+\//, "")}:${f.lineNumber + 1}`;
@@ -73,11 +77,12 @@ const walk = (node, stack) => {
     const key = [here, ...stack.slice(-2).reverse()].join(" ← ");
     sites.set(key, (sites.get(key) ?? 0) + self);
     total += self;
+    if (OURS.test(here)) ours += self;
   }
   for (const c of node.children) walk(c, [...stack, here]);
 };
 walk(profile.head, []);
-console.log(`mode ${mode}: sampled ${(total / n / 1024).toFixed(1)} KB per job over ${n} jobs (${gapMs} ms apart)`);
+console.log(`sampled ${(total / n / 1024).toFixed(1)} KB per job over ${n} jobs (${gapMs} ms apart); allocated by Pulse or host/dist/jobs frames themselves: ${(ours / n / 1024).toFixed(1)} KB (${((100 * ours) / total).toFixed(0)} %)`);
 for (const [key, bytes] of [...sites].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg))) {
   console.log(`  ${(bytes / n).toFixed(0).padStart(7)} B  ${((100 * bytes) / total).toFixed(1).padStart(5)} %  ${key}`);
 }
