@@ -12,7 +12,8 @@
  * Between the jobs it makes, with the same gap, the same number of raw ExecuteJob calls from
  * this process through the host's own channel to the plugin (no Pulse, no SQLite): the floor of
  * the same hop from the same process, so "enqueue → handler start" minus it is what Pulse adds.
- * Usage: node bench/tools/idle-trace.mjs [samples=200] [gapMs=20]
+ * With raw=0 it makes no raw calls: the jobs alone, 20 ms apart, exactly the `idle` case's pattern.
+ * Usage: node bench/tools/idle-trace.mjs [samples=200] [gapMs=20] [raw=1]
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
@@ -24,7 +25,8 @@ import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
 import { tempDir } from "../lib/procs.mjs";
 import { quantile } from "../lib/stats.mjs";
 
-const [samplesArg = "200", gapArg = "20"] = process.argv.slice(2);
+const [samplesArg = "200", gapArg = "20", rawArg = "1"] = process.argv.slice(2);
+const withRaw = rawArg !== "0";
 const samples = Number(samplesArg);
 const gapMs = Number(gapArg);
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -33,7 +35,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const { dir, cleanup } = tempDir("idle-trace");
 const configPath = join(dir, "am.plugins.toml");
 writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }]));
-process.env.QNTX_LOG_LEVEL = "warn";
+// The bench case's host logs at info; default here is warn (QNTX_LOG_LEVEL=info to match it).
+process.env.QNTX_LOG_LEVEL ??= "warn";
 const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
 await host.ready;
 
@@ -83,10 +86,12 @@ const seg = { toDispatch: [], toStart: [], startToDone: [], total: [], tx: [], d
 const perJob = [];
 for (let i = 0; i < samples; i++) {
   // The in-host floor, alternating with the jobs so both see the machine alike.
-  await sleep(gapMs);
-  const c0 = wallNow();
-  const res = await original({ jobId: randomUUID(), handlerName: "noop", payload: Buffer.alloc(0), timeoutSecs: 300 }, { deadline: Date.now() + 10_000 });
-  seg.direct.push(JSON.parse(Buffer.from(res.result).toString("utf8")).startedAt - c0);
+  if (withRaw) {
+    await sleep(gapMs);
+    const c0 = wallNow();
+    const res = await original({ jobId: randomUUID(), handlerName: "noop", payload: Buffer.alloc(0), timeoutSecs: 300 }, { deadline: Date.now() + 10_000 });
+    seg.direct.push(JSON.parse(Buffer.from(res.result).toString("utf8")).startedAt - c0);
+  }
   await sleep(gapMs);
   const id = randomUUID();
   const finished = new Promise((resolve) => {
@@ -112,7 +117,7 @@ for (let i = 0; i < samples; i++) {
   seg.startToDone.push(t3 - started);
   seg.total.push(started - t0);
   seg.tx.push(txMs);
-  perJob.push({ total: started - t0, toDispatch: t1 - t0, toStart: started - t1, tx: txMs, gcMs, gcKinds, walRestarted: walSalt() !== wal0 });
+  perJob.push({ i, total: started - t0, toDispatch: t1 - t0, toStart: started - t1, tx: txMs, gcMs, gcKinds, walRestarted: walSalt() !== wal0 });
 }
 await host.close();
 cleanup();
@@ -126,7 +131,7 @@ console.log(row("handler start → completed event", seg.startToDone));
 const slow = perJob.sort((a, b) => b.total - a.total).slice(0, Math.max(3, Math.ceil(samples / 50)));
 const restarts = perJob.filter((j) => j.walRestarted).map((j) => j.tx.toFixed(2));
 console.log(`enqueue + claim tx of the jobs during which the WAL restarted (ms): ${restarts.join(" ") || "none"}`);
-console.log(`slowest (ms): total = to dispatch + to start | tx | host GC during the job | WAL restarted (after a checkpoint); ${perJob.filter((j) => j.walRestarted).length} restarts in ${samples} jobs`);
+console.log(`slowest (#index, ms): total = to dispatch + to start | tx | host GC during the job | WAL restarted (after a checkpoint); ${perJob.filter((j) => j.walRestarted).length} restarts in ${samples} jobs`);
 for (const j of slow) {
-  console.log(`  ${j.total.toFixed(2)} = ${j.toDispatch.toFixed(2)} + ${j.toStart.toFixed(2)} | tx ${j.tx.toFixed(2)} | gc ${j.gcMs.toFixed(2)} ${j.gcKinds.join(" ")} | ${j.walRestarted ? "WAL restarted" : "-"}`);
+  console.log(`  #${j.i} ${j.total.toFixed(2)} = ${j.toDispatch.toFixed(2)} + ${j.toStart.toFixed(2)} | tx ${j.tx.toFixed(2)} | gc ${j.gcMs.toFixed(2)} ${j.gcKinds.join(" ")} | ${j.walRestarted ? "WAL restarted" : "-"}`);
 }
