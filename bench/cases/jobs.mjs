@@ -103,7 +103,7 @@ export const jobsPayload = jobsCase({
 /** @type {import("../run.mjs").Case} */
 export const idle = {
   name: "idle",
-  title: "idle queue: enqueue one job → SDK plugin handler starts (200 jobs per round, 20 ms apart, default pulse_concurrency)",
+  title: "idle queue: enqueue one job → SDK plugin handler starts (200 jobs per round after 20 not counted, 20 ms apart, default pulse_concurrency)",
   baseline: "(reference, not a target) the floor: a raw grpc-js ExecuteJob from a client process to the same SDK plugin, same pattern (call → handler start, and round trip)",
   async run({ rounds = 3, log }) {
     const s = await startHostWith("idle", [{ name: "benchp", binary: BENCH_PLUGIN }]);
@@ -112,7 +112,7 @@ export const idle = {
       const r = await alternate(rounds, {
         baseline: () => runJson(join(BENCH_DIR, "load", "grpc-oneway.mjs"), [`127.0.0.1:${floor.port}`, 200, 20]),
         ours: async () => {
-          const x = await s.host.request({ type: "idle", handler: HANDLER, samples: 200, gapMs: 20 });
+          const x = await s.host.request({ type: "idle", handler: HANDLER, samples: 200, gapMs: 20, warmup: 20 });
           return {
             startP50: quantile(x.startLatency, 0.5), startP99: quantile(x.startLatency, 0.99),
             doneP50: quantile(x.doneLatency, 0.5), doneP99: quantile(x.doneLatency, 0.99),
