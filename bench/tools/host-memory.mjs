@@ -26,7 +26,7 @@
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_PLUGIN, hostToml } from "../lib/hosts.mjs";
 import { REPO_DIR, rssOf, stopChild, tempDir } from "../lib/procs.mjs";
@@ -77,6 +77,41 @@ for (const spec of JSON.parse(process.env.PROBE_SPECS)) {
 console.log(JSON.stringify(out));
 `;
 
+/**
+ * What `qntx server` loads at start: the modules reached from host/dist/cli.js through static
+ * `import … from` (relative ones followed, bare ones collected). A dynamic `import()` is not
+ * followed: that module loads only when the code using it runs.
+ */
+function staticallyLoaded() {
+  const dist = join(repo, "host", "dist");
+  const seen = new Set();
+  const bare = new Set();
+  const visit = (file) => {
+    if (seen.has(file) || !existsSync(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(file, "utf8").matchAll(/^(?:import|export)\s[^;]*?from\s+"([^"]+)"|^import\s+"([^"]+)"/gm)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith(".")) visit(resolve(dirname(file), spec));
+      else if (!spec.startsWith("node:")) {
+        bare.add(spec);
+        const workspace = workspaceFile(spec);
+        if (workspace) visit(workspace);
+      }
+    }
+  };
+  // Our own packages are followed into their dist too (better-sqlite3 comes through @qntx/ats).
+  const workspaceFile = (spec) => {
+    const m = /^@qntx\/([^/]+)(\/.*)?$/.exec(spec);
+    if (!m) return undefined;
+    const dir = m[1] === "sdk" ? join(repo, "sdk") : join(repo, "packages", m[1]);
+    const exports = existsSync(join(dir, "package.json")) ? JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).exports : undefined;
+    const target = exports?.[`.${m[2] ?? ""}`]?.default;
+    return target && join(dir, target);
+  };
+  visit(join(dist, "cli.js"));
+  return (spec) => (spec.startsWith("./") ? seen.has(resolve(join(repo, "host"), spec)) : bare.has(spec));
+}
+
 function runProbe(specs) {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", IMPORT_PROBE], {
@@ -98,8 +133,9 @@ async function importsTable() {
     for (let r = 0; r < rounds; r++) runs.push(await runProbe([spec]));
     alone.set(spec, median(runs.map((run) => (run[1]?.rss ?? NaN) - run[0].rss)));
   }
-  console.log(`\nimports (${repo}), median of ${rounds} fresh processes, MB`);
-  console.log(`${"step".padEnd(32)} ${"rss".padStart(6)} ${"+rss".padStart(6)} ${"heapUsed".padStart(8)} ${"heapTotal".padStart(9)} ${"external".padStart(8)} ${"live".padStart(6)} ${"+live".padStart(6)} ${"alone".padStart(6)}`);
+  const loaded = staticallyLoaded();
+  console.log(`\nimports (${repo}), median of ${rounds} fresh processes, MB; "server": loaded when \`qntx server\` starts (static imports from dist/cli.js) or not`);
+  console.log(`${"step".padEnd(32)} ${"rss".padStart(6)} ${"+rss".padStart(6)} ${"heapUsed".padStart(8)} ${"heapTotal".padStart(9)} ${"external".padStart(8)} ${"live".padStart(6)} ${"+live".padStart(6)} ${"alone".padStart(6)}  server`);
   let previous = 0;
   let previousLive = 0;
   for (let i = 0; i < cumulative[0].length; i++) {
@@ -111,7 +147,7 @@ async function importsTable() {
     const at = (key) => median(cumulative.map((run) => run.find((s) => s.step === step)?.[key] ?? NaN));
     const rss = at("rss");
     const live = at("live");
-    console.log(`${step.padEnd(32)} ${fmt(rss).padStart(6)} ${fmt(i ? rss - previous : 0).padStart(6)} ${fmt(at("heapUsed")).padStart(8)} ${fmt(at("heapTotal")).padStart(9)} ${fmt(at("external")).padStart(8)} ${fmt(live).padStart(6)} ${fmt(i ? live - previousLive : 0).padStart(6)} ${fmt(alone.get(step)).padStart(6)}`);
+    console.log(`${step.padEnd(32)} ${fmt(rss).padStart(6)} ${fmt(i ? rss - previous : 0).padStart(6)} ${fmt(at("heapUsed")).padStart(8)} ${fmt(at("heapTotal")).padStart(9)} ${fmt(at("external")).padStart(8)} ${fmt(live).padStart(6)} ${fmt(i ? live - previousLive : 0).padStart(6)} ${fmt(alone.get(step)).padStart(6)}  ${i === 0 ? "" : loaded(step) ? "at start" : "not at start"}`);
     previous = rss;
     previousLive = live;
   }
