@@ -26,19 +26,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const where = () => ({ baseDir: join(dir, "config"), dataDir: join(dir, "data"), pathEnv: join(dir, "bin") });
 
 describe("resolveBinary", () => {
-  it("does not stop at a same-named folder that is not a plugin folder", () => {
-    expect(resolveBinary("notes", where()).command).toBe(join(dir, "bin", "notes"));
+  it("does not stop at a same-named folder that is not a plugin folder", async () => {
+    expect((await resolveBinary("notes", where())).command).toBe(join(dir, "bin", "notes"));
   });
 
-  it("runs a folder marked \"qntx-plugin\": true through the SDK's runner", () => {
-    const resolved = resolveBinary("marked", where());
+  it("runs a folder marked \"qntx-plugin\": true through the SDK's runner", async () => {
+    const resolved = await resolveBinary("marked", where());
     expect(resolved.command).toBe(process.execPath);
     expect(resolved.args).toContain("--plugin-path");
     expect(resolved.path).toBe(join(dir, "data", "plugins", "marked", "plugin.ts"));
   });
 
-  it("explains an unmarked folder when nothing else matches", () => {
+  it("explains an unmarked folder when nothing else matches", async () => {
     mkdirSync(join(dir, "config", "lonely"));
-    expect(() => resolveBinary("lonely", where())).toThrow(/lonely is a folder without a package.json, so it is not a QNTX plugin folder/);
+    await expect(resolveBinary("lonely", where())).rejects.toThrow(/lonely is a folder without a package.json, so it is not a QNTX plugin folder/);
   });
 });

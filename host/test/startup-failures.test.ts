@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { PluginInfo } from "../src/plugin/registry.js";
-import { adminHeaders, fakePluginTable, http, processesWithArgs, startTestHost, type TestHost } from "./harness.js";
+import { FAKE_PLUGIN_PATH, adminHeaders, fakePluginTable, http, processesWithArgs, startTestHost, type TestHost } from "./harness.js";
 
 let t: TestHost;
 let plugins: Record<string, PluginInfo>;
@@ -18,7 +18,9 @@ beforeAll(async () => {
       fakePluginTable("future", "ok", ["--qntx-version", ">=99.0.0"]) +
       fakePluginTable("mute", "never-announces") +
       fakePluginTable("late", "late-announces") +
-      `[plugins.missing]\nbinary = "./no/such/plugin-binary"\n`,
+      `[plugins.missing]\nbinary = "./no/such/plugin-binary"\n` +
+      // A working directory that is a file: the spawn itself fails (ENOTDIR), synchronously.
+      fakePluginTable("misplaced", "ok", [], `cwd = ${JSON.stringify(FAKE_PLUGIN_PATH)}`),
     // 8 s to be ready: `mute` must boot and answer Metadata on the assumed port within it while
     // seven others boot and the rest of the suite loads the machine (4 s failed once in CI).
     { ready_timeout_ms: 8000, port_line_timeout_ms: 500 },
@@ -44,6 +46,13 @@ describe("startup failures", () => {
     expect(plugins.missing!.error).toContain("not found");
     expect(plugins.missing!.error).toContain(`${t.dir}/no/such/plugin-binary`);
     expect(plugins.missing!.error).toContain("plugins/no/such/plugin-binary");
+  });
+
+  it("reports a plugin that cannot be spawned at all (cwd is a file), naming the binary and the reason", () => {
+    expect(plugins.misplaced!.state).toBe("failed");
+    expect(plugins.misplaced!.error).toContain("cannot start plugin misplaced");
+    expect(plugins.misplaced!.error).toContain(FAKE_PLUGIN_PATH);
+    expect(plugins.misplaced!.error).toContain("ENOTDIR");
   });
 
   it("reports a plugin that exits before announcing its port, with exit code and last output", () => {
@@ -96,7 +105,7 @@ describe("startup failures", () => {
   });
 
   it("leaves no process behind for plugins that failed", () => {
-    for (const name of ["impostor", "silent", "future", "early"]) {
+    for (const name of ["impostor", "silent", "future", "early", "misplaced"]) {
       expect(processesWithArgs(["--name", name])).toEqual([]);
     }
   });

@@ -7,8 +7,6 @@ import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_PLUGIN_BASE_PORT, METADATA_READY_TIMEOUT_MS, PORT_LINE_TIMEOUT_MS, QntxError } from "@qntx/protocol";
 import { DEFAULT_HOST_SETTINGS } from "../config/schema.js";
 import { defaultDataDir } from "../config/paths.js";
-import { formatReport } from "../conformance/report.js";
-import { runCheck } from "../conformance/run.js";
 import { runAction, type GlobalOptions } from "./common.js";
 
 /** Options of `plugin check` as commander parses them (durations in seconds). */
@@ -65,6 +63,9 @@ Examples:
     .action(runAction(async (target: string, args: string[], flags: CheckFlags, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const config = parseConfig([...flags.config, ...rawConfigValues(command)]);
+      // The conformance runner loads when `plugin check` runs, not with every CLI start
+      // (`qntx server` would otherwise keep it in memory for nothing).
+      const [{ runCheck }, { formatReport }] = await Promise.all([import("../conformance/run.js"), import("../conformance/report.js")]);
       const report = await runCheck({
         target, args, name: flags.name, config, runJobs: flags.runJobs ?? false, reinitialize: flags.reinitialize ?? false,
         callTimeoutMs: flags.timeout * 1000, jobTimeoutMs: flags.jobTimeout * 1000,

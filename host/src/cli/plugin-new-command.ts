@@ -6,7 +6,9 @@
 import { Option, type Command } from "commander";
 import { relative } from "node:path";
 import { CONFIG_FILE_NAME } from "../config/index.js";
-import { PYTHON_APT_PACKAGES, SCAFFOLD_LANGUAGES, scaffoldPlugin, type ScaffoldLanguage } from "../scaffold/index.js";
+// Only the option's choices load with the CLI: the templates (scaffold/index.js) load when
+// `plugin new` runs, so `qntx server` does not keep them in memory.
+import { SCAFFOLD_LANGUAGES, type ScaffoldLanguage } from "../scaffold/files.js";
 import { runAction, type GlobalOptions } from "./common.js";
 
 /** Options of `plugin new`. */
@@ -37,6 +39,7 @@ The name must be letters, digits, "_" or "-" and not one of the host's own route
 An existing [plugins.<name>] table is never replaced; the rest of the config file is kept byte for byte.`)
     .action(runAction(async (name: string, options: NewOptions, command: Command) => {
       const configFile = command.optsWithGlobals<GlobalOptions>().config ?? CONFIG_FILE_NAME;
+      const { PYTHON_APT_PACKAGES, scaffoldPlugin } = await import("../scaffold/index.js");
       const result = scaffoldPlugin({ name, lang: options.lang, parentDir: options.dir, configFile, force: options.force ?? false });
       const shown = (path: string): string => relative(process.cwd(), path) || ".";
       const folder = shown(result.folder);

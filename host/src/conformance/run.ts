@@ -110,7 +110,7 @@ const STEPS: ReadonlyArray<(run: CheckRun) => Promise<void>> = [
  * (QntxError BINARY_NOT_FOUND / INVALID_ARGUMENT); everything the plugin does wrong is a FAIL line.
  */
 export async function runCheck(options: CheckOptions): Promise<CheckReport> {
-  const target = resolveTarget(options.target, { cwd: options.cwd, dataDir: options.dataDir });
+  const target = await resolveTarget(options.target, { cwd: options.cwd, dataDir: options.dataDir });
   const run = new CheckRun(options, target);
   // Ctrl-C mid-check: the plugin runs in its own process group, so it would outlive us.
   const interrupted = (signal: NodeJS.Signals): void => {

@@ -22,7 +22,7 @@ const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
  * `<data_dir>/plugins`, then PATH for a bare name).
  * @throws QntxError BINARY_NOT_FOUND (with every path searched) or INVALID_ARGUMENT.
  */
-export function resolveTarget(target: string, where: { cwd: string; dataDir: string }): CheckTarget {
+export async function resolveTarget(target: string, where: { cwd: string; dataDir: string }): Promise<CheckTarget> {
   if (target.trim() === "") {
     throw new QntxError("INVALID_ARGUMENT", "no plugin given", { hint: "qntx plugin check <binary | folder | host:port>" });
   }
@@ -41,7 +41,7 @@ export function resolveTarget(target: string, where: { cwd: string; dataDir: str
     }
   }
   try {
-    return { kind: "spawned", command: resolveBinary(target, { baseDir: where.cwd, dataDir: where.dataDir }) };
+    return { kind: "spawned", command: await resolveBinary(target, { baseDir: where.cwd, dataDir: where.dataDir }) };
   } catch (error) {
     // resolveBinary's hint speaks of am.plugins.toml; here the path came from the command line.
     if (error instanceof QntxError && error.code === "BINARY_NOT_FOUND" && !error.message.includes("not executable")) {

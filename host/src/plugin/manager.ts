@@ -403,7 +403,7 @@ export class PluginManager {
       return { plugin: proxy, address: source.address, aborted: never };
     }
 
-    const command = resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
+    const command = await resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
     // A boot slot from port allocation to the port line: see boot-slots.ts.
     const { process: proc, port: actual, announced, latePort } = await this.boots.run(async () => {
       const port = await this.ports.allocate();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parse, stringify, TomlError } from "smol-toml";
 import { QntxError, type ConfigSchemaResponse } from "@qntx/protocol";
 import { flattenConfig } from "../config/schema.js";
+import { compareNames } from "./name-order.js";
 
 /** Path of a plugin's own config file. */
 export function pluginConfigFile(dataDir: string, name: string): string {
@@ -79,7 +80,7 @@ export function expandEnv(config: Readonly<Record<string, string>>, env: NodeJS.
 export function validateConfig(config: Readonly<Record<string, string>>, schema: ConfigSchemaResponse): { config: Record<string, string>; errors: string[] } {
   const out = { ...config };
   const errors: string[] = [];
-  for (const [key, field] of Object.entries(schema.fields).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, field] of Object.entries(schema.fields).sort(([a], [b]) => compareNames(a, b))) {
     let value = out[key];
     if (value === undefined || value === "") {
       if (field.defaultValue !== "") {

@@ -9,6 +9,7 @@ import { QntxError, type InitializeRequest, type InitializeResponse, type Metada
 import type { DomainPlugin } from "./domain-plugin.js";
 import type { PluginState } from "./state.js";
 import { checkQntxVersion } from "./version.js";
+import { compareNames } from "./name-order.js";
 
 /** How a plugin reaches the host. */
 export type PluginKind = "builtin" | "spawned" | "dialed";
@@ -210,7 +211,7 @@ export class Registry extends EventEmitter {
 
   /** Snapshots of every plugin, sorted by name. */
   list(): PluginInfo[] {
-    return [...this.records.values()].sort((a, b) => a.name.localeCompare(b.name)).map(toInfo);
+    return [...this.records.values()].sort((a, b) => compareNames(a.name, b.name)).map(toInfo);
   }
 
   private async checkHealth(record: PluginRecord, timeoutMs: number): Promise<void> {

@@ -7,13 +7,14 @@
  * TypeScript runs without a build step: a QNTX plugin folder (package.json with
  * `"qntx-plugin": true` and a `plugin.ts`) or a `.ts`/`.mts` file is run as
  * `node <qntx-ts-runner> --plugin-path <file>` — the runner of @qntx/sdk, found through the
- * package's public `./qntx-runner/cli` export, never through its internals.
+ * package's public `./qntx-runner/cli` export, never through its internals. The runner's
+ * module (which brings the SDK's server with it) is imported only when such a plugin is
+ * resolved, so a host running only built plugins does not keep it in memory.
  */
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { QntxError } from "@qntx/protocol";
-import { locateQntxPlugin, QntxModuleError } from "@qntx/sdk/qntx-runner";
 
 /** What to spawn: `command` with `args` before the plugin's own arguments. */
 export interface ResolvedCommand {
@@ -43,7 +44,8 @@ export function qntxRunnerPath(): string {
 }
 
 /** A QNTX plugin folder or a TypeScript file: spawned through the SDK's runner. */
-function viaRunner(found: string): ResolvedCommand {
+async function viaRunner(found: string): Promise<ResolvedCommand> {
+  const { locateQntxPlugin, QntxModuleError } = await import("@qntx/sdk/qntx-runner");
   let file: string;
   try {
     file = locateQntxPlugin(found).file;
@@ -59,7 +61,7 @@ function viaRunner(found: string): ResolvedCommand {
  * not executable, or when a folder is not a QNTX plugin folder (no package.json, no
  * `"qntx-plugin": true`, no plugin.ts), with a hint.
  */
-export function resolveBinary(binary: string, where: { baseDir: string; dataDir: string; pathEnv?: string }): ResolvedCommand {
+export async function resolveBinary(binary: string, where: { baseDir: string; dataDir: string; pathEnv?: string }): Promise<ResolvedCommand> {
   const candidates = candidatePaths(binary, where);
   // A folder counts only when it is marked as a plugin folder: a same-named source folder next
   // to the config must not hide the binary in ~/.qntx/plugins or on PATH.
