@@ -6,9 +6,8 @@
  * see host/src/logs). Both pipes are always drained. Its exit is seen at once from the
  * process exit event, not from health polling.
  */
-import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { EventEmitter } from "node:events";
-import type { Readable } from "node:stream";
+import { execa, type ResultPromise } from "execa";
 import type { Logger } from "pino";
 import { QntxError, parsePortLine } from "@qntx/protocol";
 import { readLines } from "./line-reader.js";
@@ -57,7 +56,7 @@ export class PluginProcess extends EventEmitter {
   private exitInfo: ExitInfo | undefined;
   private readonly recent: string[] = [];
 
-  private constructor(private readonly child: ChildProcessByStdio<null, Readable, Readable>, private readonly spec: SpawnSpec) {
+  private constructor(private readonly child: ResultPromise, private readonly spec: SpawnSpec) {
     super();
     this.pid = child.pid ?? -1;
     this.exited = new Promise<ExitInfo>((resolve) => {
@@ -73,6 +72,9 @@ export class PluginProcess extends EventEmitter {
         if (child.pid === undefined) ended(null, null);
       });
     });
+    // execa's promise rejects on spawn errors even with reject:false in some cases; the
+    // exit/error events carry what we need, so only keep it from being unhandled.
+    child.catch(() => undefined);
   }
 
   /**
@@ -81,27 +83,33 @@ export class PluginProcess extends EventEmitter {
    * `portLineTimeoutMs` (QNTX's rule). Rejects with EXITED_BEFORE_PORT when it exits first.
    */
   static async spawn(spec: SpawnSpec): Promise<{ process: PluginProcess; port: number; announced: boolean; latePort: Promise<number> }> {
-    // node:child_process directly, not execa: with the options the host needs (no buffering,
-    // no rejection, no cleanup hook) execa returned this same ChildProcess, but loading it
-    // kept about 2.7 MB of heap (4–5 MB RSS) in the idle host, and its wrapper cost about
-    // 13 ms of event loop per spawn in a 20-plugin mass start (BENCHMARKS.md).
+    // execa (the project's process library). Profiled during a 20-plugin mass start its wrapper
+    // costs about 13 ms of event loop per spawn over bare child_process (BENCHMARKS.md); loading
+    // it is about 2.7 MB of the idle host's heap (bench/tools/host-memory.mjs).
     // Detached: the plugin leads its own process group, so a stop reaches its children too.
-    let child: ChildProcessByStdio<null, Readable, Readable>;
-    try {
-      child = spawn(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
-        cwd: spec.cwd,
-        env: { ...process.env, ...spec.env },
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-    } catch (error) {
-      // Most spawn failures (ENOENT, EACCES) arrive as an "error" event below; a few (a bad
-      // argument, ENOTDIR for cwd) are thrown here.
-      throw new QntxError("BINARY_NOT_FOUND", `cannot start plugin ${spec.name} (${spec.command.path}): ${(error as Error).message}`, { cause: error });
+    const child = execa(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env,
+      extendEnv: true,
+      detached: true,
+      cleanup: false,
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: false,
+      reject: false,
+    });
+    if (child.pid === undefined) {
+      // The process never started. Some failures (ENOENT, EACCES) also come as an "error" event,
+      // others (ENOTDIR: the working directory is a file) only as execa's failed result; either
+      // way say so now instead of waiting out the port-line and Metadata timeouts.
+      const result = await child.catch((error: unknown) => error as { code?: string; originalMessage?: string; message?: string });
+      const reason = result.originalMessage || result.message || `spawn failed${result.code ? ` (${result.code})` : ""}`;
+      throw new QntxError("BINARY_NOT_FOUND", `cannot start plugin ${spec.name} (${spec.command.path}): ${reason}${result.code && !reason.includes(result.code) ? ` (${result.code})` : ""}`, { cause: result });
     }
     // A pipe that fails must not take the host down (an unhandled stream error would); the
     // process's exit is still seen from its own events.
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const stream of [child.stdout!, child.stderr!]) {
       stream.on("error", (error) => spec.logger.warn({ err: String(error) }, "error reading plugin output"));
     }
     const proc = new PluginProcess(child, spec);
@@ -130,7 +138,7 @@ export class PluginProcess extends EventEmitter {
     });
     const portLine = new Promise<number>((resolve) => {
       let found = false;
-      readLines(child.stdout, (line) => {
+      readLines(child.stdout!, (line) => {
         const port = found ? undefined : parsePortLine(line);
         if (port !== undefined) {
           found = true;
@@ -139,7 +147,7 @@ export class PluginProcess extends EventEmitter {
           onLine("stdout", line);
         }
       });
-      readLines(child.stderr, (line) => onLine("stderr", line));
+      readLines(child.stderr!, (line) => onLine("stderr", line));
     });
 
     let timer: NodeJS.Timeout | undefined;
