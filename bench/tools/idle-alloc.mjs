@@ -10,45 +10,16 @@
  * alive; a script of only short-lived objects still showed a third of them. See idle-gc.mjs.)
  * Usage: node bench/tools/idle-alloc.mjs [n=300] [gapMs=20] [top=30]
  */
-import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
-import { join } from "node:path";
-import { createLogger, loadConfig, startHost } from "@qntx/host";
-import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
-import { tempDir } from "../lib/procs.mjs";
+import { runIdleJobs, startInProcessHost } from "../lib/inproc-host.mjs";
 
 const [nArg = "300", gapArg = "20", topArg = "30"] = process.argv.slice(2);
 const n = Number(nArg);
 const gapMs = Number(gapArg);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const { dir, cleanup } = tempDir("idle-alloc");
-const configPath = join(dir, "am.plugins.toml");
-writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }]));
-process.env.QNTX_LOG_LEVEL = "warn";
-const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
-await host.ready;
+const { host, cleanup } = await startInProcessHost("idle-alloc");
 
-async function runJobs(count) {
-  for (let i = 0; i < count; i++) {
-    await sleep(gapMs);
-    const id = randomUUID();
-    const done = new Promise((resolve) => {
-      const onJob = (job) => {
-        if (job.id !== id || (job.status !== "completed" && job.status !== "failed")) return;
-        host.pulse.off("job", onJob);
-        resolve(job);
-      };
-      host.pulse.on("job", onJob);
-    });
-    await host.pulse.enqueue({ handler: "benchp/noop", id });
-    const job = await done;
-    if (job.status !== "completed") throw new Error(`job ${id} ${job.status}: ${job.error}`);
-  }
-}
-
-await runJobs(50);
+await runIdleJobs(host, 50, gapMs);
 const session = new Session();
 session.connect();
 await session.post("HeapProfiler.enable");
@@ -57,7 +28,7 @@ await session.post("HeapProfiler.startSampling", {
   includeObjectsCollectedByMinorGC: true,
   includeObjectsCollectedByMajorGC: true,
 });
-await runJobs(n);
+await runIdleJobs(host, n, gapMs);
 const { profile } = await session.post("HeapProfiler.stopSampling");
 session.disconnect();
 await host.close();

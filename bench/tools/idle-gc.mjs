@@ -8,11 +8,7 @@
  * Usage: node --trace-gc-nvp bench/tools/idle-gc.mjs [jobs|raw] [n=600] [gapMs=5]
  */
 import { randomUUID } from "node:crypto";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { createLogger, loadConfig, startHost } from "@qntx/host";
-import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
-import { tempDir } from "../lib/procs.mjs";
+import { startInProcessHost } from "../lib/inproc-host.mjs";
 
 const [mode = "jobs", nArg = "600", gapArg = "5"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -20,12 +16,7 @@ const gapMs = Number(gapArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Capture V8's --trace-gc-nvp lines (written to stdout by V8, not through process.stdout).
-const { dir, cleanup } = tempDir("idle-gc");
-const configPath = join(dir, "am.plugins.toml");
-writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }]));
-process.env.QNTX_LOG_LEVEL = "warn";
-const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
-await host.ready;
+const { host, cleanup } = await startInProcessHost("idle-gc");
 const plugin = host.registry.runningPlugin("benchp");
 
 async function one() {

@@ -9,13 +9,10 @@
  * scavenges on an idle host that should keep almost nothing).
  * Usage: node --expose-gc bench/tools/idle-heap.mjs [n=500] [gapMs=2] [warm=200]
  */
-import { randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
-import { createLogger, loadConfig, startHost } from "@qntx/host";
-import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
-import { tempDir } from "../lib/procs.mjs";
+import { runIdleJobs, startInProcessHost } from "../lib/inproc-host.mjs";
 
 if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc");
 const [nArg = "500", gapArg = "2", warmArg = "200"] = process.argv.slice(2);
@@ -24,30 +21,7 @@ const gapMs = Number(gapArg);
 const warm = Number(warmArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const { dir, cleanup } = tempDir("idle-heap");
-const configPath = join(dir, "am.plugins.toml");
-writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }]));
-process.env.QNTX_LOG_LEVEL = "warn";
-const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
-await host.ready;
-
-async function runJobs(count) {
-  for (let i = 0; i < count; i++) {
-    await sleep(gapMs);
-    const id = randomUUID();
-    const done = new Promise((resolve) => {
-      const onJob = (job) => {
-        if (job.id !== id || (job.status !== "completed" && job.status !== "failed")) return;
-        host.pulse.off("job", onJob);
-        resolve(job);
-      };
-      host.pulse.on("job", onJob);
-    });
-    await host.pulse.enqueue({ handler: "benchp/noop", id });
-    const job = await done;
-    if (job.status !== "completed") throw new Error(`job ${id} ${job.status}: ${job.error}`);
-  }
-}
+const { host, dir, cleanup } = await startInProcessHost("idle-heap");
 
 /** Count and self size per "type:name" of a heap snapshot file. */
 function groups(file) {
@@ -78,9 +52,9 @@ async function snapshot(label) {
   return { used, file: writeHeapSnapshot(join(dir, `${label}.heapsnapshot`)) };
 }
 
-await runJobs(warm);
+await runIdleJobs(host, warm, gapMs);
 const a = await snapshot("a");
-await runJobs(n);
+await runIdleJobs(host, n, gapMs);
 const b = await snapshot("b");
 await host.close();
 a.groups = groups(a.file);

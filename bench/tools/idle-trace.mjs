@@ -16,13 +16,11 @@
  * Usage: node bench/tools/idle-trace.mjs [samples=200] [gapMs=20] [raw=1]
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { constants as perfConstants } from "node:perf_hooks";
 import { PerformanceObserver } from "node:perf_hooks";
 import { join } from "node:path";
-import { createLogger, loadConfig, startHost } from "@qntx/host";
-import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
-import { tempDir } from "../lib/procs.mjs";
+import { startInProcessHost } from "../lib/inproc-host.mjs";
 import { quantile } from "../lib/stats.mjs";
 
 const [samplesArg = "200", gapArg = "20", rawArg = "1"] = process.argv.slice(2);
@@ -32,13 +30,7 @@ const gapMs = Number(gapArg);
 const wallNow = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const { dir, cleanup } = tempDir("idle-trace");
-const configPath = join(dir, "am.plugins.toml");
-writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }]));
-// The bench case's host logs at info; default here is warn (QNTX_LOG_LEVEL=info to match it).
-process.env.QNTX_LOG_LEVEL ??= "warn";
-const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
-await host.ready;
+const { host, dir, cleanup } = await startInProcessHost("idle-trace");
 
 // Stamp the moment the executor hands the job to the plugin's proxy.
 const plugin = host.registry.runningPlugin("benchp");
