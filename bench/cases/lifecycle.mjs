@@ -5,11 +5,11 @@
  * grpc-js server.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { DomainPluginServiceClient, grpcOptions } from "@qntx/protocol";
-import { FIXTURES, REPO_DIR, rssOf, spawnWithPort, stopChild, tempDir } from "../lib/procs.mjs";
+import { FIXTURES, REPO_DIR, rssOf, spawnWithPort, stopChild, tempDir, waitForHostUrl, waitForRunningPlugins } from "../lib/procs.mjs";
 import { BENCH_PLUGIN, HELLO_PLUGIN, hostToml, startHostWith } from "../lib/hosts.mjs";
 import { alternate, pick } from "../lib/rounds.mjs";
 
@@ -103,16 +103,6 @@ export const start20 = {
   },
 };
 
-async function waitFor(check, timeoutMs, what) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 /** `qntx server` with 5 SDK plugins, idle: RSS of the host and of each plugin. */
 async function hostMemory(idleMs) {
   const { dir, cleanup } = tempDir("memory");
@@ -122,12 +112,7 @@ async function hostMemory(idleMs) {
   const child = spawn(process.execPath, [join(REPO_DIR, "host", "dist", "cli.js"), "--config", config, "server"], { stdio: ["ignore", fd, fd], cwd: dir });
   closeSync(fd);
   try {
-    const hostFile = join(dir, "host.json");
-    const url = await waitFor(async () => existsSync(hostFile) && JSON.parse(readFileSync(hostFile, "utf8")).url, 20_000, "host.json");
-    const plugins = await waitFor(async () => {
-      const body = await (await fetch(`${url}/api/plugins`)).json();
-      return body.plugins.length === 5 && body.plugins.every((p) => p.state === "running") && body.plugins;
-    }, 20_000, "5 running plugins");
+    const plugins = await waitForRunningPlugins(await waitForHostUrl(dir), 5);
     await sleep(idleMs);
     const pluginRss = plugins.map((p) => rssOf(p.pid) / MB).sort((a, b) => a - b);
     return { hostMB: rssOf(child.pid) / MB, pluginMB: pluginRss[Math.floor(pluginRss.length / 2)] };

@@ -27,21 +27,26 @@ export async function startInProcessHost(label) {
   return { host, dir, cleanup };
 }
 
+/** Enqueues one no-op job and resolves once it is recorded completed (throws if it failed). */
+export async function runIdleJob(host) {
+  const id = randomUUID();
+  const done = new Promise((resolve) => {
+    const onJob = (job) => {
+      if (job.id !== id || (job.status !== "completed" && job.status !== "failed")) return;
+      host.pulse.off("job", onJob);
+      resolve(job);
+    };
+    host.pulse.on("job", onJob);
+  });
+  await host.pulse.enqueue({ handler: "benchp/noop", id });
+  const job = await done;
+  if (job.status !== "completed") throw new Error(`job ${id} ${job.status}: ${job.error}`);
+}
+
 /** Runs `count` no-op jobs one at a time, `gapMs` apart, each until it is recorded completed. */
 export async function runIdleJobs(host, count, gapMs) {
   for (let i = 0; i < count; i++) {
     await sleep(gapMs);
-    const id = randomUUID();
-    const done = new Promise((resolve) => {
-      const onJob = (job) => {
-        if (job.id !== id || (job.status !== "completed" && job.status !== "failed")) return;
-        host.pulse.off("job", onJob);
-        resolve(job);
-      };
-      host.pulse.on("job", onJob);
-    });
-    await host.pulse.enqueue({ handler: "benchp/noop", id });
-    const job = await done;
-    if (job.status !== "completed") throw new Error(`job ${id} ${job.status}: ${job.error}`);
+    await runIdleJob(host);
   }
 }

@@ -3,7 +3,7 @@
  * fork the host runner with an IPC channel, read a process's RSS, stop what we started (by pid).
  */
 import { fork, spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,31 @@ export async function withCpu(pids, fn) {
   const result = await fn();
   const each = pids.map((pid, i) => cpuMsOf(pid) - before[i]);
   return [result, each.reduce((a, b) => a + b, 0), each];
+}
+
+/** Polls `check` every 100 ms until it resolves truthy (a rejection counts as not yet); throws after `timeoutMs`. */
+export async function waitFor(check, timeoutMs, what) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The URL a `qntx server` started with data dir `dir` writes to its host.json, once it listens. */
+export function waitForHostUrl(dir) {
+  const hostFile = join(dir, "host.json");
+  return waitFor(async () => existsSync(hostFile) && JSON.parse(readFileSync(hostFile, "utf8")).url, 20_000, "host.json");
+}
+
+/** Resolves with `/api/plugins`' list once it has `count` plugins, all running. */
+export function waitForRunningPlugins(url, count) {
+  return waitFor(async () => {
+    const body = await (await fetch(`${url}/api/plugins`)).json();
+    return body.plugins.length === count && body.plugins.every((p) => p.state === "running") && body.plugins;
+  }, 20_000, `${count} running plugins`);
 }
 
 /** Sends SIGTERM to a child we started, then SIGKILL after `graceMs`; resolves when it has exited. */

@@ -29,7 +29,7 @@ import { appendFileSync, closeSync, existsSync, openSync, readFileSync, writeFil
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BENCH_PLUGIN, hostToml } from "../lib/hosts.mjs";
-import { REPO_DIR, rssOf, stopChild, tempDir } from "../lib/procs.mjs";
+import { REPO_DIR, rssOf, stopChild, tempDir, waitFor, waitForHostUrl, waitForRunningPlugins } from "../lib/procs.mjs";
 
 const args = process.argv.slice(2);
 const mode = args[0] && !args[0].startsWith("--") ? args[0] : "all";
@@ -190,16 +190,6 @@ function printMappings(pid) {
   for (const [file, mb] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${fmt(mb).padStart(6)}  ${file}`);
 }
 
-async function waitFor(check, timeoutMs, what) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 function readSamples(file, count) {
   return waitFor(async () => {
     const lines = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : [];
@@ -233,13 +223,9 @@ async function serverRound() {
   };
   try {
     rows.push(...(await readSamples(out, 1)));
-    const hostFile = join(dir, "host.json");
-    const url = await waitFor(async () => existsSync(hostFile) && JSON.parse(readFileSync(hostFile, "utf8")).url, 20_000, "host.json");
+    const url = await waitForHostUrl(dir);
     await take("HTTP API listening");
-    await waitFor(async () => {
-      const body = await (await fetch(`${url}/api/plugins`)).json();
-      return body.plugins.length === 5 && body.plugins.every((p) => p.state === "running");
-    }, 20_000, "5 running plugins");
+    await waitForRunningPlugins(url, 5);
     await take("5 plugins running");
     await sleep(3000);
     const caseRss = rssOf(child.pid) / MB;

@@ -8,7 +8,7 @@
  * Usage: node --trace-gc-nvp bench/tools/idle-gc.mjs [jobs|raw] [n=600] [gapMs=5]
  */
 import { randomUUID } from "node:crypto";
-import { startInProcessHost } from "../lib/inproc-host.mjs";
+import { runIdleJob, startInProcessHost } from "../lib/inproc-host.mjs";
 
 const [mode = "jobs", nArg = "600", gapArg = "5"] = process.argv.slice(2);
 const n = Number(nArg);
@@ -24,17 +24,7 @@ async function one() {
     await plugin.executeJob({ jobId: randomUUID(), handlerName: "noop", payload: Buffer.alloc(0), timeoutSecs: 300 }, { deadline: Date.now() + 10_000 });
     return;
   }
-  const id = randomUUID();
-  const done = new Promise((resolve) => {
-    const onJob = (job) => {
-      if (job.id !== id || (job.status !== "completed" && job.status !== "failed")) return;
-      host.pulse.off("job", onJob);
-      resolve(job);
-    };
-    host.pulse.on("job", onJob);
-  });
-  await host.pulse.enqueue({ handler: "benchp/noop", id });
-  await done;
+  await runIdleJob(host);
 }
 
 for (let i = 0; i < 100; i++) await one();
