@@ -48,10 +48,24 @@ export interface PluginOutputSink {
 /** Lines of output kept for error messages. */
 const RECENT_LINES = 20;
 
-/** Events: `exit` (ExitInfo) once, when the process ends for whatever reason. */
+/**
+ * How long after its exit a process's output may still be read before `exited` resolves.
+ * The exit event can come before the last lines were read from the pipes (CI saw an error
+ * message without the plugin's final stderr line); the pipes' close normally follows within
+ * a millisecond, but a child the plugin left behind can hold them open, so the wait is capped.
+ */
+const OUTPUT_DRAIN_MS = 500;
+
+/**
+ * Events: `exit` (ExitInfo) once, when the process ends for whatever reason and its output
+ * has been read (see `exited`).
+ */
 export class PluginProcess extends EventEmitter {
   readonly pid: number;
-  /** Resolves when the process has exited. */
+  /**
+   * Resolves when the process has exited and what it printed has been read (at most
+   * OUTPUT_DRAIN_MS after the exit), so `tail()` then holds its last lines.
+   */
   readonly exited: Promise<ExitInfo>;
   private exitInfo: ExitInfo | undefined;
   private readonly recent: string[] = [];
@@ -59,12 +73,22 @@ export class PluginProcess extends EventEmitter {
   private constructor(private readonly child: ResultPromise, private readonly spec: SpawnSpec) {
     super();
     this.pid = child.pid ?? -1;
+    // "close" comes once the process exited and both pipes ended (all output read).
+    const outputClosed = new Promise<void>((resolve) => child.once("close", () => resolve()));
     this.exited = new Promise<ExitInfo>((resolve) => {
       const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (this.exitInfo) return;
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
-        this.emit("exit", this.exitInfo);
+        const exit: ExitInfo = { code, signal };
+        this.exitInfo = exit;
+        let drainTimer: NodeJS.Timeout | undefined;
+        const drainCap = new Promise<void>((done) => {
+          drainTimer = setTimeout(done, OUTPUT_DRAIN_MS);
+        });
+        void Promise.race([outputClosed, drainCap]).then(() => {
+          clearTimeout(drainTimer);
+          resolve(exit);
+          this.emit("exit", exit);
+        });
       };
       child.once("exit", ended);
       // A spawn that fails (ENOENT, EACCES, a bad shebang) emits "error" and never "exit".
