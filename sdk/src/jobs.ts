@@ -4,7 +4,8 @@
  */
 import { ExecuteJobResponse, type ExecuteJobRequest, type JobLogEntry } from "@qntx/protocol";
 import type { PluginDefinition } from "./define.js";
-import { ProgressPusher } from "./progress.js";
+import type { Logger } from "./log.js";
+import { ProgressPusher, type ProgressValue } from "./progress.js";
 import type { PluginRuntime } from "./runtime.js";
 import type { JobContext, JobLog, JobLogOptions } from "./types.js";
 
@@ -57,6 +58,13 @@ function metadataText(metadata: Record<string, unknown> | undefined): string {
   }
 }
 
+/**
+ * How the host's cancellation of a job's call reaches the job: `runJob` hands it the function
+ * that cancels the job, to be called if the host cancels. A callback instead of an AbortSignal,
+ * so a job makes one AbortController (its handler's signal), not two.
+ */
+export type CancelWatch = (cancel: () => void) => void;
+
 type Outcome = { kind: "ok"; value: unknown } | { kind: "error"; err: unknown } | { kind: "timeout"; seconds: number } | { kind: "cancelled" };
 
 function abortError(name: string, message: string): Error {
@@ -66,10 +74,10 @@ function abortError(name: string, message: string): Error {
 }
 
 /**
- * Runs the job of `request` with the handler it names. `cancelled` aborts when the host
- * cancels the call. Resolves with the answer; never rejects.
+ * Runs the job of `request` with the handler it names. `watchCancel` gets the function that
+ * cancels the job when the host cancels the call. Resolves with the answer; never rejects.
  */
-export async function runJob(def: PluginDefinition, runtime: PluginRuntime, request: ExecuteJobRequest, cancelled: AbortSignal): Promise<ExecuteJobResponse> {
+export async function runJob(def: PluginDefinition, runtime: PluginRuntime, request: ExecuteJobRequest, watchCancel: CancelWatch): Promise<ExecuteJobResponse> {
   const { name: pluginName, version } = def.metadata;
   const progress = { current: 0, total: 0 };
   let cost = 0;
@@ -96,13 +104,19 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
     });
   }
 
-  const jobLog = def.log.child({ jobId: request.jobId, handler: found.name });
+  // Made on first use, like the progress pusher below: most jobs never log or report progress.
+  // A pusher made for every job cost about 30 µs of plugin CPU per job, mostly finishing it
+  // (a timer and promises) before the answer (BENCHMARKS.md, finding 3).
+  let jobLogger: Logger | undefined;
+  const jobLog = (): Logger => (jobLogger ??= def.log.child({ jobId: request.jobId, handler: found.name }));
   // Snapshot: a re-Initialize during the job does not change what this job sees.
   const { ats, queue, config } = runtime;
-  const pusher =
-    queue && request.jobId
-      ? new ProgressPusher((value) => queue.update({ id: request.jobId, progress: value, status: "running" }, { timeoutMs: 5_000 }), jobLog)
-      : undefined;
+  let pusher: ProgressPusher | undefined;
+  const pushProgress = (value: ProgressValue): void => {
+    if (!queue || !request.jobId) return;
+    pusher ??= new ProgressPusher((v) => queue.update({ id: request.jobId, progress: v, status: "running" }, { timeoutMs: 5_000 }), jobLog());
+    pusher.push(value);
+  };
   const controller = new AbortController();
   let done = false;
 
@@ -118,7 +132,7 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
         return;
       }
       logEntries.push(entry(level, message, options));
-      jobLog.debug(`job log: ${message}`, { jobLevel: level, ...(options?.stage ? { stage: options.stage } : {}) });
+      jobLog().debug(`job log: ${message}`, { jobLevel: level, ...(options?.stage ? { stage: options.stage } : {}) });
     };
   const log: JobLog = { debug: logAt("debug"), info: logAt("info"), warn: logAt("warn"), error: logAt("error") };
 
@@ -132,7 +146,7 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
       if (done) return;
       progress.current = next.current;
       progress.total = next.total;
-      pusher?.push({ ...next });
+      pushProgress({ ...next });
     },
     log,
     addCost(amount) {
@@ -146,6 +160,8 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
 
   let timer: NodeJS.Timeout | undefined;
   let onCancel: (() => void) | undefined;
+  let cancelledEarly = false;
+  watchCancel(() => (onCancel ? onCancel() : (cancelledEarly = true)));
   const outcome = await new Promise<Outcome>((resolve) => {
     // Presence, not truthiness: an absent timeout and 0 both mean none.
     const seconds = request.timeoutSecs;
@@ -159,8 +175,7 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
       controller.abort(abortError("AbortError", "job cancelled by the host"));
       resolve({ kind: "cancelled" });
     };
-    if (cancelled.aborted) onCancel();
-    else cancelled.addEventListener("abort", onCancel, { once: true });
+    if (cancelledEarly) onCancel();
     Promise.resolve()
       .then(() => found.handler(decodePayload(request.payload), ctx))
       .then(
@@ -169,7 +184,8 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
       );
   });
   clearTimeout(timer);
-  if (onCancel) cancelled.removeEventListener("abort", onCancel);
+  // A cancel that comes after the outcome no longer reaches the handler's signal.
+  onCancel = () => undefined;
 
   let response: ExecuteJobResponse;
   switch (outcome.kind) {
@@ -181,15 +197,15 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
       }
       break;
     case "error":
-      jobLog.warn("job failed", { err: outcome.err });
+      jobLog().warn("job failed", { err: outcome.err });
       response = answer({ success: false, error: messageOf(outcome.err) || "job handler failed without a message" });
       break;
     case "timeout":
-      jobLog.warn("job timed out", { timeoutSecs: outcome.seconds });
+      jobLog().warn("job timed out", { timeoutSecs: outcome.seconds });
       response = answer({ success: false, error: `job timed out after ${outcome.seconds}s` });
       break;
     case "cancelled":
-      jobLog.info("job cancelled by the host");
+      jobLog().info("job cancelled by the host");
       response = answer({ success: false, error: "job cancelled" });
       break;
   }

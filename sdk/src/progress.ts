@@ -73,6 +73,8 @@ export class ProgressPusher {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    // Nothing left to send or wait for: no drain, no timer.
+    if (!this.inFlight && !this.pending) return;
     let timeout: NodeJS.Timeout | undefined;
     const drain = (async () => {
       if (this.inFlight) await this.inFlight;

@@ -136,15 +136,16 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
       // Application errors travel in the body (PROTOCOL.md, error convention): status OK.
       // grpc-js emits `cancelled` on every call once its trailers are sent, so without the
       // `finished` guard each completed job would abort its signal (and run its listeners).
-      const cancelled = new AbortController();
       let finished = false;
-      call.once("cancelled", () => {
-        if (!finished) cancelled.abort();
-      });
       answer<ExecuteJobResponse>((err, value) => {
         finished = true;
         callback(err, value);
-      }, GrpcStatus.INTERNAL, () => runJob(def, runtime, call.request, cancelled.signal));
+      }, GrpcStatus.INTERNAL, () =>
+        runJob(def, runtime, call.request, (cancel) => {
+          if (call.cancelled) cancel();
+          else call.once("cancelled", () => !finished && cancel());
+        }),
+      );
     },
 
     parseAxQuery: (_call, callback) => callback(null, { result: Buffer.alloc(0), error: "ParseAxQuery is not supported by this plugin" }),

@@ -70,6 +70,11 @@ const plugin = definePlugin({
       await sleep(100);
       return "slept";
     },
+    "progress-return": (_payload, ctx) => {
+      probe.lastSignal = ctx.signal;
+      ctx.progress(1, 1);
+      return "returned";
+    },
     "many-progress": async (_payload, ctx) => {
       for (let i = 1; i <= 50; i++) {
         ctx.progress(i, 50);
@@ -131,7 +136,7 @@ afterAll(async () => {
 describe("Initialize with handlers", () => {
   it("announces static handlers, dynamic ones from the ATS, and the schedules", async () => {
     const res = await init();
-    expect(res.handlerNames).toEqual(["echo", "raw", "bytes", "text", "nothing", "fail", "fail-async", "wait", "sleep-100", "many-progress", "shout"]);
+    expect(res.handlerNames).toEqual(["echo", "raw", "bytes", "text", "nothing", "fail", "fail-async", "wait", "sleep-100", "progress-return", "many-progress", "shout"]);
     expect(res.schedules).toEqual([
       { handlerName: "echo", intervalSeconds: 60, enabledByDefault: true, description: "every minute", atsCode: "" },
       { handlerName: "raw", intervalSeconds: 0, enabledByDefault: false, description: "", atsCode: "" },
@@ -220,7 +225,7 @@ describe("ExecuteJob", () => {
     const res = await run("resize");
     expect(res.success).toBe(false);
     expect(res.error).toBe(
-      "no job handler named resize in plugin jobs (has: echo, raw, bytes, text, nothing, fail, fail-async, wait, sleep-100, many-progress, shout)",
+      "no job handler named resize in plugin jobs (has: echo, raw, bytes, text, nothing, fail, fail-async, wait, sleep-100, progress-return, many-progress, shout)",
     );
     expect(res.pluginVersion).toBe("2.0.0");
   });
@@ -263,6 +268,30 @@ describe("ExecuteJob", () => {
       expect((await answered.promise)?.code).toBe(grpc.status.CANCELLED);
     } finally {
       probe.waiting = undefined;
+    }
+  });
+});
+
+describe("ExecuteJob cancelled after its handler returned", () => {
+  it("leaves the handler's signal alone when the host cancels while the last progress push is on its way", async () => {
+    fake.updateDelayMs = 600;
+    const pushesBefore = fake.callCount("UpdateJob");
+    try {
+      const answered = deferred<grpc.ServiceError | null>();
+      const unary = client.executeJob(
+        { jobId: "j-late-cancel", handlerName: "progress-return", payload: Buffer.alloc(0) },
+        new grpc.Metadata(),
+        { deadline: Date.now() + 10_000 },
+        (err) => answered.resolve(err),
+      );
+      // The handler has returned; the answer waits for the push the fake host holds 600 ms.
+      while (fake.callCount("UpdateJob") === pushesBefore) await sleep(5);
+      unary.cancel();
+      expect((await answered.promise)?.code).toBe(grpc.status.CANCELLED);
+      await sleep(700); // the push ends and the job's answer is made
+      expect(probe.lastSignal?.aborted).toBe(false);
+    } finally {
+      fake.updateDelayMs = 0;
     }
   });
 });
