@@ -50,9 +50,11 @@ const RECENT_LINES = 20;
 
 /**
  * How long after its exit a process's output may still be read before `exited` resolves.
- * The exit event can come before the last lines were read from the pipes (CI saw an error
- * message without the plugin's final stderr line); the pipes' close normally follows within
- * a millisecond, but a child the plugin left behind can hold them open, so the wait is capped.
+ * The exit can be seen before the last lines were read: libuv reaps every exited child when it
+ * handles any SIGCHLD, after the other I/O of that loop turn, so a plugin that printed and
+ * exited during that turn is reaped before its pipe is read (CI once lost a plugin's final
+ * stderr line from its error). The pipes' close normally follows within a loop turn, but a
+ * child the plugin left behind can hold them open, so the wait is capped.
  */
 const OUTPUT_DRAIN_MS = 500;
 
