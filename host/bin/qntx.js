@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The `qntx` bin. It is a file of the source tree, not of dist/, so that `pnpm install` on a
+// fresh clone can link it before anything is built (a bin pointing into dist/ made pnpm warn
+// "Failed to create bin" once per package depending on this one, and left the link out).
+// The CLI itself is dist/cli.js, made by `pnpm build`.
+try {
+  await import("../dist/cli.js");
+} catch (error) {
+  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/cli.js")) throw error;
+  console.error("qntx: error: the host is not built yet (no host/dist/cli.js)\nqntx: hint: run `pnpm build` (or `pnpm start`) in the repository first");
+  process.exit(1);
+}
