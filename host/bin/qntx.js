@@ -3,10 +3,12 @@
 // fresh clone can link it before anything is built (a bin pointing into dist/ made pnpm warn
 // "Failed to create bin" once per package depending on this one, and left the link out).
 // The CLI itself is dist/cli.js, made by `pnpm build`.
+const built = new URL("../dist/cli.js", import.meta.url);
 try {
-  await import("../dist/cli.js");
+  await import(built.href);
 } catch (error) {
-  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("dist/cli.js")) throw error;
+  // Only the built file itself missing; a missing module it imports is another error.
+  if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes(`'${decodeURIComponent(built.pathname)}'`)) throw error;
   console.error("qntx: error: the host is not built yet (no host/dist/cli.js)\nqntx: hint: run `pnpm build` (or `pnpm start`) in the repository first");
   process.exit(1);
 }
