@@ -16,11 +16,23 @@ const BINS = [
   { pkg: "sdk", name: "qntx-ts-runner", builtFile: "dist/qntx-module/cli.js" },
 ];
 
+/** The path of bin `name` in package `pkg`'s package.json, relative to the package. */
+function binPath(pkg: string, name: string): string {
+  return (JSON.parse(readFileSync(join(REPO, pkg, "package.json"), "utf8")) as { bin: Record<string, string> }).bin[name]!;
+}
+
+/** Copies bin `name` of `pkg` to the same place under `dir` (a package folder with no dist/); returns the copy. */
+function copyBin(pkg: string, name: string, dir: string): string {
+  const copy = join(dir, binPath(pkg, name));
+  mkdirSync(dirname(copy), { recursive: true });
+  copyFileSync(join(REPO, pkg, binPath(pkg, name)), copy);
+  return copy;
+}
+
 describe("package bins", () => {
   it.each(BINS)("$name is an executable file of the source tree, not of dist/", ({ pkg, name }) => {
-    const manifest = JSON.parse(readFileSync(join(REPO, pkg, "package.json"), "utf8")) as { bin: Record<string, string> };
-    const file = join(REPO, pkg, manifest.bin[name]!);
-    expect(manifest.bin[name]).not.toMatch(/dist\//);
+    const file = join(REPO, pkg, binPath(pkg, name));
+    expect(binPath(pkg, name)).not.toMatch(/dist\//);
     expect(existsSync(file)).toBe(true);
     expect(statSync(file).mode & 0o111).not.toBe(0);
   });
@@ -29,10 +41,7 @@ describe("package bins", () => {
     // The same bin file in a package folder that has no dist/ yet.
     const dir = mkdtempSync(join(tmpdir(), "qntx-bin-"));
     try {
-      const manifest = JSON.parse(readFileSync(join(REPO, pkg, "package.json"), "utf8")) as { bin: Record<string, string> };
-      const copy = join(dir, manifest.bin[name]!);
-      mkdirSync(dirname(copy), { recursive: true });
-      copyFileSync(join(REPO, pkg, manifest.bin[name]!), copy);
+      const copy = copyBin(pkg, name, dir);
       const run = await execa(process.execPath, [copy, "--help"], { reject: false });
       expect(run.exitCode).toBe(1);
       expect(run.stderr).toContain(`${name}: error:`);
@@ -58,10 +67,7 @@ describe("package bins", () => {
   it.each(BINS)("$name reports a built file that fails to load as it is, not as a missing build", async ({ pkg, name, builtFile }) => {
     const dir = mkdtempSync(join(tmpdir(), "qntx-bin-"));
     try {
-      const manifest = JSON.parse(readFileSync(join(REPO, pkg, "package.json"), "utf8")) as { bin: Record<string, string> };
-      const copy = join(dir, manifest.bin[name]!);
-      mkdirSync(dirname(copy), { recursive: true });
-      copyFileSync(join(REPO, pkg, manifest.bin[name]!), copy);
+      const copy = copyBin(pkg, name, dir);
       // A built file whose own import is missing: the same error code, another module.
       mkdirSync(dirname(join(dir, builtFile)), { recursive: true });
       writeFileSync(join(dir, builtFile), 'import "./no-such-module.js";\n');
