@@ -105,6 +105,15 @@ const run = (handlerName: string, payload?: unknown, extra: Partial<ExecuteJobRe
     ...(extra.timeoutSecs === undefined ? {} : { timeoutSecs: extra.timeoutSecs }),
   });
 
+/** Starts an ExecuteJob call that a test may cancel; `answered` resolves with its error (null on success). */
+function startJob(jobId: string, handlerName: string): { unary: grpc.ClientUnaryCall; answered: Promise<grpc.ServiceError | null> } {
+  const answered = deferred<grpc.ServiceError | null>();
+  const unary = client.executeJob({ jobId, handlerName, payload: Buffer.alloc(0) }, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) =>
+    answered.resolve(err),
+  );
+  return { unary, answered: answered.promise };
+}
+
 const resultJson = (res: ExecuteJobResponse): unknown => JSON.parse(Buffer.from(res.result).toString("utf8"));
 
 beforeAll(async () => {
@@ -254,18 +263,12 @@ describe("ExecuteJob", () => {
     const started = deferred<JobContext>();
     probe.waiting = (ctx) => started.resolve(ctx);
     try {
-      const answered = deferred<grpc.ServiceError | null>();
-      const unary = client.executeJob(
-        { jobId: "j-cancel", handlerName: "wait", payload: Buffer.alloc(0) },
-        new grpc.Metadata(),
-        { deadline: Date.now() + 10_000 },
-        (err) => answered.resolve(err),
-      );
+      const { unary, answered } = startJob("j-cancel", "wait");
       const ctx = await started.promise;
       const aborted = new Promise<unknown>((resolve) => ctx.signal.addEventListener("abort", () => resolve(ctx.signal.reason)));
       unary.cancel();
       expect(((await aborted) as Error).name).toBe("AbortError");
-      expect((await answered.promise)?.code).toBe(grpc.status.CANCELLED);
+      expect((await answered)?.code).toBe(grpc.status.CANCELLED);
     } finally {
       probe.waiting = undefined;
     }
@@ -277,17 +280,11 @@ describe("ExecuteJob cancelled after its handler returned", () => {
     fake.updateDelayMs = 600;
     const pushesBefore = fake.callCount("UpdateJob");
     try {
-      const answered = deferred<grpc.ServiceError | null>();
-      const unary = client.executeJob(
-        { jobId: "j-late-cancel", handlerName: "progress-return", payload: Buffer.alloc(0) },
-        new grpc.Metadata(),
-        { deadline: Date.now() + 10_000 },
-        (err) => answered.resolve(err),
-      );
+      const { unary, answered } = startJob("j-late-cancel", "progress-return");
       // The handler has returned; the answer waits for the push the fake host holds 600 ms.
       while (fake.callCount("UpdateJob") === pushesBefore) await sleep(5);
       unary.cancel();
-      expect((await answered.promise)?.code).toBe(grpc.status.CANCELLED);
+      expect((await answered)?.code).toBe(grpc.status.CANCELLED);
       await sleep(700); // the push ends and the job's answer is made
       expect(probe.lastSignal?.aborted).toBe(false);
     } finally {
