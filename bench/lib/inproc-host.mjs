@@ -13,14 +13,15 @@ import { tempDir } from "./procs.mjs";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a host in this process with the bench plugin and waits until it runs. Logs at warn
- * unless QNTX_LOG_LEVEL says otherwise (the bench cases' hosts log at info).
+ * Starts a host in this process with the bench plugin and waits until it runs. `settings` are
+ * [host] settings for its config (e.g. { pulse_concurrency: 16 }). Logs at warn unless
+ * QNTX_LOG_LEVEL says otherwise (the bench cases' hosts log at info).
  * Resolves with { host, dir, cleanup } (cleanup removes the data dir; close the host first).
  */
-export async function startInProcessHost(label) {
+export async function startInProcessHost(label, settings = {}) {
   const { dir, cleanup } = tempDir(label);
   const configPath = join(dir, "am.plugins.toml");
-  writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }]));
+  writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }], settings));
   process.env.QNTX_LOG_LEVEL ??= "warn";
   const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
   await host.ready;

@@ -8,21 +8,13 @@
  * ready list, calls in flight at each finish transaction). BENCH_NO_AHEAD=1 turns it off.
  * Usage: node [flags] bench/tools/jobs-inproc.mjs [n=20000] [concurrency=16]
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
-import { createLogger, loadConfig, startHost } from "@qntx/host";
-import { hostToml, BENCH_PLUGIN } from "../lib/hosts.mjs";
-import { tempDir } from "../lib/procs.mjs";
+import { startInProcessHost } from "../lib/inproc-host.mjs";
 
 const [nArg = "20000", cArg = "16"] = process.argv.slice(2);
 const N = Number(nArg);
-const { dir, cleanup } = tempDir("jobs-inproc");
-const configPath = join(dir, "am.plugins.toml");
-writeFileSync(configPath, hostToml(dir, [{ name: "benchp", binary: BENCH_PLUGIN }], { pulse_concurrency: Number(cArg) }));
 process.env.QNTX_LOG_LEVEL = "warn";
-const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
-await host.ready;
+const { host, cleanup } = await startInProcessHost("jobs-inproc", { pulse_concurrency: Number(cArg) });
 
 let gcs = 0;
 let gcMs = 0;
