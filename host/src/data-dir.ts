@@ -3,8 +3,9 @@
  * call the control API, and `host.json`, which tells the CLI where the running host listens.
  */
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomicSync } from "./atomic-file.js";
 
 /** What `host.json` holds. */
 export interface HostFile {
@@ -34,14 +35,13 @@ export function ensureAdminToken(dataDir: string): string {
     // Not there yet.
   }
   const token = randomBytes(32).toString("hex");
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeFileAtomicSync(file, `${token}\n`, { mode: 0o600, durable: true });
   return token;
 }
 
-/** Writes `host.json` for the CLI. */
+/** Writes `host.json` for the CLI (whole: a CLI reading it meanwhile sees the old file or the new). */
 export function writeHostFile(dataDir: string, info: HostFile): void {
-  writeFileSync(dataDirFiles(dataDir).hostFile, `${JSON.stringify(info, null, 2)}\n`);
+  writeFileAtomicSync(dataDirFiles(dataDir).hostFile, `${JSON.stringify(info, null, 2)}\n`);
 }
 
 /** Removes `host.json` if it still describes this process. */

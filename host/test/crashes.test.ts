@@ -130,8 +130,8 @@ describe("process groups", () => {
   it("stops a plugin's children with it", async () => {
     const childFile = join(mkdtempSync(join(tmpdir(), "qntx-child-")), "child.pid");
     const t = await host(jobPluginTable("parent", ["--spawn-child", childFile]));
-    await until(() => (existsSync(childFile) ? true : undefined), "the child to start");
-    const child = Number(readFileSync(childFile, "utf8"));
+    // Wait for the pid, not the file: it exists, empty, before the pid is written.
+    const child = Number(await until(() => (existsSync(childFile) ? readFileSync(childFile, "utf8").trim() || undefined : undefined), "the child to start"));
     expect(alive(child)).toBe(true);
     const res = await http(`${t.url}/api/plugins/parent/stop`, { method: "POST", headers: adminHeaders(t) });
     expect(res.json().plugin.state).toBe("stopped");

@@ -130,8 +130,9 @@ describe("execution", () => {
     const res = await http(`${t.url}/api/pulse/jobs/${queued.id}/cancel`, { method: "POST", headers: adminHeaders(t), body: "{}" });
     expect(res.status).toBe(200);
     expect((await waitFor(queued.id, ["cancelled"])).status).toBe("cancelled");
-    await until(() => (existsSync(marker) ? true : undefined), "the plugin to see the cancellation");
-    expect(readFileSync(marker, "utf8")).toBe(`aborted ${queued.id}`);
+    // The plugin creates the marker, then writes it: wait for its content, not its existence.
+    const seen = await until(() => (existsSync(marker) ? readFileSync(marker, "utf8") || undefined : undefined), "the plugin to see the cancellation");
+    expect(seen).toBe(`aborted ${queued.id}`);
   });
 
   it("fires a plugin's schedule", async () => {

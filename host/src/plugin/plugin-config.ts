@@ -5,12 +5,13 @@
  * environment. It is then checked against the plugin's ConfigSchema before Initialize, with one
  * error per bad field, and schema defaults fill keys that are missing.
  */
-import { chmodSync, closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify, TomlError } from "smol-toml";
 import { QntxError, type ConfigSchemaResponse } from "@qntx/protocol";
 import { flattenConfig } from "../config/schema.js";
 import { compareNames } from "./name-order.js";
+import { writeFileAtomicSync } from "../atomic-file.js";
 
 /** Path of a plugin's own config file. */
 export function pluginConfigFile(dataDir: string, name: string): string {
@@ -37,18 +38,8 @@ export function readPluginConfigFile(dataDir: string, name: string): Record<stri
 /** Writes a plugin's own config file (what PUT /api/plugins/<name>/config changes). */
 export function writePluginConfigFile(dataDir: string, name: string, config: Readonly<Record<string, string>>): void {
   const header = `# Config of plugin ${name}, merged over [plugins.${name}] config in am.plugins.toml.\n# Written by qntx (PUT /api/plugins/${name}/config); edits here apply at the plugin's next start.\n`;
-  // Write aside, flush, then rename: a crash or a full disk never leaves a truncated file.
-  const file = pluginConfigFile(dataDir, name);
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, "w", 0o600);
-  try {
-    writeSync(fd, header + stringify(config) + "\n");
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(temp, 0o600);
-  renameSync(temp, file);
+  // Flushed before the rename: a crash or a full disk never leaves a truncated file.
+  writeFileAtomicSync(pluginConfigFile(dataDir, name), header + stringify(config) + "\n", { mode: 0o600, durable: true });
 }
 
 /**
