@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomicSync } from "../src/atomic-file.js";
+import { until } from "./harness.js";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -23,8 +24,8 @@ function scratch(): string {
 /** One whole version of the file the reader test writes: `size` bytes of padding of `fill`. */
 const version = (fill: string, size: number): string => JSON.stringify({ url: `http://127.0.0.1/${fill}`, pad: fill.repeat(size) });
 
-// Reads "file" in a tight loop until "stop" appears; prints how many reads it made and the
-// lengths of the contents that were neither of the two whole versions.
+// Reads "file" in a tight loop until "stop" appears: prints "ready" after its first read, then at
+// the end how many reads it made and the lengths of contents that were neither whole version.
 const READER = `
 const { existsSync, readFileSync } = require("node:fs");
 const version = ${version.toString()};
@@ -36,6 +37,7 @@ while (!existsSync(stop)) {
   const text = readFileSync(file, "utf8");
   reads++;
   if (text !== a && text !== b) bad.add(text.length);
+  if (reads === 1) process.stdout.write("ready\\n");
 }
 console.log(JSON.stringify({ reads, bad: [...bad] }));
 `;
@@ -66,18 +68,18 @@ describe("writeFileAtomicSync", () => {
     let out = "";
     reader.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => reader.on("exit", resolve));
-    // Let the reader start reading before the writes begin.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const until = Date.now() + 1_000;
+    // The writes begin once the reader is reading (its start-up can take a while on a busy machine).
+    await until(() => (out.startsWith("ready\n") ? true : undefined), "the reader to start", 20_000);
+    const endAt = Date.now() + 1_000;
     let writes = 0;
-    while (Date.now() < until) {
+    while (Date.now() < endAt) {
       writeFileAtomicSync(file, writes % 2 === 0 ? b : a);
       writes++;
       if (writes % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     writeFileSync(stop, "");
     expect(await exited).toBe(0);
-    const result = JSON.parse(out) as { reads: number; bad: number[] };
+    const result = JSON.parse(out.slice("ready\n".length)) as { reads: number; bad: number[] };
     expect(writes).toBeGreaterThan(50);
     expect(result.reads).toBeGreaterThan(50);
     expect(result.bad).toEqual([]);
