@@ -160,8 +160,6 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
 
   let timer: NodeJS.Timeout | undefined;
   let onCancel: (() => void) | undefined;
-  let cancelledEarly = false;
-  watchCancel(() => (onCancel ? onCancel() : (cancelledEarly = true)));
   const outcome = await new Promise<Outcome>((resolve) => {
     // Presence, not truthiness: an absent timeout and 0 both mean none.
     const seconds = request.timeoutSecs;
@@ -175,7 +173,8 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
       controller.abort(abortError("AbortError", "job cancelled by the host"));
       resolve({ kind: "cancelled" });
     };
-    if (cancelledEarly) onCancel();
+    // Watched once onCancel exists: a call already cancelled cancels the job here, at once.
+    watchCancel(() => onCancel?.());
     Promise.resolve()
       .then(() => found.handler(decodePayload(request.payload), ctx))
       .then(
