@@ -6,11 +6,13 @@
  * rather than connection refused; plugins then start concurrently.
  */
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { SqliteAttestationStore, openDatabase } from "@qntx/ats";
 import { Pulse } from "@qntx/pulse";
 import type { Logger } from "pino";
 import type { HostConfig } from "./config/types.js";
 import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
+import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
@@ -76,7 +78,9 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
 
   const startedAt = new Date();
   let url = "";
+  const drain = new GatewayDrain();
   const app = createGateway({
+    drain,
     registry, manager, store, pulse, logs, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
@@ -112,14 +116,34 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     closing ??= (async () => {
       clearInterval(healthTimer);
       await ready.catch(() => undefined);
-      // Stop taking jobs first: running ones go back to the queue, nothing is lost.
-      await pulse.stop(Math.min(2000, settings.shutdownTimeoutMs));
+      // 1. Take no new work: new connections are refused, requests on open ones and new
+      //    WebSockets get 503, followers' streams end, Pulse claims no more jobs.
+      drain.begin();
+      app.server.close();
+      // 2. Let the work in flight finish, within shutdown_timeout_ms. Plugins and the services
+      //    they call back still run, so a request or job under way is answered, not cut.
+      const budget = settings.shutdownTimeoutMs;
+      const jobsDrained = pulse.stop(budget);
+      const outOfTime = new AbortController();
+      const finished = await Promise.race([
+        Promise.all([drain.idle(), jobsDrained]).then(() => true),
+        sleep(budget, false, { signal: outOfTime.signal }).catch(() => false),
+      ]);
+      outOfTime.abort();
+      if (finished) logger.info("in-flight work finished");
+      else logger.warn({ ...drain.pending(), budgetMs: budget }, "in-flight work cut at shutdown_timeout_ms");
+      // 3. What is still open after that is cut: WebSockets close with 1001, HTTP connections
+      //    end; jobs still running go back to the queue (not counted as an attempt).
+      drain.force();
+      app.server.closeAllConnections();
+      await jobsDrained;
+      await app.close();
+      // 4. Only now the plugins, dependents first.
       await manager.stopAll();
       await pidFile.delete();
-      // Ends log followers (open SSE streams would hold the HTTP server open) and flushes the files.
+      // Flushes the plugins' log files (their last lines came while they stopped).
       await logs.close();
       detachJobs();
-      await app.close();
       await services.close();
       store.close();
       readStore.close();

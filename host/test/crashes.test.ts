@@ -79,6 +79,19 @@ describe("crash loop", () => {
     expect(res.status).toBe(503);
     expect(res.json().hint).toContain("qntx plugin start looper");
   });
+
+  it("shows a failed plugin with no pid and no health left from when it ran", async () => {
+    const t = await host(jobPluginTable("once", ["--exit-after-ms", "1500"]), { crash_budget: 1, crash_window_ms: 60_000 });
+    const before = await until(() => t.host.registry.get("once")!.health ?? undefined, "a first health check");
+    expect(before.healthy).toBe(true);
+    const info = await until(async () => {
+      const p = (await http(`${t.url}/api/plugins/once`)).json().plugin;
+      return p.state === "failed" ? p : undefined;
+    }, "the plugin to fail", 20_000);
+    expect(info.error).toContain("exited unexpectedly (exit code 7)");
+    expect(info.pid).toBeNull();
+    expect(info.health).toBeNull();
+  });
 });
 
 describe("hangs", () => {

@@ -138,6 +138,12 @@ describe("wire behaviour", () => {
   it("refuses bodies over the limit with 413 before they reach the plugin", async () => {
     const res = await http(`${t.url}/api/hello/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ big: "x".repeat(4096) }) });
     expect(res.status).toBe(413);
+    // The host's error shape, as every other error: what, a stable code, and what to do.
+    expect(res.json()).toEqual({ error: expect.stringContaining("too large"), code: "PAYLOAD_TOO_LARGE", hint: expect.stringContaining("max_body_bytes") });
+    // A control-API body over the limit answers the same way.
+    const control = await http(`${t.url}/api/attestations`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ subjects: ["x".repeat(4096)] }) });
+    expect(control.status).toBe(413);
+    expect(control.json().code).toBe("PAYLOAD_TOO_LARGE");
   });
 });
 

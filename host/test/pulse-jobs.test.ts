@@ -158,4 +158,14 @@ describe("a plugin killed mid-job", () => {
     expect(info.state).toBe("running");
     expect(info.pid).not.toBe(pid);
   });
+
+  it("says in the job's error that the plugin crashed, not only that the connection dropped", async () => {
+    const { job: queued } = await enqueue({ handler: "jobsa/slow", payload: { ms: 5000, steps: 5 }, max_attempts: 1 });
+    await waitFor(queued.id, ["running"]);
+    process.kill(t.host.registry.get("jobsa")!.pid!, "SIGKILL");
+    const failed = await waitFor(queued.id, ["failed"]);
+    expect(failed.error).toContain("plugin jobsa crashed while running the job");
+    expect(failed.error).toContain("SIGKILL");
+    await until(() => (t.host.registry.get("jobsa")!.state === "running" ? true : undefined), "jobsa to be back");
+  });
 });

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QntxError } from "@qntx/protocol";
-import { parseFollow, parseLines, streamPluginLog } from "../logs/log-sse.js";
+import { parseFollow, parseLines, streamPluginLog, type StreamRegistry } from "../logs/log-sse.js";
 import type { PluginLogs } from "../logs/plugin-logs.js";
 import type { PluginManager } from "../plugin/manager.js";
 import type { PluginInfo, Registry } from "../plugin/registry.js";
@@ -25,6 +25,8 @@ export interface ControlOptions {
   readonly logs?: PluginLogs;
   /** Default deadline of a plugin command run (the gateway passes request_timeout_ms). */
   readonly requestTimeoutMs?: number;
+  /** Where log-follow streams register, so a stopping host ends them. */
+  readonly drain?: StreamRegistry;
 }
 
 /** Deadline of a command run when the options give none (request_timeout_ms's default). */
@@ -71,7 +73,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
       return sendError(reply, new QntxError("INVALID_ARGUMENT", `lines must be a whole number (got "${lastOf(request.query.lines)}")`, { hint: "for example ?lines=100" }));
     }
     reply.hijack();
-    streamPluginLog(reply.raw, options.logs.forPlugin(name), { lines, follow: parseFollow(lastOf(request.query.follow)) });
+    streamPluginLog(reply.raw, options.logs.forPlugin(name), { lines, follow: parseFollow(lastOf(request.query.follow)) }, options.drain);
     return reply;
   });
 

@@ -11,6 +11,7 @@ import { QntxError, type AttestationFilter } from "@qntx/protocol";
 import { requireAdmin } from "./admin-auth.js";
 import { sendError } from "./http-errors.js";
 import { attestationView, jobView } from "./json-views.js";
+import type { StreamRegistry } from "../logs/log-sse.js";
 
 /** What the data routes need. */
 export interface DataApiOptions {
@@ -18,6 +19,8 @@ export interface DataApiOptions {
   readonly pulse: Pulse;
   readonly adminToken: string;
   readonly adminTokenFile: string;
+  /** Where job-event streams register, so a stopping host ends them. */
+  readonly drain?: StreamRegistry;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -99,7 +102,7 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
     } catch (error) {
       return sendError(reply, error);
     }
-    streamJobEvents(reply, pulse, job);
+    streamJobEvents(reply, pulse, job, options.drain);
     return reply;
   });
 
@@ -128,11 +131,12 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
 }
 
 /** Server-sent events: the job now, then every change, ending after a terminal state. */
-function streamJobEvents(reply: FastifyReply, pulse: Pulse, first: PulseJob): void {
+function streamJobEvents(reply: FastifyReply, pulse: Pulse, first: PulseJob, streams?: StreamRegistry): void {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
   const send = (job: PulseJob): void => {
+    if (res.writableEnded) return;
     res.write(`event: job\ndata: ${JSON.stringify(jobView(job))}\n\n`);
     if (TERMINAL_STATUSES.has(job.status)) finish();
   };
@@ -143,11 +147,13 @@ function streamJobEvents(reply: FastifyReply, pulse: Pulse, first: PulseJob): vo
   const finish = (): void => {
     clearInterval(heartbeat);
     pulse.off("job", onJob);
-    res.end();
+    if (!res.writableEnded) res.end();
   };
   pulse.on("job", onJob);
   res.once("close", finish);
   send(first);
+  // A stopping host ends the stream (the job may outlive the host: it is re-queued, not ended).
+  streams?.stream(res, finish);
 }
 
 async function requireJob(pulse: Pulse, id: string) {

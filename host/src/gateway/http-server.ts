@@ -10,7 +10,8 @@ import type { Logger } from "pino";
 import { registerConfigRoutes } from "./config-api.js";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
-import { PluginProxy, registerProxyRoutes } from "./proxy.js";
+import { GatewayDrain } from "./drain.js";
+import { PluginProxy, registerProxyRoutes, writeJson } from "./proxy.js";
 import { registerReadGuard } from "./read-guard.js";
 import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
 
@@ -21,13 +22,16 @@ export interface GatewayOptions extends ControlOptions, DataApiOptions {
   readonly maxBodyBytes: number;
   /** WebSocket limits and allowed origins (defaults as in the config schema). */
   readonly websocket?: Partial<WebSocketSettings>;
+  /** In-flight work a stopping host waits for (server.ts owns it; a fresh one when not given). */
+  readonly drain?: GatewayDrain;
 }
 
 /** Builds the fastify app (not yet listening). */
 export function createGateway(options: GatewayOptions): FastifyInstance {
   const proxy = new PluginProxy({ registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
+  const drain = options.drain ?? new GatewayDrain();
   const app = Fastify({
-    serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy),
+    serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy, drain),
     loggerInstance: options.logger.child({ component: "http" }) as FastifyBaseLogger,
     // Per-request log lines would dominate the log (and the hot path) of a busy gateway.
     logController: new LogController({ disableRequestLogging: true }),
@@ -48,28 +52,46 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
       done(Object.assign(new Error(`request body is not JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
     }
   });
-  // Framework errors (body too large, bad JSON, timeouts) in the same `{error, code}` shape as ours.
+  // Framework errors (body too large, bad JSON, timeouts) in the same `{error, code, hint}` shape as ours.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) options.logger.error({ err: error.message }, "HTTP handler failed");
-    reply.code(status).send({ error: error.message, ...(error.code ? { code: error.code } : {}) });
+    reply.code(status).send(frameworkErrorBody(error.message, status, options.maxBodyBytes));
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
+    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, code: "ROUTE_NOT_FOUND", hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
   });
   registerReadGuard(app, options);
-  registerControlRoutes(app, options);
+  registerControlRoutes(app, { ...options, drain });
   registerConfigRoutes(app, options);
-  registerDataRoutes(app, options);
+  registerDataRoutes(app, { ...options, drain });
   registerProxyRoutes(app, proxy);
   // From the start of close(), fastify answers new requests with 503 (return503OnClosing).
   app.addHook("preClose", (done) => {
     proxy.markClosing();
     done();
   });
-  registerWebSocketGateway(app, { registry: options.registry, logger: options.logger, settings: options.websocket });
+  registerWebSocketGateway(app, { registry: options.registry, logger: options.logger, settings: options.websocket, drain });
   return app;
 }
+
+/** The answer to an error fastify itself raised, by its HTTP status, with a code and a hint. */
+export function frameworkErrorBody(message: string, status: number, maxBodyBytes: number): { error: string; code: string; hint: string } {
+  if (status === 413) {
+    return { error: message, code: "PAYLOAD_TOO_LARGE", hint: `send at most ${maxBodyBytes} bytes; the host's limit is [host] max_body_bytes` };
+  }
+  if (status === 415) return { error: message, code: "UNSUPPORTED_MEDIA_TYPE", hint: "send the body as application/json" };
+  if (status === 408) return { error: message, code: "REQUEST_TIMEOUT", hint: "send the whole request sooner" };
+  if (status < 500) return { error: message, code: "INVALID_ARGUMENT", hint: "fix the request; the error says what is wrong" };
+  return { error: message, code: "INTERNAL", hint: "this is a bug in the host: the host's log has the details" };
+}
+
+/** What a request gets while the host is stopping. */
+const STOPPING_BODY = {
+  error: "the host is shutting down: it finishes the requests it has and takes no new ones",
+  code: "HOST_STOPPING",
+  hint: "retry once the host is back (or against another host)",
+};
 
 /** The parts of fastify's normalised options that configure its node:http server. */
 interface HttpServerSettings {
@@ -81,12 +103,19 @@ interface HttpServerSettings {
 }
 
 /**
- * The node:http server under fastify, set up as fastify sets up its own, with one difference:
- * a bodyless request for a plugin is served by the proxy before fastify's handler runs.
+ * The node:http server under fastify, set up as fastify sets up its own, with two differences:
+ * every request is counted by the drain (and refused once the host is stopping), and a
+ * bodyless request for a plugin is served by the proxy before fastify's handler runs.
  */
-function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: PluginProxy): Server {
+function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: PluginProxy, drain: GatewayDrain): Server {
   const settings = options as unknown as HttpServerSettings;
   const server = createServer(settings.http ?? {}, (req, res) => {
+    if (drain.isDraining) {
+      // The connection goes too: a client keeping it alive would only be refused again.
+      res.shouldKeepAlive = false;
+      return writeJson(res, 503, STOPPING_BODY, ["retry-after", "5", "connection", "close"]);
+    }
+    drain.trackRequest(res);
     if (!proxy.tryServe(req, res)) handler(req, res);
   });
   server.keepAliveTimeout = settings.keepAliveTimeout;

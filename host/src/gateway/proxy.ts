@@ -224,7 +224,7 @@ function writeCallError(res: ServerResponse, name: string, error: unknown, timeo
 }
 
 /** Answers with a JSON body, unless the client is gone or an answer has already started. */
-function writeJson(res: ServerResponse, status: number, value: unknown, extraHeaders: string[] = []): void {
+export function writeJson(res: ServerResponse, status: number, value: unknown, extraHeaders: string[] = []): void {
   if (res.destroyed || res.headersSent) return;
   const text = Buffer.from(JSON.stringify(value), "utf8");
   res.writeHead(status, ["content-type", JSON_TYPE, "content-length", String(text.length), ...extraHeaders]);

@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Registry } from "../plugin/registry.js";
 import { RETRY_AFTER_SECONDS, notRunningBody, type PluginState } from "../plugin/state.js";
+import type { GatewayDrain } from "./drain.js";
 import { createOriginCheck } from "./ws-origin.js";
 import { WebSocketSession, type SessionSettings } from "./ws-session.js";
 
@@ -34,6 +35,8 @@ export interface WebSocketGatewayOptions {
   readonly registry: Registry;
   readonly logger: Logger;
   readonly settings?: Partial<WebSocketSettings>;
+  /** Counts sessions for a stopping host, which waits for them (then closes them with 1001). */
+  readonly drain?: GatewayDrain;
 }
 
 /** The subprotocol QNTX's upgrader offers; chosen when the browser asks for it. */
@@ -95,6 +98,9 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     const pathname = at < 0 ? url : url.slice(0, at);
     const query = at < 0 ? "" : url.slice(at + 1);
     const name = webSocketTarget(pathname);
+    if (options.drain?.isDraining) {
+      return refuse(socket, 503, { error: "the host is shutting down and takes no new sessions", code: "HOST_STOPPING", hint: "reconnect once the host is back" }, { "Retry-After": "5" });
+    }
     if (!name) {
       return refuse(socket, 404, { error: `no WebSocket route at ${pathname}`, hint: "plugin WebSockets live at /ws/<plugin>" });
     }
@@ -117,10 +123,12 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     }
     const headers = connectHeaders(request, pathname, query);
     wss.handleUpgrade(request, socket, head, (ws) => {
+      const ended = options.drain?.sessionOpened();
       const session = new WebSocketSession(ws, name, headers, settings, logger, (done) => {
         const set = sessions.get(name);
         set?.delete(done);
         if (set?.size === 0) sessions.delete(name);
+        ended?.();
       });
       let set = sessions.get(name);
       if (!set) sessions.set(name, (set = new Set()));
@@ -139,13 +147,17 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     for (const session of [...set]) session.shutdown(crashed ? 1011 : 1001, `plugin ${name} is ${state}`);
   };
 
+  const shutdownAll = (): void => {
+    for (const set of sessions.values()) for (const session of [...set]) session.shutdown(1001, "host shutting down");
+  };
   app.server.on("upgrade", onUpgrade);
   registry.on("state", onState);
+  options.drain?.onForce(shutdownAll);
   app.get("/ws/*", (_request, reply) => reply.code(426).header("upgrade", "websocket").send({ error: "this is a WebSocket endpoint", hint: "connect with a WebSocket client" }));
   app.addHook("onClose", async () => {
     app.server.off("upgrade", onUpgrade);
     registry.off("state", onState);
-    for (const set of sessions.values()) for (const session of [...set]) session.shutdown(1001, "host shutting down");
+    shutdownAll();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });
 }

@@ -5,25 +5,75 @@
  * makes the attempt fail, and Pulse retries it with backoff; jobs of plugins that are not
  * running are not claimed at all (`isAvailable`), so they wait instead of burning attempts.
  */
+import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Executor } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
+import { PluginCallError } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
+import type { PluginState } from "../plugin/state.js";
 
 /**
- * The Pulse executor for plugins in `registry`. Not an async function: it hands back the
- * proxy's own promise instead of wrapping it in another one (it runs once per job).
+ * How long a failed call waits to learn whether its plugin crashed. gRPC sees the connection
+ * drop a moment before the host reaps the process (the exit event, or the pipes closing).
+ */
+const CRASH_NOTICE_MS = 1500;
+
+/**
+ * The Pulse executor for plugins in `registry`. Not an async function on the way in: it hands
+ * back the proxy's own promise instead of wrapping it (it runs once per job); only a failed
+ * call goes through {@link explainCrash}.
  */
 export function createJobExecutor(registry: Registry): Executor {
   return (job, call) => {
     const plugin = registry.runningPlugin(job.plugin);
     if (!plugin) return Promise.reject(new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} is not running`));
     if (!plugin.executeJob) return Promise.reject(new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} does not run jobs`));
-    return plugin.executeJob(
-      // timeout_secs is an int64 on the wire: a fractional job timeout rounds up.
-      { jobId: job.id, handlerName: call.handlerName, payload: job.payload, timeoutSecs: Math.ceil(call.timeoutSecs) },
-      { deadline: call.deadline, signal: call.signal },
-    );
+    return plugin
+      .executeJob(
+        // timeout_secs is an int64 on the wire: a fractional job timeout rounds up.
+        { jobId: job.id, handlerName: call.handlerName, payload: job.payload, timeoutSecs: Math.ceil(call.timeoutSecs) },
+        { deadline: call.deadline, signal: call.signal },
+      )
+      .catch((error: unknown) => explainCrash(registry, job.plugin, error));
   };
+}
+
+/**
+ * Rethrows a failed ExecuteJob call, saying so when the reason is that the plugin crashed
+ * under the job: "Connection dropped" alone does not tell a user that the process died.
+ */
+async function explainCrash(registry: Registry, plugin: string, error: unknown): Promise<never> {
+  if (!(error instanceof PluginCallError) || error.code !== grpcStatus.UNAVAILABLE) throw error;
+  const crash = await crashOf(registry, plugin, CRASH_NOTICE_MS);
+  if (crash === undefined) throw error;
+  throw new QntxError("PLUGIN_UNAVAILABLE", `plugin ${plugin} crashed while running the job: ${crash} (the call failed: ${error.message})`, {
+    cause: error,
+    hint: `qntx plugin logs ${plugin} shows its last output; the job is retried when attempts are left`,
+  });
+}
+
+/** Resolves with the reason `plugin` stopped running, when it does within `ms`; else undefined. */
+function crashOf(registry: Registry, plugin: string, ms: number): Promise<string | undefined> {
+  const reason = (): string | undefined => {
+    // A crash leaves the plugin `failed` with the reason, then `restarting`; a stop or pause
+    // by a person is not a crash.
+    const info = registry.get(plugin);
+    return info && (info.state === "failed" || info.state === "restarting") ? (info.error ?? `it is ${info.state}`) : undefined;
+  };
+  const now = reason();
+  if (now !== undefined) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = (value: string | undefined): void => {
+      clearTimeout(timer);
+      registry.off("state", onState);
+      resolve(value);
+    };
+    const onState = (name: string, state: PluginState): void => {
+      if (name === plugin && state !== "running") done(reason());
+    };
+    const timer = setTimeout(() => done(undefined), ms);
+    registry.on("state", onState);
+  });
 }
 
 /** Whether jobs of `plugin` may be claimed now: only while it is running (paused or down → they wait). */

@@ -8,6 +8,11 @@
 import type { ServerResponse } from "node:http";
 import type { LogEntry, PluginLog } from "./plugin-logs.js";
 
+/** Where a following stream registers itself, so a stopping host can end it (GatewayDrain). */
+export interface StreamRegistry {
+  stream(res: ServerResponse, end: () => void): void;
+}
+
 /** What to stream. */
 export interface LogStreamRequest {
   /** Lines of backlog sent first (0 = none). */
@@ -21,8 +26,11 @@ export const DEFAULT_BACKLOG_LINES = 100;
 
 const HEARTBEAT_MS = 15_000;
 
-/** Writes the stream to `res` (headers included); returns at once, the stream ends by itself. */
-export function streamPluginLog(res: ServerResponse, log: PluginLog, request: LogStreamRequest): void {
+/**
+ * Writes the stream to `res` (headers included); returns at once, the stream ends by itself,
+ * or through `streams` when the host stops.
+ */
+export function streamPluginLog(res: ServerResponse, log: PluginLog, request: LogStreamRequest, streams?: StreamRegistry): void {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
   const send = (entry: LogEntry): void => {
     res.write(`event: line\ndata: ${JSON.stringify(entry)}\n\n`);
@@ -70,6 +78,7 @@ export function streamPluginLog(res: ServerResponse, log: PluginLog, request: Lo
   heartbeat.unref();
   res.on("drain", catchUp);
   res.once("close", finish);
+  streams?.stream(res, finish);
 }
 
 /**

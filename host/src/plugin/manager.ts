@@ -525,7 +525,9 @@ export class PluginManager {
     if (finalState === "stopped") this.cancelRestart(name);
     runtime.stopping = true;
     const budget = this.config.host.shutdownTimeoutMs;
-    await this.registry.shutdown(name, Math.min(budget, 2000));
+    // A dialed plugin runs under someone else's care: stopping or restarting it only lets go of
+    // its connection (a restart dials it again and re-initializes it).
+    await this.registry.shutdown(name, Math.min(budget, 2000), { detach: this.entry(name).source.kind === "address" });
     this.services.tokens.revoke(name);
     await this.killProcess(runtime);
     this.registry.setState(name, finalState);

@@ -143,9 +143,11 @@ export class Registry extends EventEmitter {
 
   /**
    * Sends Shutdown (bounded by `timeoutMs`, errors ignored: the plugin may already be gone),
-   * closes the connection and marks the plugin `stopped`. Idempotent.
+   * closes the connection and marks the plugin `stopped`. Idempotent. With `detach`, no
+   * Shutdown is sent: the connection is only closed (a dialed plugin's process is not ours
+   * to end, and a QNTX plugin exits on Shutdown).
    */
-  async shutdown(name: string, timeoutMs: number): Promise<void> {
+  async shutdown(name: string, timeoutMs: number, options: { detach?: boolean } = {}): Promise<void> {
     const record = this.records.get(name);
     if (!record?.plugin) {
       if (record) this.setState(name, "stopped");
@@ -154,12 +156,13 @@ export class Registry extends EventEmitter {
     const plugin = record.plugin;
     record.plugin = undefined;
     try {
-      await plugin.shutdown({ deadline: Date.now() + timeoutMs });
+      if (!options.detach) await plugin.shutdown({ deadline: Date.now() + timeoutMs });
     } catch {
       // A plugin that is gone or hangs in Shutdown is stopped by its process manager.
     } finally {
       plugin.close?.();
       record.pid = undefined;
+      record.health = undefined;
       this.setState(name, "stopped");
     }
   }
@@ -176,6 +179,9 @@ export class Registry extends EventEmitter {
     record.error = error instanceof Error ? error.message : String(error);
     record.plugin?.close?.();
     record.plugin = undefined;
+    // Its process is gone (or going): neither its pid nor its last health says anything now.
+    record.pid = undefined;
+    record.health = undefined;
     this.setState(name, "failed");
   }
 
