@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SqliteAttestationStore, openDatabase } from "@qntx/ats";
 import { Pulse } from "@qntx/pulse";
+import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
+import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
 import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
@@ -19,6 +21,7 @@ import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginLogs } from "./logs/plugin-logs.js";
 import { PluginManager } from "./plugin/manager.js";
 import { PidFile, sweepOrphans } from "./plugin/pid-file.js";
+import { ConfigReloader, type ReloadSummary } from "./plugin/reload.js";
 import { Registry } from "./plugin/registry.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
@@ -40,12 +43,28 @@ export interface Host {
   readonly tokens: PluginTokens;
   /** Resolves once every plugin that starts at boot has started or failed. */
   readonly ready: Promise<void>;
+  /**
+   * Reads the config again and brings the plugins in line (SIGHUP, `qntx plugin reload`, and
+   * edits of the file do this). Rejects with the config's error, changing nothing.
+   */
+  reload(reason: string): Promise<ReloadSummary>;
   /** Stops Pulse, the plugins, the services and the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
 
+/** Options of {@link startHost}. */
+export interface StartHostOptions {
+  /**
+   * Reads the config again for a reload, with the same command-line overrides (default: the
+   * same file, without overrides; none when the host runs without a file).
+   */
+  readonly loadConfig?: () => HostConfig;
+  /** Reload when the config file changes (default true when there is a file). */
+  readonly watchConfig?: boolean;
+}
+
 /** Starts a host. Resolves once the HTTP API listens (plugins may still be loading). */
-export async function startHost(config: HostConfig, logger: Logger): Promise<Host> {
+export async function startHost(config: HostConfig, logger: Logger, options: StartHostOptions = {}): Promise<Host> {
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
   const dbPath = join(settings.dataDir, "qntx.db");
@@ -71,6 +90,14 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     logger: logger.child({ component: "logs" }),
   });
   const manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens, logs }, logger);
+  const file = config.file;
+  const reloader = new ConfigReloader({
+    running: config, manager, logger: logger.child({ component: "config" }),
+    load: options.loadConfig ?? (() => {
+      if (file === undefined) throw new QntxError("CONFIG_INVALID", "the host runs without a config file: there is nothing to reload", { hint: "start it with --config FILE, or put an am.plugins.toml where it starts" });
+      return loadConfig({ configPath: file });
+    }),
+  });
   const detachJobs = connectPluginJobs(registry, pulse, store, logger.child({ component: "pulse" }));
   registry.on("state", (name: string, state: string, previous: string) => logger.debug({ plugin: name, state, previous }, "plugin state"));
   const recovered = await pulse.start();
@@ -84,6 +111,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     registry, manager, store, pulse, logs, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
+    reload: () => reloader.reload("POST /api/plugins/reload"),
     hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
   });
   const { hostname, port } = splitListen(settings.listen);
@@ -99,6 +127,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
   manager.recordProcessesIn(pidFile);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
+  if (file !== undefined && options.watchConfig !== false) reloader.watch(file);
   const ready = manager.startAll().then(() => {
     const plugins = registry.list();
     const running = plugins.filter((p) => p.state === "running").map((p) => p.name);
@@ -116,6 +145,7 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     closing ??= (async () => {
       clearInterval(healthTimer);
       await ready.catch(() => undefined);
+      await reloader.close();
       // 1. Take no new work: new connections are refused, requests on open ones and new
       //    WebSockets get 503, followers' streams end, Pulse claims no more jobs.
       drain.begin();
@@ -153,7 +183,8 @@ export async function startHost(config: HostConfig, logger: Logger): Promise<Hos
     })();
     return closing;
   };
-  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, ready, close };
+  const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
+  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, ready, reload, close };
 }
 
 function splitListen(listen: string): { hostname: string; port: number } {

@@ -5,6 +5,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import type { LogEntry } from "../logs/plugin-logs.js";
 import type { PluginInfo } from "../plugin/registry.js";
+import type { ReloadSummary } from "../plugin/reload.js";
 import { ControlClient } from "./client.js";
 import { clientLocation, runAction } from "./common.js";
 import { addPluginCheckCommand } from "./plugin-check-command.js";
@@ -62,6 +63,16 @@ export function addPluginCommands(program: Command): void {
   }
 
   plugin
+    .command("reload")
+    .description("read the config again: start added plugins, stop removed ones, restart changed ones (as SIGHUP or editing the file does)")
+    .action(runAction(async (_options: unknown, command: Command) => {
+      const client = ControlClient.locate(clientLocation(command));
+      const { reload } = await client.post<{ reload: ReloadSummary }>("/api/plugins/reload");
+      console.log(formatReload(reload));
+      if (reload.failed.length) process.exitCode = 1;
+    }));
+
+  plugin
     .command("logs <name>")
     .description("print the last lines a plugin printed (stdout and stderr, kept across restarts); --follow keeps printing new ones until Ctrl-C")
     .option("-f, --follow", "keep printing new lines as the plugin prints them")
@@ -76,6 +87,15 @@ export function addPluginCommands(program: Command): void {
         return false;
       });
     }));
+}
+
+/** One line per kind of change of a reload, then each failure and the [host] keys that wait. */
+export function formatReload(r: ReloadSummary): string {
+  const list = (names: readonly string[]): string => (names.length ? names.join(", ") : "-");
+  const lines = [`added: ${list(r.added)}`, `removed: ${list(r.removed)}`, `restarted: ${list(r.restarted)}`, `unchanged: ${list(r.unchanged)}`];
+  for (const f of r.failed) lines.push(`${f.name} failed: ${f.error}`);
+  if (r.needsRestart.length) lines.push(`[host] ${r.needsRestart.join(", ")} changed: restart the host to apply`);
+  return lines.join("\n");
 }
 
 /** `<time> <stream> <line>`; with colour, stderr lines red and the host's own markers dim. */

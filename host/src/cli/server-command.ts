@@ -20,7 +20,8 @@ export function addServerCommand(program: Command): void {
       if (!/^(127\.|localhost|\[?::1\]?)/.test(config.host.listen)) {
         logger.warn(`listening on ${config.host.listen}, beyond loopback: anyone who can reach it can call plugins; control actions still need the admin token`);
       }
-      const host = await startHost(config, logger);
+      // A reload reads the file this host started from, with the same flags.
+      const host = await startHost(config, logger, { loadConfig: () => loadConfig({ configPath: config.file, overrides: { listen: options.listen, dataDir: globals.dataDir } }) });
       const stop = (signal: string): void => {
         logger.info({ signal }, "stopping");
         host.close().then(() => process.exit(0), (error: unknown) => {
@@ -30,6 +31,8 @@ export function addServerCommand(program: Command): void {
       };
       process.once("SIGINT", () => stop("SIGINT"));
       process.once("SIGTERM", () => stop("SIGTERM"));
+      // SIGHUP reloads the config, as daemons do; an error is logged and changes nothing.
+      process.on("SIGHUP", () => void host.reload("SIGHUP").catch(() => undefined));
       await host.ready;
     }));
 }

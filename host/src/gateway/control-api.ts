@@ -9,6 +9,7 @@ import { QntxError } from "@qntx/protocol";
 import { parseFollow, parseLines, streamPluginLog, type StreamRegistry } from "../logs/log-sse.js";
 import type { PluginLogs } from "../logs/plugin-logs.js";
 import type { PluginManager } from "../plugin/manager.js";
+import type { ReloadSummary } from "../plugin/reload.js";
 import type { PluginInfo, Registry } from "../plugin/registry.js";
 import { hasAdminToken, requireAdmin } from "./admin-auth.js";
 import { registerCommandRoutes } from "./commands-api.js";
@@ -27,6 +28,8 @@ export interface ControlOptions {
   readonly requestTimeoutMs?: number;
   /** Where log-follow streams register, so a stopping host ends them. */
   readonly drain?: StreamRegistry;
+  /** Reads the config again and applies it (`POST /api/plugins/reload`); absent: 404. */
+  readonly reload?: () => Promise<ReloadSummary>;
 }
 
 /** Deadline of a command run when the options give none (request_timeout_ms's default). */
@@ -75,6 +78,16 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
     reply.hijack();
     streamPluginLog(reply.raw, options.logs.forPlugin(name), { lines, follow: parseFollow(lastOf(request.query.follow)) }, options.drain);
     return reply;
+  });
+
+  app.post("/api/plugins/reload", async (request, reply) => {
+    if (!requireAdmin(request, reply, options.adminToken, options.adminTokenFile)) return reply;
+    if (!options.reload) return sendError(reply, new QntxError("PLUGIN_NOT_FOUND", "this host cannot reload its config"));
+    try {
+      return { reload: await options.reload() };
+    } catch (error) {
+      return sendError(reply, error);
+    }
   });
 
   app.post("/api/plugins/:name/:action", async (request: FastifyRequest<{ Params: { name: string; action: string } }>, reply: FastifyReply) => {

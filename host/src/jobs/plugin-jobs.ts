@@ -3,7 +3,7 @@
  * announced handlers are registered as `<plugin>/<handler>`, its schedules synced, its
  * watchers armed on the attestation store, and waiting jobs woken. When it stops, its watchers
  * are disarmed; its handlers stay registered so jobs for it wait for it rather than being
- * refused (a restart re-registers them).
+ * refused (a restart re-registers them). When the config drops it, its handlers go.
  */
 import type { AttestationStore } from "@qntx/ats";
 import { Attestation, type WatcherRegistration } from "@qntx/protocol";
@@ -72,11 +72,15 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
   };
 
   const onInitialized = (name: string): void => void onRunning(name);
+  // A plugin gone from the config takes its handlers along: new jobs for them are refused.
+  const onRemoved = (name: string): void => pulse.unregisterPlugin(name);
   registry.on("state", onState);
   registry.on("initialized", onInitialized);
+  registry.on("removed", onRemoved);
   return () => {
     registry.off("state", onState);
     registry.off("initialized", onInitialized);
+    registry.off("removed", onRemoved);
     for (const stops of disarm.values()) for (const stop of stops) stop();
     disarm.clear();
   };

@@ -69,7 +69,7 @@ export class PluginManager {
   /** Spawned plugins booting at once (port allocation → port line). */
   private readonly boots = new BootSlots();
   /** Plugins in a dependency cycle → the cycle's path; they never start. */
-  private readonly cycles: Map<string, string>;
+  private cycles: Map<string, string>;
 
   constructor(
     private readonly config: HostConfig,
@@ -78,17 +78,79 @@ export class PluginManager {
     private readonly logger: Logger,
   ) {
     this.ports = new PortAllocator(config.host.pluginBasePort);
-    const { crashBudget, crashWindowMs, restartBackoffBaseMs, restartBackoffMaxMs } = config.host;
-    const crashSettings = { budget: crashBudget, windowMs: crashWindowMs, baseMs: restartBackoffBaseMs, maxMs: restartBackoffMaxMs };
-    for (const entry of config.plugins) {
-      this.entries.set(entry.name, entry);
-      this.runtimes.set(entry.name, {
-        process: undefined, port: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0, wanted: false,
-        stopping: false, queue: Promise.resolve(),
-      });
-      registry.declare(entry.name, kindOf(entry));
-    }
+    for (const entry of config.plugins) this.declareEntry(entry);
     this.cycles = findCycles(config.plugins);
+  }
+
+  /** Every configured entry, in config order. */
+  configured(): PluginEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /**
+   * Takes plugins added to the config while the host runs: all are declared first (they may
+   * depend on each other), then those that are enabled and start at boot are started.
+   * Resolves with the start failures (each plugin is `failed` with its reason).
+   */
+  async add(entries: readonly PluginEntry[]): Promise<Array<{ name: string; error: unknown }>> {
+    for (const entry of entries) {
+      if (this.entries.has(entry.name)) throw new QntxError("INVALID_ARGUMENT", `plugin ${entry.name} is already configured`);
+    }
+    for (const entry of entries) this.declareEntry(entry);
+    this.refreshCycles();
+    return this.startEach(entries.filter(startsAtBoot).map((e) => e.name));
+  }
+
+  /** Stops a plugin removed from the config (forced: its dependents are told in the log) and forgets it. */
+  async remove(name: string): Promise<void> {
+    const users = this.dependents(name);
+    if (users.length) this.logger.warn({ plugin: name, dependents: users }, "plugin removed from the config while others depend on it");
+    await this.stop(name, { force: true });
+    this.entries.delete(name);
+    this.runtimes.delete(name);
+    this.registry.forget(name);
+    this.refreshCycles();
+  }
+
+  /**
+   * Takes changed entries of configured plugins: each is stopped and its entry replaced; those
+   * that ran (or should have) start again with it, a plugin stopped by a person stays stopped,
+   * a disabled one stays down. Resolves with the start failures.
+   */
+  async replace(entries: readonly PluginEntry[]): Promise<Array<{ name: string; error: unknown }>> {
+    const restart: string[] = [];
+    await Promise.all(entries.map(async (entry) => {
+      const runtime = this.runtimes.get(this.entry(entry.name).name)!;
+      const state = this.registry.get(entry.name)?.state;
+      const live = runtime.wanted || state === "running" || state === "paused" || state === "loading" || state === "restarting";
+      await this.stop(entry.name, { force: true });
+      this.entries.set(entry.name, entry);
+      this.registry.declareKind(entry.name, kindOf(entry));
+      if (entry.enabled && (live || startsAtBoot(entry))) restart.push(entry.name);
+    }));
+    this.refreshCycles();
+    return this.startEach(restart);
+  }
+
+  /** Starts `names` concurrently; resolves with those that failed. */
+  private async startEach(names: readonly string[]): Promise<Array<{ name: string; error: unknown }>> {
+    const results = await Promise.allSettled(names.map((name) => this.start(name)));
+    return results.flatMap((r, i) => (r.status === "rejected" ? [{ name: names[i]!, error: r.reason as unknown }] : []));
+  }
+
+  private declareEntry(entry: PluginEntry): void {
+    const { crashBudget, crashWindowMs, restartBackoffBaseMs, restartBackoffMaxMs } = this.config.host;
+    const crashSettings = { budget: crashBudget, windowMs: crashWindowMs, baseMs: restartBackoffBaseMs, maxMs: restartBackoffMaxMs };
+    this.entries.set(entry.name, entry);
+    this.runtimes.set(entry.name, {
+      process: undefined, port: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0, wanted: false,
+      stopping: false, queue: Promise.resolve(),
+    });
+    this.registry.declare(entry.name, kindOf(entry));
+  }
+
+  private refreshCycles(): void {
+    this.cycles = findCycles([...this.entries.values()]);
   }
 
   /** Records every spawned plugin process in `pidFile` from now on. */
@@ -101,7 +163,7 @@ export class PluginManager {
    * a plugin starts once the plugins it depends on run. Never throws.
    */
   async startAll(): Promise<void> {
-    const boot = [...this.entries.values()].filter((e) => e.enabled && (e.source.kind !== "binary" || e.source.autoStart));
+    const boot = [...this.entries.values()].filter(startsAtBoot);
     await Promise.allSettled(boot.map((e) => this.start(e.name)));
   }
 
@@ -566,6 +628,11 @@ export class PluginManager {
     }
     return new QntxError("PLUGIN_NOT_FOUND", `no plugin named "${name}"`);
   }
+}
+
+/** Whether the host starts the plugin by itself (at boot, or when the config adds it). */
+function startsAtBoot(entry: PluginEntry): boolean {
+  return entry.enabled && (entry.source.kind !== "binary" || entry.source.autoStart);
 }
 
 function kindOf(entry: PluginEntry): "builtin" | "spawned" | "dialed" {

@@ -66,7 +66,7 @@ interface PluginRecord {
 /**
  * Events: `state` (name, state, previous) whenever a plugin changes state; `initialized`
  * (name) after every successful Initialize (a start, a restart or a re-configuration), when
- * what the plugin announced may have changed.
+ * what the plugin announced may have changed; `removed` (name) when the config drops it.
  */
 export class Registry extends EventEmitter {
   private readonly records = new Map<string, PluginRecord>();
@@ -83,6 +83,20 @@ export class Registry extends EventEmitter {
         health: undefined, pid: undefined, address: undefined, error: undefined, startedAt: undefined,
       });
     }
+  }
+
+  /** Changes how a stopped plugin reaches the host (its config entry changed). */
+  declareKind(name: string, kind: PluginKind): void {
+    this.require(name).kind = kind;
+  }
+
+  /** Forgets a plugin removed from the config (stopped first); emits `removed` (name). */
+  forget(name: string): void {
+    const record = this.records.get(name);
+    if (!record) return;
+    record.plugin?.close?.();
+    this.records.delete(name);
+    this.emit("removed", name);
   }
 
   /** Attaches a live plugin (in process or a proxy) to its entry; the state becomes `loading`. */
