@@ -4,6 +4,7 @@
  * address non-loopback exactly as a remote client's would be.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { connect } from "node:net";
 import { networkInterfaces } from "node:os";
 import { adminHeaders, fakePluginTable, http, startTestHost, type TestHost } from "./harness.js";
 import { isLoopbackAddress } from "../src/gateway/read-guard.js";
@@ -11,6 +12,17 @@ import { isLoopbackAddress } from "../src/gateway/read-guard.js";
 const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === "IPv4" && !i.internal)?.address;
 let t: TestHost;
 let remote: string;
+
+/** Sends `GET <target> HTTP/1.1` exactly as written (no client normalises it) and returns the raw answer. */
+function rawGet(host: string, port: number, target: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => socket.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let answer = "";
+    socket.on("data", (chunk: Buffer) => (answer += chunk.toString("utf8")));
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
 
 describe("isLoopbackAddress", () => {
   it("knows IPv4, IPv4-mapped and IPv6 loopback from the rest", () => {
@@ -49,6 +61,22 @@ withRemote("host API reads from another address", () => {
       expect([path, res.status]).not.toEqual([path, 200]);
       expect(res.text).not.toContain('"jobs"');
       expect(res.text).not.toContain('"plugins"');
+    }
+  });
+
+  it("cannot be passed with any form of the target the router also accepts", async () => {
+    // Absolute-form targets (RFC 9112 §3.2.2), doubled slashes, dot segments, case, encodings:
+    // whatever the router makes of them, the guard decides on the same route.
+    const targets = [
+      "http://anything/api/plugins", "http://127.0.0.1/api/pulse/jobs", "https://x:1/api/attestations", "HTTP://X/api/plugins/echo/config",
+      "//api/plugins", "/api//plugins", "/api/plugins/", "/api/plugins?x=1", "/API/plugins", "/api/./plugins", "/api/x/../plugins",
+      "/api/%2e%2e/api/plugins", "/api/pulse/jobs%3F", "/api/plugins%2F", "/api/host#frag",
+    ];
+    const port = Number(new URL(remote).port);
+    for (const target of targets) {
+      const answer = await rawGet(external!, port, target);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
+      expect([target, status === 200 && /"(plugins|jobs|attestations|version)"/.test(answer)]).toEqual([target, false]);
     }
   });
 

@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { isIP } from "node:net";
 import { requireAdmin } from "./admin-auth.js";
 
-/** The host's own read routes: the control, config and data APIs. */
+/** The host's own read routes (as route patterns): the control, config and data APIs. */
 const HOST_API = /^\/api\/(?:host|plugins|attestations|pulse)(?:[/?]|$)/;
 
 /** Whether `address` (a socket's remote address) is this machine's loopback. */
@@ -19,26 +19,17 @@ export function isLoopbackAddress(address: string | undefined): boolean {
   return plain === "::1" || /^127\./.test(plain);
 }
 
-/**
- * The path as the router matches it: percent-decoded, so `/%61pi/pulse/jobs` cannot slip past
- * the check on its way to `/api/pulse/jobs`. An undecodable path is checked as sent (the
- * router answers it with 400 anyway).
- */
-function routedPath(url: string): string {
-  const path = url.split("?", 1)[0]!;
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
 /** Adds the hook that asks remote readers of the host's API for the admin token. */
 export function registerReadGuard(app: FastifyInstance, options: { adminToken: string; adminTokenFile: string }): void {
   // Callback style, not async: this runs on every proxied request too, and a promise per
   // request is measurable on the one-connection proxy latency.
   app.addHook("onRequest", (request, reply, done) => {
-    if (isLoopbackAddress(request.socket.remoteAddress) || !HOST_API.test(routedPath(request.url))) return done();
+    // Decide on the route the router chose, not on the URL as sent: the router strips an
+    // absolute-form target's scheme and host, decodes, and matches its own way; a check on
+    // the raw URL can be walked around (`GET http://x/api/plugins`). A request that matched no
+    // route reaches the 404 handler, which serves nothing.
+    const route = request.routeOptions.url;
+    if (isLoopbackAddress(request.socket.remoteAddress) || route === undefined || !HOST_API.test(route)) return done();
     // Writes check the token in their own route; this only closes the reads. On a missing
     // token the 401 is already sent, and fastify stops at a sent reply.
     if (requireAdmin(request, reply, options.adminToken, options.adminTokenFile)) done();
