@@ -13,7 +13,7 @@ import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
-import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
+import { dataDirFiles, ensureAdminToken, ensurePrivateFile, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
@@ -68,6 +68,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
   const dbPath = join(settings.dataDir, "qntx.db");
+  ensurePrivateFile(dbPath);
   const db = openDatabase(dbPath);
   const store = new SqliteAttestationStore(db, { onWatchError: (err, a) => logger.warn({ attestation: a.id, err: String(err) }, "attestation watcher failed") });
   // Streams read on their own connection: an open cursor on the main one would block writers.

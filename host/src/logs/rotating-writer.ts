@@ -96,7 +96,8 @@ export class RotatingFileWriter {
   /** Opens the live file for appending (synchronously, so a rotation can never rename it before it is open). */
   private open(): WriteStream | undefined {
     try {
-      mkdirSync(dirname(this.options.path), { recursive: true });
+      // The logs folder is as private as the data dir around it (logs can hold secrets).
+      mkdirSync(dirname(this.options.path), { recursive: true, mode: 0o700 });
       const fd = openSync(this.options.path, "a", 0o600);
       this.size = fstatSync(fd).size;
       const stream = createWriteStream("", { fd, highWaterMark: this.options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK });

@@ -110,7 +110,7 @@ export class PidFile {
       this.dirty = false;
       const content: PidFileContent = { host: this.host, plugins: [...this.plugins.values()] };
       try {
-        await writeFile(this.tempPath, `${JSON.stringify(content, null, 2)}\n`);
+        await writeFile(this.tempPath, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
         await rename(this.tempPath, this.path);
         this.writeCount++;
       } catch (error) {
