@@ -7,6 +7,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactoryHandler } from "fastify";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
+import { jsonDepthExceeds, tooDeepMessage } from "@qntx/protocol";
 import { registerConfigRoutes } from "./config-api.js";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
@@ -46,11 +47,15 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
     const text = String(body).trim();
     if (text === "") return done(null, {});
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
+      value = JSON.parse(text);
     } catch (error) {
-      done(Object.assign(new Error(`request body is not JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
+      return done(Object.assign(new Error(`request body is not JSON: ${(error as Error).message}`), { statusCode: 400 }), undefined);
     }
+    // Parsed fine, but nothing that walks it recursively (stringify, storage) could read it back.
+    if (jsonDepthExceeds(value)) return done(Object.assign(new Error(tooDeepMessage("the request body")), { statusCode: 400 }), undefined);
+    done(null, value);
   });
   // Framework errors (body too large, bad JSON, timeouts) in the same `{error, code, hint}` shape as ours.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {

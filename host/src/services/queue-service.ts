@@ -6,7 +6,7 @@
  * or ambiguous, never queued forever.
  */
 import { toWireJob, type Pulse } from "@qntx/pulse";
-import type { Job, QueueServiceServer } from "@qntx/protocol";
+import { jsonBytesTooDeep, type Job, type QueueServiceServer } from "@qntx/protocol";
 import type { Logger } from "pino";
 import { INVALID_TOKEN, required, type BodyStatus } from "./ats-service.js";
 import type { PluginTokens } from "./tokens.js";
@@ -43,6 +43,8 @@ export function createQueueService({ pulse, tokens, logger }: QueueServiceDeps):
     enqueue(call, callback) {
       answer(call.request.authToken, { jobId: "" }, callback, async (plugin) => {
         const job = required(call.request.job, "job");
+        const tooDeep = jsonBytesTooDeep(job.payload, "the job's payload");
+        if (tooDeep) throw new Error(tooDeep);
         const stored = await pulse.enqueueWire(job, { source: plugin });
         return { jobId: stored.id };
       });

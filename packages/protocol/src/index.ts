@@ -15,3 +15,4 @@ export * from "./errors.js";
 export * from "./channel.js";
 export * from "./ws-codec.js";
 export * from "./attestation-rules.js";
+export * from "./json-limits.js";
