@@ -109,6 +109,10 @@ export class Checker {
    * 65535, durations at what a timer can hold.
    */
   positiveInteger(path: readonly string[], value: unknown, kind: "port" | "duration" | "size"): number | undefined {
+    if (typeof value === "bigint") {
+      this.report(path, `is too large (got ${value})`);
+      return undefined;
+    }
     if (typeof value !== "number") {
       this.report(path, `must be a positive integer (got ${typeName(value)})`);
       return undefined;

@@ -10,7 +10,10 @@ import { ConfigError, configErrorFromIssues, type ConfigIssue } from "./errors.j
 
 /** Options of {@link parseToml}. */
 export interface ParseTomlOptions {
-  /** Integers as bigints, so `1` and `1.0` differ (QNTX sends them differently). */
+  /**
+   * Every integer as a bigint, so `1` and `1.0` differ (QNTX sends them differently). Without
+   * it, only integers beyond 2^53 are bigints.
+   */
   readonly integersAsBigInt?: boolean;
 }
 
@@ -20,7 +23,8 @@ export interface ParseTomlOptions {
  */
 export function parseToml(text: string, file: string | undefined, shown: string, options: ParseTomlOptions = {}): RawTable {
   try {
-    const raw: unknown = options.integersAsBigInt ? parse(text, { integersAsBigInt: true }) : parse(text);
+    // Integers too big for a double stay exact as bigints instead of failing the whole file.
+    const raw: unknown = parse(text, { integersAsBigInt: options.integersAsBigInt ? true : "asNeeded" });
     return isTable(raw) ? raw : {};
   } catch (error) {
     if (error instanceof TomlError) throw configErrorFromIssues([syntaxIssue(text, error)], file, shown, error);
@@ -42,6 +46,7 @@ function syntaxIssue(text: string, error: TomlError): ConfigIssue {
     if (earlier.key === header.key && earlier.array === header.array && !header.array) {
       return {
         ...plain,
+        column: undefined,
         problem: `[${header.key}] is defined twice (lines ${index + 1} and ${error.line})`,
         hint: header.key.startsWith("plugins.") ? "a plugin may appear once: merge the two tables, or rename one" : "merge the two tables into one",
       };
@@ -49,6 +54,7 @@ function syntaxIssue(text: string, error: TomlError): ConfigIssue {
     if (header.array && !earlier.array && (earlier.key === header.key || earlier.key.startsWith(`${header.key}.`))) {
       return {
         ...plain,
+        column: undefined,
         problem: `[[${header.key}]] comes after [${earlier.key}] (line ${index + 1}), which made ${header.key} a table`,
         hint: `write the [[${header.key}]] entries before the [${header.key}.<name>] tables: TOML then reads the tables after the entries, and the host takes each for the plugin it names`,
       };
