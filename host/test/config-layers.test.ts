@@ -83,7 +83,7 @@ describe("resolveConfigValues", () => {
     const error = thrown(() => resolveConfigValues({ token: "env:HELLO_TOKEN", key: "env:EMPTY", url: "x/${NOPE}", fine: "env:OTHER_SECRET" }, env, "hello", where));
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toBe(
-      "plugin hello config (/etc/am.toml:7 [hello]): token references env:HELLO_TOKEN, which is unset or empty; key references env:EMPTY, which is unset or empty; url uses ${NOPE}, which is not set",
+      "plugin hello config (/etc/am.toml [hello]): token references env:HELLO_TOKEN, which is unset or empty; key references env:EMPTY, which is unset or empty; url uses ${NOPE}, which is not set",
     );
     expect(error.hint).toBe("export HELLO_TOKEN, EMPTY, NOPE before starting the host, then qntx plugin start hello; or write ${VAR:-default}");
     expect(`${error.message} ${error.hint}`).not.toContain("do-not-print");

@@ -37,10 +37,13 @@ export function layeredConfig(entry: PluginEntry, dataDir: string, own: Readonly
   return { ...out, ...own };
 }
 
-/** Where a plugin's config comes from, for messages: `am.toml:4 [hello]`, `am.plugins.toml:9 [plugins.hello]`. */
+/**
+ * Where a plugin's config comes from, for messages: `am.plugins.toml:9 plugins.hello`, or
+ * `am.toml [hello]` (an am.toml entry's line is its name in `[plugin] enabled`, not its table).
+ */
 export function configSourceOf(config: Pick<HostConfig, "file" | "format">, entry: PluginEntry): string {
-  const file = `${config.file ?? "am.plugins.toml"}${entry.line ? `:${entry.line}` : ""}`;
-  return config.format === "am.toml" ? `${file} [${entry.name}]` : `${file} plugins.${entry.name}`;
+  const file = config.file ?? "am.plugins.toml";
+  return config.format === "am.toml" ? `${file} [${entry.name}]` : `${file}${entry.line ? `:${entry.line}` : ""} plugins.${entry.name}`;
 }
 
 /** Resolves `env:VAR` references and `${VAR}` in the layered config (see config/references.ts). */
