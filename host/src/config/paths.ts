@@ -58,9 +58,9 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, cwd: string
 export interface FindConfigOptions {
   /** `--config` as given; relative to `cwd`, `~` expanded. It must exist. */
   readonly explicit?: string | undefined;
-  /** Folder searched second (the process cwd). */
+  /** The process cwd: searched for am.plugins.toml, then it and its parents for am.toml. */
   readonly cwd: string;
-  /** Data dir searched last. */
+  /** Data dir, searched for am.plugins.toml after am.toml was not found above the cwd. */
   readonly dataDir: string;
   /** Home used to expand `~` (default: {@link homeDir}). */
   readonly home?: string;

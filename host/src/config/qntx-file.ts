@@ -105,7 +105,7 @@ export function checkQntxPlugins(raw: RawTable, rawBig: RawTable, check: Checker
       check.report(enabledPath, `has ${JSON.stringify(item)}, ${repo ? `whose plugin name "${name}" ` : "which "}${bad.problem}`, bad.hint);
       continue;
     }
-    const { config, args } = pluginTable(name, raw, rawBig, check);
+    const { config, args } = pluginTable(name, rawBig, check);
     entries.push({
       name,
       enabled: true,
@@ -148,8 +148,8 @@ function checkSearchPaths(value: unknown, check: Checker, ctx: QntxFileContext):
 }
 
 /** The `[<name>]` table (viper matches it ignoring case): the config QNTX sends, and `args`. */
-function pluginTable(name: string, raw: RawTable, rawBig: RawTable, check: Checker): { config: Record<string, string>; args: string[] } {
-  const keys = Object.keys(raw).filter((key) => key.toLowerCase() === name.toLowerCase());
+function pluginTable(name: string, rawBig: RawTable, check: Checker): { config: Record<string, string>; args: string[] } {
+  const keys = Object.keys(rawBig).filter((key) => key.toLowerCase() === name.toLowerCase());
   if (keys.length === 0) return { config: {}, args: [] };
   if (keys.length > 1) {
     check.report([keys[1]!], `and [${keys[0]}] are the same table to QNTX, which ignores case`, "merge them into one table");
