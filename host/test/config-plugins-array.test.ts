@@ -83,7 +83,7 @@ describe("[[plugins]] entries", () => {
       'args = "--x"', //                7
       "colour = 1", //                  8
       "[[plugins]]", //                 9
-      'binary = "c"', //                10
+      "binary = 3", //                  10
       "[[plugins]]", //                 11
       'name = "pulse"', //              12
       'builtin = "clock"', //           13
@@ -92,6 +92,7 @@ describe("[[plugins]] entries", () => {
       "am.plugins.toml:7: plugins[1].args must be an array of strings (got string)",
       "am.plugins.toml:8: plugins[1].colour is not a known key",
       "am.plugins.toml:9: plugins[2] needs a name",
+      "am.plugins.toml:10: plugins[2].binary must be a string (got number)",
       expect.stringMatching(/^am\.plugins\.toml:12: plugins\[3\]\.name uses a reserved name: "pulse"/),
     ]);
     expect(error.issues[1]!.hint).toBe("[[plugins]] accepts: name, enabled, binary, address, builtin, auto_start, args, env, cwd, config, depends_on");

@@ -46,7 +46,7 @@ export function checkPlugins(raw: unknown, check: Checker, ctx: ResolveContext):
       add({ name, path, header: `[plugins.${name}]` }, path, table);
     }
   } else if (Array.isArray(raw)) {
-    raw.forEach((item, index) => checkEntry(item, index, check, add));
+    raw.forEach((item, index) => checkEntry(item, index, check, ctx, add));
   } else {
     check.report(
       ["plugins"],
@@ -60,7 +60,7 @@ export function checkPlugins(raw: unknown, check: Checker, ctx: ResolveContext):
 type Add = (place: PluginTablePlace, namePath: readonly string[], table: unknown) => void;
 
 /** One `[[plugins]]` entry, and the `[plugins.<name>]` tables TOML nested under it. */
-function checkEntry(item: unknown, index: number, check: Checker, add: Add): void {
+function checkEntry(item: unknown, index: number, check: Checker, ctx: ResolveContext, add: Add): void {
   const path = ["plugins", `[${index}]`];
   if (!isTable(item)) {
     check.report(path, `must be a table (got ${typeName(item)})`, 'write each entry as [[plugins]] with name = "<name>"');
@@ -72,12 +72,12 @@ function checkEntry(item: unknown, index: number, check: Checker, add: Add): voi
     if (!PLUGIN_ENTRY_KEYS.includes(key) && isTable(value) && check.hasHeaderUnder(["plugins", key])) lifted.push([key, value]);
     else own[key] = value;
   }
-  if (own.name === undefined) {
-    check.report(path, "needs a name", 'add name = "<plugin name>" (the name the plugin reports)');
-  } else {
-    const name = check.string([...path, "name"], own.name);
-    if (name !== undefined) add({ name, path, header: "[[plugins]]", extraKeys: ["name"] }, [...path, "name"], own);
-  }
+  const place = { path, header: "[[plugins]]", extraKeys: ["name"] };
+  if (own.name === undefined) check.report(path, "needs a name", 'add name = "<plugin name>" (the name the plugin reports)');
+  const name = own.name === undefined ? undefined : check.string([...path, "name"], own.name);
+  if (name !== undefined) add({ ...place, name }, [...path, "name"], own);
+  // Without a usable name the entry is still checked, so one pass reports all of its problems.
+  else checkPluginTable({ ...place, name: `plugins[${index}]` }, own, check, ctx);
   for (const [name, table] of lifted) {
     const tablePath = ["plugins", name];
     add({ name, path: tablePath, header: `[plugins.${name}]` }, tablePath, table);
