@@ -19,7 +19,7 @@ import { HOST_VERSION } from "./version.js";
 const program = new Command("qntx")
   .description("qntx: an out-of-process gRPC plugin host, wire-compatible with QNTX")
   .version(HOST_VERSION)
-  .option("--config <file>", "config file (default ./am.plugins.toml, then ~/.qntx/am.plugins.toml)")
+  .option("--config <file>", "config file, am.plugins.toml or QNTX's am.toml (default ./am.plugins.toml, then am.toml in . or above, then ~/.qntx/am.plugins.toml, then ~/.qntx/am.toml)")
   .option("--data-dir <dir>", "data dir (config: [host] data_dir; default $QNTX_HOME or ~/.qntx)")
   .option("--host <url>", "URL of a running host for client commands (default: from <data-dir>/host.json, or $QNTX_HOST)")
   .showHelpAfterError()

@@ -421,7 +421,7 @@ describe("loadConfig: errors", () => {
       'am.plugins.toml:2: host.pluginBasePort is not a known key (did you mean "plugin_base_port"?)',
       'am.plugins.toml:4: plugins.a.binry is not a known key (did you mean "binary"?)',
       "am.plugins.toml:6: plugins.a.colour is not a known key",
-      'am.plugins.toml:7: plugin is not a known key (did you mean "plugins"?)',
+      "am.plugins.toml:7: plugin is a section of QNTX's am.toml, not of am.plugins.toml (did you mean \"plugins\"?)",
     ]);
     const single = loadError(["[plugins.a]", 'builtin = "a"', 'confg = { a = "b" }']);
     expect(single.message).toBe('am.plugins.toml:3: plugins.a.confg is not a known key (did you mean "config"?)');
@@ -455,7 +455,7 @@ describe("loadConfig: errors", () => {
     const error = loadError(['host = "x"', "plugins = 3"]);
     expect(error.message.split("\n")).toEqual([
       "am.plugins.toml:1: host must be a table (got string)",
-      "am.plugins.toml:2: plugins must be a table of plugin tables (got number)",
+      "am.plugins.toml:2: plugins must be [plugins.<name>] tables or [[plugins]] entries (got number)",
     ]);
     expect(load(["[host]", 'listen = "[::1]:0"']).config.host.listen).toBe("[::1]:0");
     expect(loadError(["[plugins.a]", 'address = "127.0.0.1:0"']).message).toContain("the port must be from 1 to 65535");

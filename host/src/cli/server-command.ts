@@ -17,6 +17,8 @@ export function addServerCommand(program: Command): void {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const config = loadConfig({ configPath: globals.config, overrides: { listen: options.listen, dataDir: globals.dataDir } });
       const logger = createLogger({ level: options.logLevel });
+      // Not errors: what the config file holds that this host does not use (QNTX's am.toml sections).
+      for (const note of config.notes) logger.info(note);
       if (!/^(127\.|localhost|\[?::1\]?)/.test(config.host.listen)) {
         logger.warn(`listening on ${config.host.listen}, beyond loopback: anyone who can reach it can call plugins; control actions still need the admin token`);
       }

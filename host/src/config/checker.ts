@@ -24,9 +24,17 @@ export function typeName(value: unknown): string {
   return typeof value === "object" ? "table" : typeof value;
 }
 
-/** A key path as written in TOML: bare segments as-is, others quoted. */
+/**
+ * A key path as written in TOML: bare segments as-is, others quoted; an entry of an array of
+ * tables (`[i]`, see `locate.ts`) is appended without a dot: `plugins[1].args`.
+ */
 export function formatPath(path: readonly string[]): string {
-  return path.map((segment) => (/^[A-Za-z0-9_-]+$/.test(segment) ? segment : JSON.stringify(segment))).join(".");
+  let out = "";
+  for (const segment of path) {
+    if (/^\[\d+\]$/.test(segment)) out += segment;
+    else out += (out === "" ? "" : ".") + (/^[A-Za-z0-9_-]+$/.test(segment) ? segment : JSON.stringify(segment));
+  }
+  return out;
 }
 
 /** Largest delay `setTimeout` honours; above it Node fires at once. */
@@ -41,6 +49,16 @@ export class Checker {
   /** Line of `path` in the source, falling back to its enclosing table. */
   lineOf(path: readonly string[]): number | undefined {
     return this.source?.lineOf(path);
+  }
+
+  /** Line of the first table header written exactly as `path`, if any (see `SourceIndex.headerLine`). */
+  headerLine(path: readonly string[]): number | undefined {
+    return this.source?.headerLine(path);
+  }
+
+  /** True when a table header written under `path` exists (see `SourceIndex.hasHeaderUnder`). */
+  hasHeaderUnder(path: readonly string[]): boolean {
+    return this.source?.hasHeaderUnder(path) ?? false;
   }
 
   /** Records a problem with the key at `path`. */
@@ -91,6 +109,10 @@ export class Checker {
    * 65535, durations at what a timer can hold.
    */
   positiveInteger(path: readonly string[], value: unknown, kind: "port" | "duration" | "size"): number | undefined {
+    if (typeof value === "bigint") {
+      this.report(path, `is too large (got ${value})`);
+      return undefined;
+    }
     if (typeof value !== "number") {
       this.report(path, `must be a positive integer (got ${typeName(value)})`);
       return undefined;

@@ -1,17 +1,21 @@
 /**
- * Loads the host configuration: find `am.plugins.toml`, parse it, apply defaults, validate,
- * apply command-line overrides, freeze (raw → defaults → validated → frozen).
+ * Loads the host configuration: find the file, parse it, apply defaults, validate, apply
+ * command-line overrides, freeze (raw → defaults → validated → frozen). Two layouts are read:
+ * this host's `am.plugins.toml` and QNTX's `am.toml` (see {@link configFormatOf}).
  * Every problem of a file is reported at once, each as `file:line: key problem`.
  */
 import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { parse, TomlError } from "smol-toml";
-import { addressProblem, Checker, isTable, type RawTable } from "./checker.js";
+import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
+import { addressProblem, Checker, type RawTable } from "./checker.js";
 import { ConfigError, configErrorFromIssues } from "./errors.js";
+import { checkHost, DEFAULT_HOST_SETTINGS, type MutableHostSettings } from "./host-schema.js";
 import { SourceIndex } from "./locate.js";
-import { defaultDataDir, findConfigFile, homeDir, resolvePath } from "./paths.js";
-import { checkHost, checkPlugins, DEFAULT_HOST_SETTINGS, type MutableHostSettings } from "./schema.js";
-import type { HostConfig } from "./types.js";
+import { parseToml } from "./parse-toml.js";
+import { CONFIG_FILE_NAME, defaultDataDir, findConfigFile, homeDir, QNTX_CONFIG_FILE_NAME, resolvePath } from "./paths.js";
+import { checkPlugins } from "./plugins-section.js";
+import { checkQntxPlugins, qntxIgnoredNote } from "./qntx-file.js";
+import { QNTX_MAPPED_KEYS, qntxHostSettings } from "./qntx-host.js";
+import type { ConfigFormat, HostConfig, PluginEntry } from "./types.js";
 
 /** Command-line flags that override the `[host]` keys they mirror. */
 export interface ConfigOverrides {
@@ -37,12 +41,24 @@ export interface LoadConfigOptions extends ParseConfigOptions {
   readonly configPath?: string | undefined;
 }
 
-/** Top-level keys of the file. */
+/** Top-level keys of am.plugins.toml. */
 const TOP_LEVEL_KEYS = ["host", "plugins"] as const;
 
 /**
- * Finds and loads the configuration (`--config`, then `<cwd>/am.plugins.toml`, then
- * `<data dir>/am.plugins.toml`). Without a file the host runs on defaults with no plugins.
+ * The layout of a config file: by its name when it is `am.plugins.toml` or `am.toml`, else by
+ * its content (a `[plugin]` table and no `plugins` section is QNTX's am.toml).
+ */
+export function configFormatOf(file: string | undefined, raw: RawTable): ConfigFormat {
+  const name = file === undefined ? "" : basename(file);
+  if (name === CONFIG_FILE_NAME) return "am.plugins.toml";
+  if (name === QNTX_CONFIG_FILE_NAME) return "am.toml";
+  return raw.plugin !== undefined && raw.plugins === undefined ? "am.toml" : "am.plugins.toml";
+}
+
+/**
+ * Finds and loads the configuration (`--config`, then `<cwd>/am.plugins.toml`, then `am.toml`
+ * in the cwd or above, then `<data dir>/am.plugins.toml`, then `~/.qntx/am.toml`). Without a
+ * file the host runs on defaults with no plugins.
  * Throws a {@link ConfigError} listing every problem found.
  */
 export function loadConfig(options: LoadConfigOptions = {}): HostConfig {
@@ -79,14 +95,13 @@ export function parseConfig(text: string, file: string | undefined, options: Par
   const ctx = { baseDir: absFile === undefined ? cwd : dirname(absFile), home: homeDir(env) };
 
   const raw = parseToml(text, absFile, shown);
-  const source = new SourceIndex(text);
-  const check = new Checker(source);
+  const format = configFormatOf(absFile, raw);
+  const check = new Checker(new SourceIndex(text));
 
-  check.unknownKeys([], raw, TOP_LEVEL_KEYS, "the file (top level)");
   const given = checkHost(raw.host, check, ctx);
-  const plugins = checkPlugins(raw.plugins, check, ctx);
-
-  const settings: MutableHostSettings = { ...DEFAULT_HOST_SETTINGS, dataDir: defaultDataDir(env, cwd), ...given };
+  // In am.toml, QNTX's own settings with an exact counterpart come first; [host] wins over them.
+  const mapped = format === "am.toml" ? qntxHostSettings(raw, check) : {};
+  const settings: MutableHostSettings = { ...DEFAULT_HOST_SETTINGS, dataDir: defaultDataDir(env, cwd), ...mapped, ...given };
   const overrides = options.overrides ?? {};
   if (overrides.listen !== undefined) {
     const bad = addressProblem(overrides.listen, true);
@@ -98,30 +113,28 @@ export function parseConfig(text: string, file: string | undefined, options: Par
     else settings.dataDir = resolvePath(overrides.dataDir, cwd, ctx.home);
   }
 
-  if (check.issues.length > 0) throw configErrorFromIssues(check.issues, absFile, shown);
-  return deepFreeze({ file: absFile, baseDir: ctx.baseDir, host: settings, plugins });
-}
-
-/** Parses TOML, turning a syntax error into `file:line:col: what` with the spot shown in the hint. */
-function parseToml(text: string, file: string | undefined, shown: string): RawTable {
-  try {
-    const raw: unknown = parse(text);
-    return isTable(raw) ? raw : {};
-  } catch (error) {
-    if (error instanceof TomlError) {
-      const what = (error.message.split("\n")[0] ?? "").replace(/^Invalid TOML document:\s*/, "") || "invalid TOML";
-      const spot = error.codeblock ? `:\n${error.codeblock.replace(/\n+$/, "")}` : "";
-      const issue = {
-        line: error.line,
-        column: error.column,
-        path: "",
-        problem: `TOML syntax error: ${what}`,
-        hint: `fix the TOML syntax at line ${error.line}${spot}`,
-      };
-      throw configErrorFromIssues([issue], file, shown, error);
+  let plugins: PluginEntry[];
+  const notes: string[] = [];
+  if (format === "am.toml") {
+    const rawBig = parseToml(text, absFile, shown, { integersAsBigInt: true });
+    plugins = checkQntxPlugins(raw, rawBig, check, { ...ctx, cwd, dataDir: settings.dataDir, text });
+    const note = qntxIgnoredNote(raw, plugins, QNTX_MAPPED_KEYS);
+    if (note) notes.push(`${shown}: ${note}`);
+  } else {
+    const { plugin, ...rest } = raw;
+    check.unknownKeys([], rest, TOP_LEVEL_KEYS, "the file (top level)");
+    if (plugin !== undefined) {
+      check.report(
+        ["plugin"],
+        'is a section of QNTX\'s am.toml, not of am.plugins.toml (did you mean "plugins"?)',
+        "name the file am.toml to read it as QNTX does, or write [plugins.<name>] tables or [[plugins]] entries",
+      );
     }
-    throw new ConfigError(`${shown}: cannot parse: ${(error as Error).message}`, { file, cause: error });
+    plugins = checkPlugins(raw.plugins, check, ctx);
   }
+
+  if (check.issues.length > 0) throw configErrorFromIssues(check.issues, absFile, shown);
+  return deepFreeze({ file: absFile, format, notes, baseDir: ctx.baseDir, host: settings, plugins });
 }
 
 /** The file as the user would type it: relative to `cwd` when inside it, else absolute. */

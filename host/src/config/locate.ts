@@ -5,17 +5,37 @@
  * small: it follows table headers, dotted keys and quoted keys, and skips values (strings,
  * multi-line strings, arrays and inline tables spanning lines) so their contents never look
  * like keys. Keys inside inline tables are not indexed; they fall back to the enclosing key.
+ *
+ * Arrays of tables are indexed too: the i-th `[[plugins]]` header is `["plugins", "[i]"]` and
+ * its keys `["plugins", "[i]", key]`, as TOML nests them. A header or key is also recorded under
+ * its path as written (`[plugins.hello]` after a `[[plugins]]` is `["plugins", "hello"]` as
+ * well as `["plugins", "[0]", "hello"]`), so a caller that treats such a table as what the user
+ * meant can still find its line. The first occurrence of a path wins.
  */
 
 /** Positions of the keys and table headers of one TOML document. */
 export class SourceIndex {
   private readonly lines = new Map<string, number>();
+  private readonly headers = new Map<string, number>();
 
   constructor(text: string) {
-    scan(text, (path, line) => {
+    scan(text, (path, line, header) => {
       const id = pathId(path);
       if (!this.lines.has(id)) this.lines.set(id, line);
+      if (header && !this.headers.has(id)) this.headers.set(id, line);
     });
+  }
+
+  /** Line of the first table header (`[a.b]` or `[[a.b]]`) whose path, as written, is exactly `path`. */
+  headerLine(path: readonly string[]): number | undefined {
+    return this.headers.get(pathId(path));
+  }
+
+  /** True when some header, as written, starts with `path` (`[plugins.hello.config]` starts with plugins.hello). */
+  hasHeaderUnder(path: readonly string[]): boolean {
+    const prefix = pathId(path).slice(0, -1);
+    for (const id of this.headers.keys()) if (id === pathId(path) || id.startsWith(`${prefix},`)) return true;
+    return false;
   }
 
   /** Line of exactly `path` (a key or a table header), or undefined. */
@@ -39,12 +59,27 @@ function pathId(path: readonly string[]): string {
 
 const BARE_KEY = /[A-Za-z0-9_-]+/y;
 
-/** Calls `record(path, line)` for every table header and key (and the prefixes of dotted ones). */
-function scan(text: string, record: (path: readonly string[], line: number) => void): void {
+/**
+ * Calls `record(path, line, header)` for every table header and key (and the prefixes of dotted
+ * ones), under the path as written and, inside arrays of tables, under the indexed path.
+ */
+function scan(text: string, record: (path: readonly string[], line: number, header: boolean) => void): void {
   const n = text.length;
   let i = 0;
   let line = 1;
   let table: string[] = [];
+  // Index of the last entry of each array of tables, by its indexed path.
+  const arrays = new Map<string, number>();
+  /** `path` as written → the path TOML gives it, with `[i]` after each array of tables. */
+  const indexed = (path: readonly string[]): string[] => {
+    const out: string[] = [];
+    for (const part of path) {
+      out.push(part);
+      const index = arrays.get(pathId(out));
+      if (index !== undefined) out.push(`[${index}]`);
+    }
+    return out;
+  };
 
   const skipSpaces = (): void => {
     while (i < n && (text[i] === " " || text[i] === "\t")) i++;
@@ -52,8 +87,10 @@ function scan(text: string, record: (path: readonly string[], line: number) => v
   const skipToEol = (): void => {
     while (i < n && text[i] !== "\n") i++;
   };
-  const recordWithPrefixes = (path: readonly string[]): void => {
-    for (let length = 1; length <= path.length; length++) record(path.slice(0, length), line);
+  const recordWithPrefixes = (path: readonly string[], header = false): void => {
+    for (let length = 1; length <= path.length; length++) record(path.slice(0, length), line, header && length === path.length);
+    const nested = indexed(path);
+    for (let length = 1; length <= nested.length; length++) record(nested.slice(0, length), line, false);
   };
 
   /** Reads a possibly dotted, possibly quoted key; undefined when there is none here. */
@@ -141,11 +178,17 @@ function scan(text: string, record: (path: readonly string[], line: number) => v
     } else if (c === "#") {
       skipToEol();
     } else if (c === "[") {
-      i += text[i + 1] === "[" ? 2 : 1;
+      const isArray = text[i + 1] === "[";
+      i += isArray ? 2 : 1;
       const key = readKey();
       if (key) {
+        if (isArray) {
+          // A new entry: its parent's entries are already indexed, so only the last part counts.
+          const array = pathId([...indexed(key.slice(0, -1)), key[key.length - 1]!]);
+          arrays.set(array, (arrays.get(array) ?? -1) + 1);
+        }
         table = key;
-        recordWithPrefixes(key);
+        recordWithPrefixes(key, true);
       }
       skipToEol();
     } else {

@@ -1,15 +1,19 @@
 /**
- * Where the host keeps its files and where it looks for `am.plugins.toml`.
- * Lookup order (DESIGN.md, Defaults): `--config`, then `./am.plugins.toml`, then
- * `<data dir>/am.plugins.toml`. The data dir is `$QNTX_HOME`, else `~/.qntx`.
+ * Where the host keeps its files and where it looks for its configuration. Lookup order
+ * (docs/configuration.md): `--config`, then `./am.plugins.toml`, then QNTX's `am.toml` in the
+ * cwd or the nearest folder above it (as QNTX finds it), then `<data dir>/am.plugins.toml`, then
+ * `~/.qntx/am.toml` (QNTX's user file). The data dir is `$QNTX_HOME`, else `~/.qntx`.
  */
 import { statSync } from "node:fs";
 import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError } from "./errors.js";
 
 /** File name of the host configuration. */
 export const CONFIG_FILE_NAME = "am.plugins.toml";
+
+/** File name of QNTX's configuration, which the host reads too. */
+export const QNTX_CONFIG_FILE_NAME = "am.toml";
 
 /** Name of the default data dir inside the home directory. */
 export const DEFAULT_DATA_DIR_NAME = ".qntx";
@@ -54,9 +58,9 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, cwd: string
 export interface FindConfigOptions {
   /** `--config` as given; relative to `cwd`, `~` expanded. It must exist. */
   readonly explicit?: string | undefined;
-  /** Folder searched second (the process cwd). */
+  /** The process cwd: searched for am.plugins.toml, then it and its parents for am.toml. */
   readonly cwd: string;
-  /** Data dir searched last. */
+  /** Data dir, searched for am.plugins.toml after am.toml was not found above the cwd. */
   readonly dataDir: string;
   /** Home used to expand `~` (default: {@link homeDir}). */
   readonly home?: string;
@@ -64,7 +68,8 @@ export interface FindConfigOptions {
 
 /**
  * Finds the configuration file: the explicit path (a `ConfigError` when it does not exist or
- * is not a file), else `<cwd>/am.plugins.toml`, else `<dataDir>/am.plugins.toml`.
+ * is not a file), else `<cwd>/am.plugins.toml`, else `am.toml` in `cwd` or the nearest folder
+ * above it, else `<dataDir>/am.plugins.toml`, else `<home>/.qntx/am.toml`.
  * Returns the absolute path, or undefined when no file exists (the host runs on defaults).
  */
 export function findConfigFile(options: FindConfigOptions): string | undefined {
@@ -78,8 +83,22 @@ export function findConfigFile(options: FindConfigOptions): string | undefined {
       { hint: `check the path given to --config (it is resolved against ${options.cwd})` },
     );
   }
-  const candidates = [join(resolve(options.cwd), CONFIG_FILE_NAME), join(resolve(options.dataDir), CONFIG_FILE_NAME)];
+  const cwd = resolve(options.cwd);
+  const local = join(cwd, CONFIG_FILE_NAME);
+  if (fileKind(local) === "file") return local;
+  const project = findUpwards(cwd, QNTX_CONFIG_FILE_NAME);
+  if (project !== undefined) return project;
+  const candidates = [join(resolve(options.dataDir), CONFIG_FILE_NAME), join(home, DEFAULT_DATA_DIR_NAME, QNTX_CONFIG_FILE_NAME)];
   return candidates.find((file) => fileKind(file) === "file");
+}
+
+/** `name` in `dir` or the nearest folder above it, as QNTX's findProjectConfig walks up. */
+function findUpwards(dir: string, name: string): string | undefined {
+  for (let current = dir; ; current = dirname(current)) {
+    const file = join(current, name);
+    if (fileKind(file) === "file") return file;
+    if (dirname(current) === current) return undefined;
+  }
 }
 
 function fileKind(file: string): "file" | "other" | "missing" {

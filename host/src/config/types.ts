@@ -64,11 +64,30 @@ export interface HostSettings {
   readonly logRingLines: number;
 }
 
+/**
+ * Where a plugin enabled by name alone (am.toml's `[plugin] enabled`) is looked for. It is
+ * searched when the plugin starts, not when the config loads, so a binary installed later is
+ * found by `qntx plugin start`.
+ */
+export interface BinarySearch {
+  /** Absolute folders, searched in order (`[plugin] paths`). */
+  readonly paths: readonly string[];
+  /** File names tried in each folder, most specific first: `qntx-<name>-plugin`, `qntx-<name>`, `<name>`. */
+  readonly names: readonly string[];
+  /** The repository URL the plugin was enabled by, when it was; this host never fetches it. */
+  readonly repo: string | undefined;
+}
+
 /** A plugin spawned from a binary (or a `.js`/`.mjs` file run with the host's node). */
 export interface BinarySource {
   readonly kind: "binary";
-  /** The binary as written in the config; resolved by the plugin manager. */
+  /**
+   * The binary as written in the config, resolved when the plugin starts (see
+   * `plugin/resolve-binary.ts`); for a plugin found by `search`, the plugin's name.
+   */
   readonly binary: string;
+  /** Set for a plugin enabled by name alone: the folders and names searched at start. */
+  readonly search: BinarySearch | undefined;
   /** Spawn at host start (default true). When false, only `qntx plugin start` spawns it. */
   readonly autoStart: boolean;
   /** Extra arguments after `--port N`. */
@@ -103,9 +122,13 @@ export interface Dependency {
   readonly range: string;
 }
 
-/** One `[plugins.<name>]` table. */
+/**
+ * One plugin: a `[plugins.<name>]` table or a `[[plugins]]` entry of am.plugins.toml, or a name
+ * in am.toml's `[plugin] enabled`. A plain, deeply frozen value (no functions, no dates), so two
+ * loads can be compared with `pluginEntriesDiffer` (which ignores `line`).
+ */
 export interface PluginEntry {
-  /** The table's key; must equal what the plugin's `Metadata` answers. */
+  /** The table's key or the entry's `name`; must equal what the plugin's `Metadata` answers. */
   readonly name: string;
   /** Disabled entries are listed but never started (default true). */
   readonly enabled: boolean;
@@ -114,14 +137,31 @@ export interface PluginEntry {
   readonly config: Readonly<Record<string, string>>;
   /** Plugins this one needs running first, each with an optional semver range of its version. */
   readonly dependsOn: readonly Dependency[];
-  /** 1-based line of the table's header in the config file, for error messages. */
+  /**
+   * 1-based line of the table's header (or of the name in `[plugin] enabled`) in the config
+   * file, for error messages. Not part of the plugin's identity: reloads ignore it.
+   */
   readonly line: number | undefined;
 }
+
+/** Which layout the config file has. */
+export type ConfigFormat =
+  /** This host's own: `[host]`, `[plugins.<name>]` tables and/or `[[plugins]]` entries. */
+  | "am.plugins.toml"
+  /** QNTX's: `[plugin] enabled/paths` and one `[<name>]` config table per plugin (plus our `[host]`). */
+  | "am.toml";
 
 /** The whole loaded configuration. */
 export interface HostConfig {
   /** Absolute path of the file read, or undefined when none was found (defaults only). */
   readonly file: string | undefined;
+  /** The file's layout ("am.plugins.toml" when there is no file). */
+  readonly format: ConfigFormat;
+  /**
+   * Things worth one info line at start that are not errors, such as the QNTX sections of an
+   * am.toml this host ignores. At most one per kind.
+   */
+  readonly notes: readonly string[];
   /** Folder that relative paths are resolved against: the file's folder, else the cwd. */
   readonly baseDir: string;
   readonly host: HostSettings;

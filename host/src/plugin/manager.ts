@@ -16,11 +16,11 @@ import { BootSlots } from "./boot-slots.js";
 import { PortAllocator } from "./ports.js";
 import { PluginProcess, describeExit, type PluginOutputSink } from "./process.js";
 import type { Registry } from "./registry.js";
-import { resolveBinary } from "./resolve-binary.js";
+import { resolvePluginBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
 import { CrashTracker } from "./crash-policy.js";
 import { checkDependencyVersion, findCycles } from "./dependencies.js";
-import { expandEnv, pluginConfigFile, readPluginConfigFile, validateConfig, writePluginConfigFile } from "./plugin-config.js";
+import { configSourceOf, layeredConfig, pluginConfigFile, resolveConfigValues, validateConfig, writePluginConfigFile } from "./plugin-config.js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { PidFile } from "./pid-file.js";
 import type { PluginTokens } from "../services/tokens.js";
@@ -333,11 +333,9 @@ export class PluginManager {
     }
   }
 
-  /** The config a plugin should get: its table, its own file over it, `${VAR}` expanded. */
+  /** The config a plugin should get: its table, the per-plugin files over it, references resolved (plugin-config.ts). */
   private wantedConfig(entry: PluginEntry): Record<string, string> {
-    const merged = { ...entry.config, ...readPluginConfigFile(this.config.host.dataDir, entry.name) };
-    const where = `${this.config.file ?? "am.plugins.toml"}${entry.line ? `:${entry.line}` : ""} [plugins.${entry.name}] config`;
-    return expandEnv(merged, process.env, where);
+    return resolveConfigValues(layeredConfig(entry, this.config.host.dataDir), process.env, entry.name, configSourceOf(this.config, entry));
   }
 
   /**
@@ -367,7 +365,7 @@ export class PluginManager {
   /** The config the plugin would get now (table + own file + env), for GET /api/plugins/<name>/config. */
   configOf(name: string): { config: Record<string, string>; file: string } {
     const entry = this.entry(name);
-    return { config: { ...entry.config, ...readPluginConfigFile(this.config.host.dataDir, name) }, file: pluginConfigFile(this.config.host.dataDir, name) };
+    return { config: layeredConfig(entry, this.config.host.dataDir), file: pluginConfigFile(this.config.host.dataDir, name) };
   }
 
   /**
@@ -380,7 +378,7 @@ export class PluginManager {
       const entry = this.entry(name);
       const plugin = this.registry.runningPlugin(name);
       const where = `new config of ${name}`;
-      const merged = expandEnv({ ...entry.config, ...config }, process.env, where);
+      const merged = resolveConfigValues(layeredConfig(entry, this.config.host.dataDir, config), process.env, name, where);
       const checked = plugin ? await this.checkedConfig(name, plugin, merged) : merged;
       if (plugin) {
         const request: InitializeRequest = { ...this.services.endpoints, authToken: this.services.tokens.issue(name), config: checked };
@@ -465,7 +463,7 @@ export class PluginManager {
       return { plugin: proxy, address: source.address, aborted: never };
     }
 
-    const command = await resolveBinary(source.binary, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
+    const command = await resolvePluginBinary(source, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
     // A boot slot from port allocation to the port line: see boot-slots.ts.
     const { process: proc, port: actual, announced, latePort } = await this.boots.run(async () => {
       const port = await this.ports.allocate();

@@ -1,17 +1,53 @@
 /**
- * A plugin's effective config: its `config` table in am.plugins.toml, overridden by the
- * per-plugin file `<data_dir>/am.<name>.toml` (QNTX's ADR-002 layout: keep secrets and local
- * settings out of the shared file), with `${VAR}` / `${VAR:-default}` expanded from the
- * environment. It is then checked against the plugin's ConfigSchema before Initialize, with one
- * error per bad field, and schema defaults fill keys that are missing.
+ * A plugin's effective config, from layers (lowest first):
+ *
+ * 1. its config in the host config file: the `config` table of `[plugins.<name>]` / `[[plugins]]`
+ *    in am.plugins.toml, or the `[<name>]` table of QNTX's am.toml;
+ * 2. QNTX's per-plugin file `<data_dir>/plugins/<name>.toml`, its `[config]` table (QNTX loads
+ *    it over am.toml; an empty string there removes the key);
+ * 3. the host's per-plugin file `<data_dir>/am.<name>.toml` (QNTX's ADR-002 layout: keep secrets
+ *    and local settings out of the shared file; PUT /api/plugins/<name>/config writes it).
+ *
+ * Then `env:VAR` references and `${VAR}` / `${VAR:-default}` are resolved from the environment
+ * (config/references.ts). It is then checked against the plugin's ConfigSchema before
+ * Initialize, with one error per bad field, and schema defaults fill keys that are missing.
+ * The files are read at each start, so edits apply at the plugin's next start.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify, TomlError } from "smol-toml";
 import { QntxError, type ConfigSchemaResponse } from "@qntx/protocol";
+import { readQntxPluginFile } from "../config/qntx-plugin-file.js";
+import { resolveConfigValues } from "../config/references.js";
 import { flattenConfig } from "../config/schema.js";
+import type { HostConfig, PluginEntry } from "../config/types.js";
 import { compareNames } from "./name-order.js";
 import { writeFileAtomicSync } from "../atomic-file.js";
+
+/**
+ * The layers 1–3 merged, before references are resolved (what GET /api/plugins/<name>/config
+ * shows). `own` replaces layer 3 (PUT passes the config it is about to store).
+ */
+export function layeredConfig(entry: PluginEntry, dataDir: string, own: Readonly<Record<string, string>> = readPluginConfigFile(dataDir, entry.name)): Record<string, string> {
+  const out: Record<string, string> = { ...entry.config };
+  for (const [key, value] of Object.entries(readQntxPluginFile(dataDir, entry.name))) {
+    if (value === "") delete out[key];
+    else out[key] = value;
+  }
+  return { ...out, ...own };
+}
+
+/**
+ * Where a plugin's config comes from, for messages: `am.plugins.toml:9 plugins.hello`, or
+ * `am.toml [hello]` (an am.toml entry's line is its name in `[plugin] enabled`, not its table).
+ */
+export function configSourceOf(config: Pick<HostConfig, "file" | "format">, entry: PluginEntry): string {
+  const file = config.file ?? "am.plugins.toml";
+  return config.format === "am.toml" ? `${file} [${entry.name}]` : `${file}${entry.line ? `:${entry.line}` : ""} plugins.${entry.name}`;
+}
+
+/** Resolves `env:VAR` references and `${VAR}` in the layered config (see config/references.ts). */
+export { resolveConfigValues } from "../config/references.js";
 
 /** Path of a plugin's own config file. */
 export function pluginConfigFile(dataDir: string, name: string): string {
@@ -40,28 +76,6 @@ export function writePluginConfigFile(dataDir: string, name: string, config: Rea
   const header = `# Config of plugin ${name}, merged over [plugins.${name}] config in am.plugins.toml.\n# Written by qntx (PUT /api/plugins/${name}/config); edits here apply at the plugin's next start.\n`;
   // Flushed before the rename: a crash or a full disk never leaves a truncated file.
   writeFileAtomicSync(pluginConfigFile(dataDir, name), header + stringify(config) + "\n", { mode: 0o600, durable: true });
-}
-
-/**
- * Expands `${VAR}` and `${VAR:-default}` in every value. A variable that is unset (and has no
- * default) is an error naming the key and the variable — never a silent empty string.
- */
-export function expandEnv(config: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv, where: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const missing: string[] = [];
-  for (const [key, value] of Object.entries(config)) {
-    out[key] = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
-      const found = env[name];
-      if (found !== undefined && found !== "") return found;
-      if (fallback !== undefined) return fallback;
-      missing.push(`${key} uses \${${name}}, which is not set`);
-      return "";
-    });
-  }
-  if (missing.length) {
-    throw new QntxError("CONFIG_INVALID", `${where}: ${missing.join("; ")}`, { hint: "export the variable before starting the host, or write ${VAR:-default}" });
-  }
-  return out;
 }
 
 /**

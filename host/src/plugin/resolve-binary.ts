@@ -10,11 +10,16 @@
  * package's public `./qntx-runner/cli` export, never through its internals. The runner's
  * module (which brings the SDK's server with it) is imported only when such a plugin is
  * resolved, so a host running only built plugins does not keep it in memory.
+ *
+ * A plugin enabled by name alone (am.toml's `[plugin] enabled`) has no `binary` path: its
+ * source carries search folders and names, searched at start by `discover-binary.ts`.
  */
 import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import { QntxError } from "@qntx/protocol";
+import type { BinarySource } from "../config/types.js";
+import { discoverPlugin } from "./discover-binary.js";
 
 /** What to spawn: `command` with `args` before the plugin's own arguments. */
 export interface ResolvedCommand {
@@ -56,12 +61,34 @@ async function viaRunner(found: string): Promise<ResolvedCommand> {
   return { command: process.execPath, args: [qntxRunnerPath(), "--plugin-path", file], path: file };
 }
 
+/** Where relative binaries are looked for. */
+export interface ResolveWhere {
+  /** The config file's folder. */
+  readonly baseDir: string;
+  /** The data dir; `<dataDir>/plugins` is searched second. */
+  readonly dataDir: string;
+  /** PATH, for bare names (default: `process.env.PATH`). */
+  readonly pathEnv?: string;
+}
+
 /**
+ * The command of a plugin's binary source, resolved now (at start, so a binary installed after
+ * the config loaded is found): `binary` as written, or a search by name (`source.search`).
+ * @throws QntxError BINARY_NOT_FOUND, see {@link resolveBinary} and `discoverPlugin`
+ */
+export async function resolvePluginBinary(source: BinarySource, where: ResolveWhere): Promise<ResolvedCommand> {
+  if (source.search === undefined) return resolveBinary(source.binary, where);
+  const found = discoverPlugin(source.binary, source.search);
+  return found.via === "runner" ? viaRunner(found.path) : { command: found.path, args: [], path: found.path };
+}
+
+/**
+ * Resolves a `binary` as written in the config.
  * @throws QntxError BINARY_NOT_FOUND listing every path searched, when the file found is
  * not executable, or when a folder is not a QNTX plugin folder (no package.json, no
  * `"qntx-plugin": true`, no plugin.ts), with a hint.
  */
-export async function resolveBinary(binary: string, where: { baseDir: string; dataDir: string; pathEnv?: string }): Promise<ResolvedCommand> {
+export async function resolveBinary(binary: string, where: ResolveWhere): Promise<ResolvedCommand> {
   const candidates = candidatePaths(binary, where);
   // A folder counts only when it is marked as a plugin folder: a same-named source folder next
   // to the config must not hide the binary in ~/.qntx/plugins or on PATH.
@@ -81,7 +108,7 @@ export async function resolveBinary(binary: string, where: { baseDir: string; da
   return { command: found, args: [], path: found };
 }
 
-function candidatePaths(binary: string, where: { baseDir: string; dataDir: string; pathEnv?: string }): string[] {
+function candidatePaths(binary: string, where: ResolveWhere): string[] {
   if (isAbsolute(binary)) return [binary];
   const paths = [resolve(where.baseDir, binary), resolve(where.dataDir, "plugins", binary)];
   const bare = !binary.includes("/");

@@ -1,0 +1,168 @@
+/**
+ * One plugin of am.plugins.toml — a `[plugins.<name>]` table or a `[[plugins]]` entry — checked
+ * and turned into a {@link PluginEntry}: its source (exactly one of binary, address, builtin),
+ * the keys that go with it, its config and its dependencies.
+ */
+import semver from "semver";
+import { addressProblem, isTable, typeName, type Checker, type RawTable } from "./checker.js";
+import type { ResolveContext } from "./host-schema.js";
+import { resolvePath } from "./paths.js";
+import { checkEnv, checkStringList, flattenConfig } from "./values.js";
+import type { Dependency, PluginEntry, PluginSource } from "./types.js";
+
+/**
+ * Names a plugin cannot take: they are path segments of the host's own routes
+ * (`/api/plugins`, `/api/pulse`, `/ws`, …), so a plugin under them would be shadowed.
+ */
+export const RESERVED_PLUGIN_NAMES: readonly string[] = Object.freeze([
+  "plugins",
+  "pulse",
+  "commands",
+  "attestations",
+  "ws",
+  "health",
+  "admin",
+  "static",
+  "host",
+]);
+
+/** What a plugin name may contain: it becomes a URL segment and a log file name. */
+export const PLUGIN_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** Every key a `[plugins.<name>]` table accepts (a `[[plugins]]` entry also takes `name`). */
+export const PLUGIN_KEYS: readonly string[] = Object.freeze([
+  "enabled",
+  "binary",
+  "address",
+  "builtin",
+  "auto_start",
+  "args",
+  "env",
+  "cwd",
+  "config",
+  "depends_on",
+]);
+
+const SOURCE_KEYS = ["binary", "address", "builtin"] as const;
+const BINARY_ONLY_KEYS = ["auto_start", "args", "env", "cwd"] as const;
+
+/** Where a plugin's keys are and how to name its table in messages. */
+export interface PluginTablePlace {
+  /** The plugin's name (already checked by the caller). */
+  readonly name: string;
+  /** Key path of the table: `["plugins", name]`, or `["plugins", "[i]"]` for a `[[plugins]]` entry. */
+  readonly path: readonly string[];
+  /** The table as the user wrote it, for messages: `[plugins.hello]` or `[[plugins]] entry "hello"`. */
+  readonly header: string;
+  /** Keys accepted besides {@link PLUGIN_KEYS} (`name` in a `[[plugins]]` entry). */
+  readonly extraKeys?: readonly string[];
+}
+
+/** Why `name` cannot be a plugin's (not a URL segment, or reserved), or undefined when it can. */
+export function pluginNameProblem(name: string): { problem: string; hint: string } | undefined {
+  if (!PLUGIN_NAME_PATTERN.test(name)) {
+    return { problem: `is not a valid plugin name: use only letters, digits, "_" and "-"`, hint: "the name becomes the URL segment /api/<name>" };
+  }
+  if (RESERVED_PLUGIN_NAMES.includes(name.toLowerCase())) {
+    return {
+      problem: `uses a reserved name: "${name}" is one of the host's own routes (${RESERVED_PLUGIN_NAMES.join(", ")})`,
+      hint: `rename the plugin, for example "${name}-plugin", and the name the plugin reports`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Reports a name that cannot be a plugin's at `path`.
+ * @returns true when the name is usable
+ */
+export function checkPluginName(name: string, path: readonly string[], check: Checker): boolean {
+  const bad = pluginNameProblem(name);
+  if (bad) check.report(path, bad.problem, bad.hint);
+  return bad === undefined;
+}
+
+/** Checks one plugin table; undefined when it cannot become an entry (the problems are reported). */
+export function checkPluginTable(place: PluginTablePlace, table: unknown, check: Checker, ctx: ResolveContext): PluginEntry | undefined {
+  const { name, path } = place;
+  if (!isTable(table)) {
+    check.report(path, `must be a table (got ${typeName(table)})`, `write it as [plugins.${name}] with binary, address or builtin`);
+    return undefined;
+  }
+  check.unknownKeys(path, table, [...(place.extraKeys ?? []), ...PLUGIN_KEYS], place.header);
+  const key = (k: string): string[] => [...path, k];
+
+  const enabled = table.enabled === undefined ? true : (check.boolean(key("enabled"), table.enabled) ?? true);
+  const source = checkSource(path, table, check, ctx);
+  let config: Record<string, string> = {};
+  if (table.config !== undefined) {
+    if (isTable(table.config)) config = flattenConfig(table.config);
+    else check.report(key("config"), `must be a table (got ${typeName(table.config)})`, `write it as config = { key = "value" }`);
+  }
+  const dependsOn = table.depends_on === undefined ? [] : checkDependencies(key("depends_on"), table.depends_on, check, name);
+  if (!source) return undefined;
+  return { name, enabled, source, config, dependsOn, line: check.lineOf(path) };
+}
+
+/** Checks that exactly one source is given, and the keys that go with it. */
+function checkSource(path: readonly string[], table: RawTable, check: Checker, ctx: ResolveContext): PluginSource | undefined {
+  const key = (k: string): string[] => [...path, k];
+  const given = SOURCE_KEYS.filter((k) => table[k] !== undefined);
+  if (given.length !== 1) {
+    check.report(
+      path,
+      given.length === 0
+        ? "needs one of binary, address or builtin (none given)"
+        : `must have exactly one of binary, address or builtin (got ${given.join(" and ")})`,
+      "binary spawns a program, address dials a running plugin, builtin uses one compiled into the host",
+    );
+    return undefined;
+  }
+  const kind = given[0]!;
+  if (kind !== "binary") {
+    for (const k of BINARY_ONLY_KEYS) {
+      if (table[k] !== undefined) check.report(key(k), `only applies to plugins started from a binary (this one uses ${kind})`);
+    }
+  }
+  if (kind === "address") {
+    const address = check.string(key("address"), table.address);
+    const bad = address === undefined ? undefined : addressProblem(address, false);
+    if (bad) check.report(key("address"), bad.problem, bad.hint);
+    return address === undefined || bad ? undefined : { kind, address };
+  }
+  if (kind === "builtin") {
+    const builtin = check.string(key("builtin"), table.builtin);
+    return builtin === undefined ? undefined : { kind, builtin };
+  }
+  const binary = check.string(key("binary"), table.binary);
+  const autoStart = table.auto_start === undefined ? true : (check.boolean(key("auto_start"), table.auto_start) ?? true);
+  const args = table.args === undefined ? [] : checkStringList(key("args"), table.args, check);
+  const env = table.env === undefined ? {} : checkEnv(key("env"), table.env, check);
+  let cwd: string | undefined;
+  if (table.cwd !== undefined) {
+    const raw = check.string(key("cwd"), table.cwd);
+    if (raw !== undefined) cwd = resolvePath(raw, ctx.baseDir, ctx.home);
+  }
+  return binary === undefined ? undefined : { kind, binary, search: undefined, autoStart, args, env, cwd };
+}
+
+/** `depends_on = ["store", "auth@^1.2"]` → dependencies; the range must be valid semver. */
+function checkDependencies(path: readonly string[], value: unknown, check: Checker, self: string): Dependency[] {
+  const items = checkStringList(path, value, check, 'write it like depends_on = ["store", "auth@^1.2"]');
+  const out: Dependency[] = [];
+  for (const item of items) {
+    const at = item.indexOf("@");
+    const name = (at === -1 ? item : item.slice(0, at)).trim();
+    const range = at === -1 ? "" : item.slice(at + 1).trim();
+    if (!PLUGIN_NAME_PATTERN.test(name)) {
+      check.report(path, `has "${item}", which does not start with a plugin name`, 'write "name" or "name@<semver range>"');
+    } else if (name === self) {
+      check.report(path, `lists the plugin itself ("${item}")`);
+    } else if (range !== "" && semver.validRange(range) === null) {
+      check.report(path, `has "${item}", whose version range "${range}" is not a semver range`, 'for example "auth@^1.2" or "auth@>=2.0.0"');
+    } else {
+      out.push({ name, range });
+    }
+  }
+  return out;
+}
