@@ -10,7 +10,8 @@ import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
 import { isDeepStrictEqual } from "node:util";
-import type { HostConfig, PluginEntry } from "../config/types.js";
+import { diffPlugins } from "../config/diff.js";
+import type { HostConfig } from "../config/types.js";
 import type { PluginManager } from "./manager.js";
 
 /** What one reload did. */
@@ -23,22 +24,6 @@ export interface ReloadSummary {
   readonly needsRestart: string[];
   /** Plugins whose start failed after the change (each is `failed`, with its reason). */
   readonly failed: Array<{ name: string; error: string }>;
-}
-
-/** Added, removed and changed entries between two configs (position in the file does not count). */
-export function diffPlugins(current: readonly PluginEntry[], next: readonly PluginEntry[]): { added: PluginEntry[]; removed: string[]; changed: PluginEntry[]; unchanged: string[] } {
-  const before = new Map(current.map((e) => [e.name, e]));
-  const after = new Set(next.map((e) => e.name));
-  const added: PluginEntry[] = [];
-  const changed: PluginEntry[] = [];
-  const unchanged: string[] = [];
-  for (const entry of next) {
-    const old = before.get(entry.name);
-    if (!old) added.push(entry);
-    else if (isDeepStrictEqual({ ...old, line: undefined }, { ...entry, line: undefined })) unchanged.push(entry.name);
-    else changed.push(entry);
-  }
-  return { added, removed: current.filter((e) => !after.has(e.name)).map((e) => e.name), changed, unchanged };
 }
 
 /** Options of {@link ConfigReloader}. */
@@ -116,11 +101,13 @@ export class ConfigReloader {
     };
     // Removed first (they free ports and names), then changed, then added: an added plugin
     // may depend on a changed one.
-    await Promise.all(diff.removed.map((name) => manager.remove(name).catch((error: unknown) => record(name, error))));
-    for (const f of await manager.replace(diff.changed)) record(f.name, f.error);
+    await Promise.all(diff.removed.map(({ name }) => manager.remove(name).catch((error: unknown) => record(name, error))));
+    for (const f of await manager.replace(diff.changed.map((c) => c.after))) record(f.name, f.error);
     for (const f of await manager.add(diff.added)) record(f.name, f.error);
+    const touched = new Set([...diff.added, ...diff.removed, ...diff.changed.map((c) => c.after)].map((e) => e.name));
     const summary: ReloadSummary = {
-      added: diff.added.map((e) => e.name), removed: diff.removed, restarted: diff.changed.map((e) => e.name), unchanged: diff.unchanged, needsRestart, failed,
+      added: diff.added.map((e) => e.name), removed: diff.removed.map((e) => e.name), restarted: diff.changed.map((c) => c.after.name),
+      unchanged: next.plugins.filter((e) => !touched.has(e.name)).map((e) => e.name), needsRestart, failed,
     };
     if (needsRestart.length) logger.warn({ keys: needsRestart }, "[host] settings changed: they take effect when the host restarts");
     logger.info({ reason, added: summary.added, removed: summary.removed, restarted: summary.restarted, failed: failed.map((f) => f.name) }, "config reloaded");
