@@ -15,7 +15,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { HELLO_PLUGIN, http, startTestHost, type TestHost } from "./harness.js";
+import { CLI, HELLO_PLUGIN, http, startTestHost, type TestHost } from "./harness.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 import { itWithPython, PYTHON_EXAMPLE_DIR, pythonToolchain } from "./helpers/toolchain.js";
 
@@ -152,6 +152,7 @@ esac
 describe("pyplug in a host when Python cannot run it", () => {
   let t: TestHost;
   let noStubs: string;
+  let scaffolded: string;
 
   beforeAll(async () => {
     const runSh = join(PYTHON_EXAMPLE_DIR, "run.sh");
@@ -161,11 +162,17 @@ describe("pyplug in a host when Python cannot run it", () => {
     writeFileSync(bare, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n');
     chmodSync(bare, 0o755);
     noStubs = copyExample();
+    // A plugin from `qntx plugin new --lang python`: its run.sh generates its stubs at start.
+    scaffolded = makeTempDir("qntx-pyscaffold-");
+    writeFileSync(join(scaffolded, "am.plugins.toml"), "");
+    const made = await execa(process.execPath, [CLI, "plugin", "new", "pyscaf", "--lang", "python"], { cwd: scaffolded, reject: false });
+    expect(made.exitCode).toBe(0);
     t = await startTestHost([
       `[plugins.hello]\nbinary = ${JSON.stringify(HELLO_PLUGIN)}\n`,
       `[plugins.nopython]\nbinary = ${JSON.stringify(runSh)}\nenv = { PYPLUG_PYTHON = "${NOWHERE}/python3" }\n`,
       `[plugins.nogrpc]\nbinary = ${JSON.stringify(runSh)}\nenv = { PYPLUG_PYTHON = ${JSON.stringify(bare)} }\n`,
       `[plugins.nostubs]\nbinary = ${JSON.stringify(join(noStubs, "run.sh"))}\n`,
+      `[plugins.pyscaf]\nbinary = ${JSON.stringify(join(scaffolded, "plugins", "pyscaf", "run.sh"))}\nenv = { PROTOC = "${NOWHERE}/protoc" }\n`,
     ].join("\n"));
   });
 
@@ -202,6 +209,11 @@ describe("pyplug in a host when Python cannot run it", () => {
     const expected = pythonToolchain().missing ? INSTALL_HINT : `sh ${join(noStubs, "gen.sh")} && pnpm -s qntx plugin start pyplug`;
     expect(await shown("nostubs")).toMatchObject({ state: "failed", hint: expected });
     expect(t.host.registry.get("nostubs")!.error).toContain("(exit code 3)");
+  });
+
+  it("a scaffolded Python plugin that cannot generate its stubs: failed, with the install command as its hint", async () => {
+    expect(await shown("pyscaf")).toMatchObject({ state: "failed", hint: `apt-get install -y ${PACKAGES}` });
+    expect(t.host.registry.get("pyscaf")!.error).toContain(`pyscaf: ${NOWHERE}/protoc not found (Debian package protobuf-compiler)`);
   });
 });
 
