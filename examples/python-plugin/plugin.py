@@ -33,19 +33,44 @@ STOP_GRACE_S = 2.0
 MAX_WORKERS = 32
 
 
+# Exit code when Python cannot run the plugin (grpc, protobuf or the stubs missing), as run.sh
+# uses: distinct from 1 (a failure while running) so the cause is clear from the code alone.
+EXIT_MISSING = 3
+
+
+def install_command() -> str:
+    """The apt-get command that installs the toolchain (the list in ./debian-packages)."""
+    with open(os.path.join(HERE, "debian-packages"), encoding="utf-8") as f:
+        packages = f.read().split()
+    return ("" if os.geteuid() == 0 else "sudo ") + "apt-get install -y " + " ".join(packages)
+
+
+def missing(what: str, hint: str) -> None:
+    """Says what is missing and what to run, then exits EXIT_MISSING before the port line.
+
+    The plain `pyplug: hint: …` line on stderr is what the host shows as the failed plugin's
+    hint (docs/writing-plugins.md, the process contract); the JSON line is the usual log.
+    """
+    log.error(what)
+    sys.stderr.write(f"{NAME}: hint: {hint}\n")
+    sys.stderr.flush()
+    sys.exit(EXIT_MISSING)
+
+
 def load_grpc():
-    """Imports grpc and the stubs, or exits 1 with what to install or run."""
+    """Imports grpc and the stubs, or exits EXIT_MISSING with what to install or run."""
     try:
-        import grpc  # noqa: F401
-        from google.protobuf import struct_pb2  # noqa: F401
-    except ImportError as exc:
-        log.error(f"{exc}: run with /usr/bin/python3 after `apt-get install -y python3-grpcio python3-protobuf`")
-        sys.exit(1)
+        import grpc
+        import google.protobuf.struct_pb2  # noqa: F401
+        grpc.server  # an empty grpc/ folder imports as a namespace package: check the real one
+    except (ImportError, AttributeError) as exc:
+        missing(f"{sys.executable} cannot import Python's gRPC ({exc}): Debian packages python3-grpcio and python3-protobuf",
+                f"{install_command()} && pnpm build && pnpm -s qntx plugin start {NAME}")
     try:
         import domain_pb2_grpc  # noqa: F401
     except ImportError as exc:
-        log.error(f"generated stubs missing ({exc}): run `sh {os.path.join(HERE, 'gen.sh')}` (or `pnpm build`)")
-        sys.exit(1)
+        missing(f"generated stubs missing ({exc}): gen.sh generates them at `pnpm build`",
+                f"sh {os.path.join(HERE, 'gen.sh')} && pnpm -s qntx plugin start {NAME}")
 
 
 def parse_args(argv):

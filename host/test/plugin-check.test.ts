@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execa } from "execa";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { CLI, FAKE_PLUGIN_PATH, HELLO_PLUGIN, processesWithArgs, until } from "./harness.js";
 import { freePort } from "./helpers/ports.js";
+import { itWithPython } from "./helpers/toolchain.js";
 
 const CHECK_PLUGIN = fileURLToPath(new URL("./fixtures/check-plugin.mjs", import.meta.url));
 const WS_PLUGIN = fileURLToPath(new URL("./fixtures/ws-plugin.mjs", import.meta.url));
@@ -111,8 +112,7 @@ describe("plugins that conform", () => {
     expect(exitCode).toBe(0);
   });
 
-  const pythonHasGrpc = spawnSync("/usr/bin/python3", ["-c", "import grpc"], { stdio: "ignore" }).status === 0;
-  (pythonHasGrpc ? it : it.skip)(`the Python plugin passes, its job run with --run-jobs and its WebSocket PONG included${pythonHasGrpc ? "" : " (skipped: /usr/bin/python3 cannot import grpc; apt-get install python3-grpcio)"}`, async () => {
+  itWithPython(import.meta.url, "the Python plugin passes, its job run with --run-jobs and its WebSocket PONG included", async () => {
     const { exitCode, report } = await checkJson([PY_RUN, "--name", "pyplug", "--run-jobs", ...RELAXED]);
     expect(step(report, "ExecuteJob wordcount")).toMatchObject({ status: "PASS", detail: expect.stringContaining("success:false") });
     expect(step(report, "HandleWebSocket PING → PONG")).toMatchObject({ status: "PASS", detail: expect.stringMatching(/^PONG echoed the PING's timestamp \(\d{19} ns\)$/) });

@@ -6,12 +6,12 @@
  * processes, real sockets; the plugins' ATS and queue calls reach real stand-in services.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startStandinServices, structToJson, BAD_TOKEN, type StandinServices } from "./helpers/qntx-standin-services.js";
 import { loadUnderStandin, type StandinLoad, type StandinPlugin } from "./helpers/qntx-standin.js";
 import { freePort } from "./helpers/ports.js";
+import { describeWithPython } from "./helpers/toolchain.js";
 
 const fixture = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const HELLO = fixture("../../examples/hello/dist/main.js");
@@ -165,11 +165,7 @@ describe("an SDK plugin with job handlers under a QNTX-shaped host", () => {
   });
 });
 
-const pythonHasGrpc = spawnSync("/usr/bin/python3", ["-c", "import grpc"], { stdio: "ignore" }).status === 0;
-if (!pythonHasGrpc) console.warn("qntx-standin.test: skipping the Python plugin: /usr/bin/python3 cannot import grpc (apt-get install -y python3-grpcio python3-protobuf)");
-const describePython = pythonHasGrpc ? describe : describe.skip;
-
-describePython("the Python plugin under a QNTX-shaped host", () => {
+describeWithPython(import.meta.url, "the Python plugin under a QNTX-shaped host", () => {
   let py: StandinPlugin;
 
   beforeAll(async () => {

@@ -40,7 +40,9 @@ export function addPluginCommands(program: Command): void {
           p.pid ? String(p.pid) : "-", p.address ?? "-", String(p.routes.length),
         ]),
       ));
-      for (const p of plugins.filter((x) => x.state === "failed" && x.error)) console.log(`\n${p.name}: ${p.error}`);
+      for (const p of plugins.filter((x) => x.state === "failed" && x.error)) {
+        console.log(`\n${p.name}: ${p.error}${p.hint ? `\n  hint: ${p.hint}` : ""}`);
+      }
     }));
 
   const descriptions = {

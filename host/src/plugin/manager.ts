@@ -480,7 +480,7 @@ export class PluginManager {
     // Once spawned, an exit while starting aborts the start with the reason; an exit later is a crash.
     const aborted = proc.exited.then((exit) => {
       const when = announced ? "exited while starting, before answering Metadata" : "exited before announcing its port";
-      throw new QntxError("EXITED_BEFORE_PORT", `plugin ${entry.name} ${when} (${describeExit(exit)})${proc.tail()}`);
+      throw new QntxError("EXITED_BEFORE_PORT", `plugin ${entry.name} ${when} (${describeExit(exit)})${proc.tail()}`, { hint: proc.hint });
     });
     aborted.catch(() => undefined);
     proc.once("exit", (exit) => this.onExit(entry.name, proc, describeExit(exit)));

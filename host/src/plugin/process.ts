@@ -49,6 +49,16 @@ export interface PluginOutputSink {
 const RECENT_LINES = 20;
 
 /**
+ * A plugin's own hint: a stderr line `hint: <text>` or `<program>: hint: <text>` (the form a
+ * command-line tool prints its advice in). When the plugin fails to start, the last such line
+ * becomes the error's hint (shown by `/api/plugins` and `qntx plugin list`), instead of the
+ * host's generic "run it by hand": only the plugin knows that, say, a package is missing.
+ */
+const HINT_LINE = /^(?:[\w.@/+-]{1,64}: )?hint: *(\S.*)$/;
+/** A hint longer than this is cut: it is one line of advice, not a log. */
+const MAX_HINT_CHARS = 1000;
+
+/**
  * How long after its exit a process's output may still be read before `exited` resolves.
  * The exit can be seen before the last lines were read: libuv reaps every exited child when it
  * handles any SIGCHLD, after the other I/O of that loop turn, so a plugin that printed and
@@ -71,6 +81,7 @@ export class PluginProcess extends EventEmitter {
   readonly exited: Promise<ExitInfo>;
   private exitInfo: ExitInfo | undefined;
   private readonly recent: string[] = [];
+  private lastHint: string | undefined;
 
   private constructor(private readonly child: ResultPromise, private readonly spec: SpawnSpec) {
     super();
@@ -145,6 +156,7 @@ export class PluginProcess extends EventEmitter {
     const onLine = (stream: "stdout" | "stderr", line: string): void => {
       try {
         proc.remember(line);
+        if (stream === "stderr") proc.noteHint(line);
         const parsed = parsePluginLine(line, stream === "stdout" ? "info" : "warn");
         pinoLines.log(parsed);
         output?.line(stream, parsed.level, line);
@@ -182,7 +194,7 @@ export class PluginProcess extends EventEmitter {
     });
     const exitedEarly = proc.exited.then((exit) => {
       throw new QntxError("EXITED_BEFORE_PORT", `plugin ${spec.name} exited before announcing its port (${describeExit(exit)})${proc.tail()}`, {
-        hint: `run it by hand to see why: ${[spec.command.command, ...spec.command.args, "--port", String(spec.port), ...spec.args].join(" ")}`,
+        hint: proc.hint ?? `run it by hand to see why: ${[spec.command.command, ...spec.command.args, "--port", String(spec.port), ...spec.args].join(" ")}`,
       });
     });
     try {
@@ -204,6 +216,11 @@ export class PluginProcess extends EventEmitter {
   /** Whether the process has exited. */
   get hasExited(): boolean {
     return this.exitInfo !== undefined;
+  }
+
+  /** The plugin's own advice: its last stderr line `hint: …` (see HINT_LINE), if it printed one. */
+  get hint(): string | undefined {
+    return this.lastHint;
   }
 
   /** The last lines the plugin printed, formatted for an error message ("" when none). */
@@ -248,6 +265,11 @@ export class PluginProcess extends EventEmitter {
       }
     }
     this.spec.logger.debug({ signal }, "signalled plugin process group");
+  }
+
+  private noteHint(line: string): void {
+    const match = HINT_LINE.exec(line);
+    if (match) this.lastHint = match[1]!.trimEnd().slice(0, MAX_HINT_CHARS);
   }
 
   private remember(line: string): void {

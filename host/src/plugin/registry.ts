@@ -42,6 +42,8 @@ export interface PluginInfo {
   readonly handlerNames: readonly string[];
   /** Why the plugin is `failed` (or why its last start failed). */
   readonly error: string | null;
+  /** What to do about `error`, when the failure came with a hint (a QntxError's, or the plugin's own). */
+  readonly hint: string | null;
   /** Epoch ms at which it became `running`. */
   readonly startedAt: number | null;
 }
@@ -60,6 +62,7 @@ interface PluginRecord {
   pid: number | undefined;
   address: string | undefined;
   error: string | undefined;
+  hint: string | undefined;
   startedAt: number | undefined;
 }
 
@@ -80,7 +83,7 @@ export class Registry extends EventEmitter {
     if (!this.records.has(name)) {
       this.records.set(name, {
         name, kind, state: "stopped", plugin: undefined, metadata: undefined, routes: [], handlerNames: [], announced: undefined,
-        health: undefined, pid: undefined, address: undefined, error: undefined, startedAt: undefined,
+        health: undefined, pid: undefined, address: undefined, error: undefined, hint: undefined, startedAt: undefined,
       });
     }
   }
@@ -106,7 +109,7 @@ export class Registry extends EventEmitter {
     record.plugin?.close?.();
     Object.assign(record, {
       kind: info.kind, plugin, pid: info.pid, address: info.address, metadata: undefined, routes: [],
-      handlerNames: [], announced: undefined, health: undefined, error: undefined, startedAt: undefined,
+      handlerNames: [], announced: undefined, health: undefined, error: undefined, hint: undefined, startedAt: undefined,
     });
     this.setState(name, "loading");
   }
@@ -134,6 +137,7 @@ export class Registry extends EventEmitter {
       record.announced = response;
       record.startedAt = Date.now();
       record.error = undefined;
+      record.hint = undefined;
       this.setState(name, "running");
       this.emit("initialized", name);
     } catch (error) {
@@ -191,6 +195,9 @@ export class Registry extends EventEmitter {
     const record = this.records.get(name);
     if (!record) return;
     record.error = error instanceof Error ? error.message : String(error);
+    // A QntxError carries one; so does EXITED_BEFORE_PORT when the plugin printed a `hint:` line.
+    const hint = (error as { hint?: unknown } | null)?.hint;
+    record.hint = typeof hint === "string" && hint ? hint : undefined;
     record.plugin?.close?.();
     record.plugin = undefined;
     // Its process is gone (or going): neither its pid nor its last health says anything now.
@@ -256,6 +263,6 @@ function toInfo(r: PluginRecord): PluginInfo {
   return {
     name: r.name, kind: r.kind, state: r.state, version: r.metadata?.version ?? null, description: r.metadata?.description ?? null,
     health: r.health ?? null, pid: r.pid ?? null, address: r.address ?? null, routes: r.routes, handlerNames: r.handlerNames,
-    error: r.error ?? null, startedAt: r.startedAt ?? null,
+    error: r.error ?? null, hint: r.hint ?? null, startedAt: r.startedAt ?? null,
   };
 }

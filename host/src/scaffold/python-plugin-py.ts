@@ -66,7 +66,7 @@ try:
     import queue_pb2_grpc
 except ImportError as exc:
     log("error", f"{exc}: run ./run.sh (it generates gen/), with /usr/bin/python3 and the Debian packages "
-        "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc")
+        "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libprotobuf-dev")
     sys.exit(1)
 
 

@@ -8,8 +8,12 @@ import { readPluginProtos } from "./protos.js";
 import { pluginPy } from "./python-plugin-py.js";
 import type { TemplateInput } from "./ts-template.js";
 
-/** Debian packages a Python plugin needs, as one apt-get line. */
-export const PYTHON_APT_PACKAGES = "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc";
+/**
+ * Debian packages a Python plugin needs, as one apt-get line. libprotobuf-dev holds
+ * google/protobuf/struct.proto: only a Recommends of protobuf-compiler, so
+ * `--no-install-recommends` would leave it out.
+ */
+export const PYTHON_APT_PACKAGES = "python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc libprotobuf-dev";
 
 /** The files of a Python plugin named `input.name`. */
 export function pythonScaffoldFiles(input: TemplateInput): ScaffoldFile[] {
@@ -58,16 +62,20 @@ GRPC_PLUGIN=\${GRPC_PYTHON_PLUGIN:-/usr/bin/grpc_python_plugin}
 PYTHON=\${PYTHON:-/usr/bin/python3}
 APT="apt-get install -y ${PYTHON_APT_PACKAGES}"
 
+# The \`hint:\` line is what a qntx host shows as the failed plugin's hint (run.sh runs this
+# before the port line).
 missing() {
   echo "${name}: $1" >&2
-  echo "${name}: install the Debian packages: $APT" >&2
+  echo "${name}: hint: $APT" >&2
   exit 1
 }
 
 [ -x "$PROTOC" ] || missing "$PROTOC not found (Debian package protobuf-compiler)"
 [ -x "$GRPC_PLUGIN" ] || missing "$GRPC_PLUGIN not found (Debian package protobuf-compiler-grpc)"
+[ -f /usr/include/google/protobuf/struct.proto ] || missing "google/protobuf/struct.proto not found (Debian package libprotobuf-dev)"
 [ -x "$PYTHON" ] || missing "$PYTHON not found (Debian package python3)"
-"$PYTHON" -c 'import grpc' 2>/dev/null || missing "$PYTHON cannot import grpc (Debian package python3-grpcio)"
+# grpc.server: an empty grpc/ folder would import as a namespace package.
+"$PYTHON" -c 'import grpc; grpc.server' 2>/dev/null || missing "$PYTHON cannot import grpc (Debian package python3-grpcio)"
 "$PYTHON" -c 'import google.protobuf.struct_pb2' 2>/dev/null || missing "$PYTHON cannot import google.protobuf (Debian package python3-protobuf)"
 
 # Generate beside gen/, then swap it in: a failed or concurrent run never leaves half a gen/.
