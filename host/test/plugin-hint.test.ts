@@ -63,6 +63,13 @@ describe("PluginProcess: a plugin that exits before its port line", () => {
     expect(error.hint).toMatch(/^run it by hand to see why: [^]*--port 1$/);
   });
 
+  it("leaves the config's args (which may hold secrets) out of the host's own hint", async () => {
+    const script = `process.stderr.write("fatal\\n", () => process.exit(3));`;
+    const error = await PluginProcess.spawn({ ...spec("secret", script), args: ["--api-key", "s3cr3t"] }).then(() => undefined, (e: unknown) => e as QntxError);
+    expect(error!.hint).toMatch(/--port 1 and the args of its config entry$/);
+    expect(error!.hint).not.toContain("s3cr3t");
+  });
+
   it("does not take a `hint:` line from stdout (stdout is for the port line)", async () => {
     const error = await failingStart("stdout", { stdout: "hint: not from here\n", stderr: "fatal\n" });
     expect(error.hint).toMatch(/^run it by hand/);

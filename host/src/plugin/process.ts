@@ -194,7 +194,9 @@ export class PluginProcess extends EventEmitter {
     });
     const exitedEarly = proc.exited.then((exit) => {
       throw new QntxError("EXITED_BEFORE_PORT", `plugin ${spec.name} exited before announcing its port (${describeExit(exit)})${proc.tail()}`, {
-        hint: proc.hint ?? `run it by hand to see why: ${[spec.command.command, ...spec.command.args, "--port", String(spec.port), ...spec.args].join(" ")}`,
+        // The config's args stay out: readers without the admin token see the hint whole, and
+        // args can carry secrets.
+        hint: proc.hint ?? `run it by hand to see why: ${[spec.command.command, ...spec.command.args, "--port", String(spec.port)].join(" ")}${spec.args.length ? " and the args of its config entry" : ""}`,
       });
     });
     try {
