@@ -26,6 +26,7 @@ import { Registry } from "./plugin/registry.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
+import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
 import { HOST_VERSION } from "./version.js";
 
@@ -81,16 +82,19 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
     backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
+  // The manager (made below: it needs the services' address) owns each plugin's grants.
+  let manager: PluginManager | undefined;
+  const grants = new GrantChecker((plugin) => manager?.grantsOf(plugin), logger.child({ component: "grants" }));
   const services = await startServicesServer(settings.grpcListen, {
-    ats: createAtsService({ store, readStore, tokens, logger: logger.child({ component: "ats" }) }),
-    queue: createQueueService({ pulse, tokens, logger: logger.child({ component: "queue" }) }),
+    ats: createAtsService({ store, readStore, tokens, grants, logger: logger.child({ component: "ats" }) }),
+    queue: createQueueService({ pulse, tokens, grants, logger: logger.child({ component: "queue" }) }),
   });
   // Each plugin's output: ring buffer + <data_dir>/logs/<name>.log, kept across restarts.
   const logs = new PluginLogs({
     dir: dataDirFiles(settings.dataDir).logs, maxBytes: settings.logMaxBytes, files: settings.logFiles, ringLines: settings.logRingLines,
     logger: logger.child({ component: "logs" }),
   });
-  const manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens, logs }, logger);
+  manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens, logs }, logger);
   const file = config.file;
   const reloader = new ConfigReloader({
     running: config, manager, logger: logger.child({ component: "config" }),

@@ -7,6 +7,9 @@ import { InvalidArgumentError, type Command } from "commander";
 import { DEFAULT_PLUGIN_BASE_PORT, METADATA_READY_TIMEOUT_MS, PORT_LINE_TIMEOUT_MS, QntxError } from "@qntx/protocol";
 import { DEFAULT_HOST_SETTINGS } from "../config/schema.js";
 import { defaultDataDir } from "../config/paths.js";
+import { loadConfig } from "../config/index.js";
+import type { PluginGrants } from "../config/types.js";
+import { describeGrants } from "../services/grants.js";
 import { runAction, type GlobalOptions } from "./common.js";
 
 /** Options of `plugin check` as commander parses them (durations in seconds). */
@@ -73,9 +76,26 @@ Examples:
         stopTimeoutMs: flags.stopTimeout * 1000, basePort: flags.basePort,
         dataDir: globals.dataDir ?? defaultDataDir(), cwd: process.cwd(),
       });
-      console.log(flags.json ? JSON.stringify(report, null, 2) : formatReport(report, Boolean(process.stdout.isTTY)));
+      const granted = report.plugin ? configuredGrants(report.plugin.name, globals.dataDir) : undefined;
+      console.log(flags.json ? JSON.stringify({ ...report, ...(granted ? { grants: granted.grants ?? null } : {}) }, null, 2) : formatReport(report, Boolean(process.stdout.isTTY)));
+      if (granted && !flags.json) console.log(`grants of ${report.plugin!.name} in ${granted.file}: ${describeGrants(granted.grants)}`);
       if (!report.ok) process.exitCode = 1;
     }));
+}
+
+/**
+ * What the host's config (found the usual way from here) grants the plugin, when it lists it;
+ * undefined when there is no config or no entry (a config that does not load is not the
+ * check's business: the host reports it).
+ */
+function configuredGrants(name: string, dataDir: string | undefined): { file: string; grants: PluginGrants | undefined } | undefined {
+  try {
+    const config = loadConfig({ overrides: { dataDir } });
+    const entry = config.plugins.find((p) => p.name === name);
+    return entry && config.file ? { file: config.file, grants: entry.grants } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { addressProblem, isTable, typeName, type Checker, type RawTable } from "
 import type { ResolveContext } from "./host-schema.js";
 import { resolvePath } from "./paths.js";
 import { checkEnv, checkStringList, flattenConfig } from "./values.js";
-import type { Dependency, PluginEntry, PluginSource } from "./types.js";
+import { GRANTABLE_SERVICES, type Dependency, type PluginEntry, type PluginGrants, type PluginSource } from "./types.js";
 
 /**
  * Names a plugin cannot take: they are path segments of the host's own routes
@@ -41,6 +41,9 @@ export const PLUGIN_KEYS: readonly string[] = Object.freeze([
   "cwd",
   "config",
   "depends_on",
+  "enqueue",
+  "attest",
+  "services",
 ]);
 
 const SOURCE_KEYS = ["binary", "address", "builtin"] as const;
@@ -100,8 +103,27 @@ export function checkPluginTable(place: PluginTablePlace, table: unknown, check:
     else check.report(key("config"), `must be a table (got ${typeName(table.config)})`, `write it as config = { key = "value" }`);
   }
   const dependsOn = table.depends_on === undefined ? [] : checkDependencies(key("depends_on"), table.depends_on, check, name);
+  const grants = checkGrants(path, table, check);
   if (!source) return undefined;
-  return { name, enabled, source, config, dependsOn, line: check.lineOf(path) };
+  return { name, enabled, source, config, dependsOn, ...(grants ? { grants } : {}), line: check.lineOf(path) };
+}
+
+/** `enqueue`, `attest` and `services`: lists of patterns (services: known names); undefined when none is given. */
+function checkGrants(path: readonly string[], table: RawTable, check: Checker): PluginGrants | undefined {
+  if (table.enqueue === undefined && table.attest === undefined && table.services === undefined) return undefined;
+  const list = (k: "enqueue" | "attest" | "services", example: string): string[] | undefined =>
+    table[k] === undefined ? undefined : checkStringList([...path, k], table[k], check, example);
+  const services = list("services", `write it like services = ["ats"] (known: ${GRANTABLE_SERVICES.join(", ")})`);
+  for (const service of services ?? []) {
+    if (!(GRANTABLE_SERVICES as readonly string[]).includes(service)) {
+      check.report([...path, "services"], `names an unknown service "${service}"`, `known services: ${GRANTABLE_SERVICES.join(", ")}`);
+    }
+  }
+  return {
+    enqueue: list("enqueue", 'write it like enqueue = ["analyzer/*"]'),
+    attest: list("attest", 'write it like attest = ["committed", "review.*"]'),
+    services,
+  };
 }
 
 /** Checks that exactly one source is given, and the keys that go with it. */

@@ -137,12 +137,30 @@ export interface PluginEntry {
   readonly config: Readonly<Record<string, string>>;
   /** Plugins this one needs running first, each with an optional semver range of its version. */
   readonly dependsOn: readonly Dependency[];
+  /** What it may do with the host's services; undefined (no grant keys) = everything, as before. */
+  readonly grants?: PluginGrants | undefined;
   /**
    * 1-based line of the table's header (or of the name in `[plugin] enabled`) in the config
    * file, for error messages. Not part of the plugin's identity: reloads ignore it.
    */
   readonly line: number | undefined;
 }
+
+/**
+ * A plugin's grants: the `enqueue`, `attest` and `services` keys of its table. Each list, when
+ * given, is all it may do of that kind (patterns with `*`); a kind left out is unrestricted.
+ */
+export interface PluginGrants {
+  /** Handlers (`plugin/handler` patterns, e.g. `analyzer/*`) it may enqueue jobs for. */
+  readonly enqueue?: readonly string[] | undefined;
+  /** Predicates (patterns) its attestations may carry. */
+  readonly attest?: readonly string[] | undefined;
+  /** Host services it may call: names of {@link GRANTABLE_SERVICES}. */
+  readonly services?: readonly string[] | undefined;
+}
+
+/** The host services a `services` grant can name (the gRPC services plugins call back). */
+export const GRANTABLE_SERVICES = ["ats", "queue"] as const;
 
 /** Which layout the config file has. */
 export type ConfigFormat =

@@ -7,7 +7,7 @@
  */
 import type { Logger } from "pino";
 import { QntxError, type InitializeRequest } from "@qntx/protocol";
-import type { HostConfig, PluginEntry } from "../config/types.js";
+import type { HostConfig, PluginEntry, PluginGrants } from "../config/types.js";
 import { createBuiltin } from "../builtin/index.js";
 import { PluginCallError, type DomainPlugin } from "./domain-plugin.js";
 import { ExternalDomainProxy } from "./external-proxy.js";
@@ -80,6 +80,11 @@ export class PluginManager {
     this.ports = new PortAllocator(config.host.pluginBasePort);
     for (const entry of config.plugins) this.declareEntry(entry);
     this.cycles = findCycles(config.plugins);
+  }
+
+  /** What plugin `name` may do with the host's services (undefined: everything, or not configured). */
+  grantsOf(name: string): PluginGrants | undefined {
+    return this.entries.get(name)?.grants;
   }
 
   /** Every configured entry, in config order. */

@@ -1,13 +1,16 @@
 /**
  * ATSStoreService as the host serves it to plugins. Every call checks the caller's token
  * (each plugin has its own); application errors travel in the body (`success:false`, `error`)
- * as QNTX plugins expect, never as a crash; `source` is stamped from the token's plugin when
- * the plugin leaves it empty. Streams go from the database to the wire with backpressure.
+ * as QNTX plugins expect, never as a crash. Identity comes from the token: `source` is always
+ * the calling plugin's name, whatever the request claims. The plugin's grants (`services`,
+ * `attest`) and the host's input limits (JSON depth of attributes, batch size) are checked
+ * before anything is written. Streams go from the database to the wire with backpressure.
  */
 import { Metadata, status, type ServerWritableStream } from "@grpc/grpc-js";
 import type { AttestationStore } from "@qntx/ats";
-import type { ATSStoreServiceServer, Attestation, GetAttestationsRequest } from "@qntx/protocol";
+import { jsonDepthExceeds, tooDeepMessage, type ATSStoreServiceServer, type Attestation, type GetAttestationsRequest } from "@qntx/protocol";
 import type { Logger } from "pino";
+import type { GrantChecker } from "./grants.js";
 import type { PluginTokens } from "./tokens.js";
 
 /** The error text QNTX answers for a bad token; plugins may match on it. */
@@ -25,6 +28,9 @@ export interface BodyStatus {
   error: string;
 }
 
+/** Most attestations one BatchGenerateAndCreateAttestations call may create. */
+export const MAX_BATCH_COMMANDS = 10_000;
+
 /** What the service needs. */
 export interface AtsServiceDeps {
   /** The store writes go to (and watches are registered on). */
@@ -32,15 +38,19 @@ export interface AtsServiceDeps {
   /** A store on its own read connection, for long streams that must not block writers. */
   readonly readStore: AttestationStore;
   readonly tokens: PluginTokens;
+  /** Each plugin's grants; without it every plugin may do everything. */
+  readonly grants?: GrantChecker;
   readonly logger: Logger;
 }
 
 /** Builds the grpc-js implementation of ATSStoreService. */
-export function createAtsService({ store, readStore, tokens, logger }: AtsServiceDeps): ATSStoreServiceServer {
-  /** Runs `work` for an authenticated plugin; any failure becomes a body error. */
+export function createAtsService({ store, readStore, tokens, grants, logger }: AtsServiceDeps): ATSStoreServiceServer {
+  /** Runs `work` for an authenticated plugin with the ATS granted; any failure becomes a body error. */
   const guarded = <E extends object>(token: string, empty: E, work: (plugin: string) => Partial<E>): E & BodyStatus => {
     const plugin = tokens.pluginFor(token);
     if (!plugin) return { ...empty, success: false, error: INVALID_TOKEN };
+    const refused = grants?.refusal(plugin, "services", "ats");
+    if (refused) return { ...empty, success: false, error: refused };
     try {
       return { ...empty, ...work(plugin), success: true, error: "" };
     } catch (error) {
@@ -50,11 +60,20 @@ export function createAtsService({ store, readStore, tokens, logger }: AtsServic
     }
   };
 
+  /** Refuses a write the plugin's `attest` grant or the host's depth limit does not allow. */
+  const checkWrite = (plugin: string, predicates: readonly string[], attributes: unknown): void => {
+    // Empty predicates are stored as "_" (the store's default): that is what is granted.
+    const refused = grants?.refusalOfAny(plugin, "attest", predicates.length > 0 ? predicates : ["_"]);
+    if (refused) throw new Error(refused);
+    if (attributes !== undefined && jsonDepthExceeds(attributes)) throw new Error(tooDeepMessage("the attestation's attributes"));
+  };
+
   return {
     createAttestation(call, callback) {
       callback(null, guarded(call.request.authToken, {}, (plugin) => {
         const attestation = required(call.request.attestation, "attestation");
-        store.create({ ...attestation, source: attestation.source || plugin });
+        checkWrite(plugin, attestation.predicates, attestation.attributes);
+        store.create({ ...attestation, source: plugin });
         return {};
       }));
     },
@@ -66,15 +85,23 @@ export function createAtsService({ store, readStore, tokens, logger }: AtsServic
     },
 
     generateAndCreateAttestation(call, callback) {
-      callback(null, guarded(call.request.authToken, { attestation: undefined as Attestation | undefined }, (plugin) => ({
-        attestation: store.generateAndCreate(required(call.request.command, "command"), { source: plugin }),
-      })));
+      callback(null, guarded(call.request.authToken, { attestation: undefined as Attestation | undefined }, (plugin) => {
+        const command = required(call.request.command, "command");
+        checkWrite(plugin, command.predicates, command.attributes);
+        return { attestation: store.generateAndCreate({ ...command, source: plugin }, { source: plugin }) };
+      }));
     },
 
     batchGenerateAndCreateAttestations(call, callback) {
-      callback(null, guarded(call.request.authToken, { created: 0 }, (plugin) => ({
-        created: store.batchGenerateAndCreate(call.request.commands, { source: plugin }).length,
-      })));
+      callback(null, guarded(call.request.authToken, { created: 0 }, (plugin) => {
+        const commands = call.request.commands;
+        if (commands.length > MAX_BATCH_COMMANDS) {
+          throw new Error(`a batch may create at most ${MAX_BATCH_COMMANDS} attestations (got ${commands.length}): split it`);
+        }
+        // All or nothing: one refused command refuses the batch before anything is written.
+        for (const command of commands) checkWrite(plugin, command.predicates, command.attributes);
+        return { created: store.batchGenerateAndCreate(commands.map((c) => ({ ...c, source: plugin })), { source: plugin }).length };
+      }));
     },
 
     getAttestations(call, callback) {
@@ -84,14 +111,14 @@ export function createAtsService({ store, readStore, tokens, logger }: AtsServic
     },
 
     getAttestationsStream(call) {
-      if (!authorizeStream(call, tokens)) return;
+      if (!authorizeStream(call, tokens, grants)) return;
       const filter = call.request.filter;
       if (!filter) return void call.emit("error", { code: status.INVALID_ARGUMENT, details: missing("filter") });
       void streamRows(call, readStore.iterate(filter), logger);
     },
 
     watchAttestations(call) {
-      if (!authorizeStream(call, tokens)) return;
+      if (!authorizeStream(call, tokens, grants)) return;
       const filter = call.request.filter ?? { subjects: [], predicates: [], contexts: [], actors: [] };
       // A watcher that stops reading must not make the host buffer every new attestation:
       // past WATCH_MAX_BEHIND unread ones the stream ends, and the client re-watches and queries.
@@ -114,10 +141,18 @@ export function createAtsService({ store, readStore, tokens, logger }: AtsServic
   };
 }
 
-function authorizeStream(call: ServerWritableStream<GetAttestationsRequest, Attestation>, tokens: PluginTokens): boolean {
-  if (tokens.pluginFor(call.request.authToken)) return true;
-  call.emit("error", { code: status.UNAUTHENTICATED, details: INVALID_TOKEN });
-  return false;
+function authorizeStream(call: ServerWritableStream<GetAttestationsRequest, Attestation>, tokens: PluginTokens, grants: GrantChecker | undefined): boolean {
+  const plugin = tokens.pluginFor(call.request.authToken);
+  if (!plugin) {
+    call.emit("error", { code: status.UNAUTHENTICATED, details: INVALID_TOKEN });
+    return false;
+  }
+  const refused = grants?.refusal(plugin, "services", "ats");
+  if (refused) {
+    call.emit("error", { code: status.PERMISSION_DENIED, details: refused });
+    return false;
+  }
+  return true;
 }
 
 /**
