@@ -67,7 +67,7 @@ export default {
   },
 
   registerGlyphs() {
-    return [{ symbol: "🔖", title: "Bookmarks", label: "Saved links", content_path: "/api/bookmarks/panel", default_width: 480, default_height: 360 }];
+    return [{ symbol: "🔖", title: "Bookmarks", label: "Saved links", content_path: "/panel", default_width: 480, default_height: 360 }];
   },
 
   async execute_job(job: QntxJob, ctx: JobContext) {

@@ -117,8 +117,8 @@ describe("QNTX-format plugins through the host", () => {
       client.raw.registerGlyphs({}, (err, res) => (err ? reject(err) : resolve(res.glyphs)));
     });
     expect(glyphs.map((g) => [g.symbol, g.contentPath, g.defaultWidth])).toEqual([
-      ["🔥", "/api/qglyphs/oven", 1200],
-      ["⏱", "/api/qglyphs/timer", 300],
+      ["🔥", "/oven", 1200],
+      ["⏱", "/timer", 300],
     ]);
     expect((await http(`${t.url}/api/qglyphs/oven`)).text).toBe("<p>oven</p>");
   });

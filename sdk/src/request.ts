@@ -1,7 +1,7 @@
 /**
  * The request object route handlers receive.
  */
-import { fromWireHeaders, type HTTPRequest } from "@qntx/protocol";
+import { fromWireHeaders, type HTTPHeader, type HTTPRequest } from "@qntx/protocol";
 import { HttpError } from "./errors.js";
 
 /** What a route handler sees of an HTTP request. */
@@ -21,6 +21,12 @@ export interface PluginRequest {
   readonly query: URLSearchParams;
   /** Request headers; names are lower-case and every value of a repeated header is kept. */
   readonly headers: Readonly<Record<string, string[]>>;
+  /**
+   * The headers exactly as the host sent them: one `{name, values}` per header, names as sent
+   * (QNTX and the qntx host send Go's canonical form, `Content-Type`). Prefer `headers` or
+   * `header(name)`, which do not depend on the spelling.
+   */
+  readonly rawHeaders: readonly HTTPHeader[];
   /** First value of header `name` (case-insensitive), or undefined. */
   header(name: string): string | undefined;
   /** Raw body bytes (empty when there is no body). */
@@ -78,6 +84,10 @@ class WireRequest implements PluginRequest {
 
   get query(): URLSearchParams {
     return (this.queryCache ??= new URLSearchParams(this.queryText));
+  }
+
+  get rawHeaders(): readonly HTTPHeader[] {
+    return this.wireHeaders ?? [];
   }
 
   get headers(): Readonly<Record<string, string[]>> {

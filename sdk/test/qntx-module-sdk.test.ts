@@ -118,7 +118,7 @@ export default {
     mux.handle("GET", "/hi/{name}", (req, res) => res.json({ message: \`\${this.greeting}, \${req.params.name}\` }));
     mux.handle("POST", "/items", async (req, res) => res.status(201).json(await req.json()));
   },
-  registerGlyphs() { return [{ symbol: "👋", title: "Greeter", content_path: "/api/greeter/hi/you" }]; },
+  registerGlyphs() { return [{ symbol: "👋", title: "Greeter", content_path: "/hi/you" }]; },
   async execute_job(job, ctx) { ctx.progress(1, 1); return { counted: job.payload?.items?.length ?? 0 }; },
   shutdown() {},
 };
@@ -133,7 +133,7 @@ export default {
     const counted = await call<ExecuteJobRequest, ExecuteJobResponse>(p.client, p.client.executeJob, { jobId: "c", handlerName: "count", payload: Buffer.from('{"items":[1,2,3]}') });
     expect(JSON.parse(Buffer.from(counted.result).toString("utf8"))).toEqual({ counted: 3 });
     const glyphs = await call<Empty, GlyphDefResponse>(p.client, p.client.registerGlyphs, {});
-    expect(glyphs.glyphs[0]).toMatchObject({ symbol: "👋", contentPath: "/api/greeter/hi/you", defaultWidth: 0 });
+    expect(glyphs.glyphs[0]).toMatchObject({ symbol: "👋", contentPath: "/hi/you", defaultWidth: 0 });
   });
 
   it("honours the plugin folder's tsconfig.json (paths aliases), in both module systems", async () => {

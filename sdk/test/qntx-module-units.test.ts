@@ -6,7 +6,7 @@ import { describe, expect, it } from "@jest/globals";
 import { definePlugin } from "../src/define.js";
 import { createLogger } from "../src/log.js";
 import { createRequest } from "../src/request.js";
-import { createQntxResponse, toQntxRequest } from "../src/qntx-module/http.js";
+import { createQntxResponse, qntxHeaders, toQntxRequest } from "../src/qntx-module/http.js";
 import { classifyExports } from "../src/qntx-module/loader.js";
 import { createRecordingMux } from "../src/qntx-module/mux.js";
 import { QntxModuleError } from "../src/qntx-module/errors.js";
@@ -104,15 +104,37 @@ describe("QNTX mux", () => {
 });
 
 describe("QNTX req", () => {
-  it("joins repeated headers like Node and keeps every value in headersDistinct", async () => {
-    const wire = { method: "POST", path: "/api/p/x?a=1&a=2&b=3", headers: [{ name: "Accept", values: ["a", "b"] }], body: Buffer.from("hi") };
+  it("gives headers as QNTX's runtime does (the wire list), readable by lower-case name too, every value in headersDistinct", async () => {
+    const headers = [{ name: "Accept", values: ["a", "b"] }, { name: "Content-Type", values: ["text/plain"] }];
+    const wire = { method: "POST", path: "/api/p/x?a=1&a=2&b=3", headers, body: Buffer.from("hi") };
     const req = toQntxRequest(createRequest(wire, { method: "POST", path: "/x", query: "a=1&a=2&b=3", params: {} }));
-    expect(req.headers).toEqual({ accept: "a, b" });
-    expect(req.headersDistinct).toEqual({ accept: ["a", "b"] });
+    // QNTX's runtime: `req.headers` is the request's HTTPHeader list, names as the host sent them.
+    expect(Array.isArray(req.headers)).toBe(true);
+    expect([...req.headers]).toEqual(headers);
+    expect(req.headers.find((h) => h.name === "Content-Type")?.values).toEqual(["text/plain"]);
+    expect(JSON.parse(JSON.stringify(req.headers))).toEqual(headers);
+    // Node's way, as this runner offered before: lower-case name, values joined.
+    expect(req.headers["accept"]).toBe("a, b");
+    expect(req.headers["content-type"]).toBe("text/plain");
+    expect(req.header("CONTENT-TYPE")).toBe("text/plain");
+    expect(req.headersDistinct).toEqual({ accept: ["a", "b"], "content-type": ["text/plain"] });
     expect(req.query).toEqual({ a: "2", b: "3" });
     expect(req.searchParams.getAll("a")).toEqual(["1", "2"]);
     expect(await req.text()).toBe("hi");
     await expect(req.json()).rejects.toMatchObject({ name: "HttpError", status: 400 });
+  });
+});
+
+describe("qntxHeaders", () => {
+  it("never lets a header name shadow an index or an array member", () => {
+    const raw = [{ name: "Find", values: ["x"] }, { name: "Length", values: ["9"] }, { name: "0", values: ["zero"] }, { name: "7", values: ["seven"] }, { name: "X-Ok", values: ["y"] }];
+    const headers = qntxHeaders(raw, { find: ["x"], length: ["9"], "0": ["zero"], "7": ["seven"], "x-ok": ["y"] });
+    expect(headers.length).toBe(5);
+    expect(typeof headers.find).toBe("function");
+    expect(headers.find((h) => h.name === "X-Ok")?.values).toEqual(["y"]);
+    expect(headers[0]).toEqual({ name: "Find", values: ["x"] });
+    expect(headers["x-ok"]).toBe("y");
+    expect(Object.keys(headers)).toEqual(["0", "1", "2", "3", "4"]);
   });
 });
 

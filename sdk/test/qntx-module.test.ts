@@ -181,8 +181,8 @@ describe("glyphs", () => {
     const p = await serveFixture("glyphs");
     const res = await call<Empty, GlyphDefResponse>(p.client, p.client.registerGlyphs, {});
     expect(res.glyphs).toEqual([
-      { symbol: "🔥", title: "Oven", label: "Open the oven", contentPath: "/api/qglyphs/oven", cssPath: "/api/qglyphs/oven.css", defaultWidth: 1200, defaultHeight: 800, modulePath: "/api/qglyphs/oven.js" },
-      { symbol: "⏱", title: "Timer", label: "", contentPath: "/api/qglyphs/timer", cssPath: "", defaultWidth: 300, defaultHeight: 120, modulePath: "" },
+      { symbol: "🔥", title: "Oven", label: "Open the oven", contentPath: "/oven", cssPath: "/oven.css", defaultWidth: 1200, defaultHeight: 800, modulePath: "/oven.js" },
+      { symbol: "⏱", title: "Timer", label: "", contentPath: "/timer", cssPath: "", defaultWidth: 300, defaultHeight: 120, modulePath: "" },
     ]);
   });
 });

@@ -31,6 +31,7 @@ const notes = definePlugin({
       tags: req.query.getAll("tag"),
       test: req.header("x-test") ?? null,
       host: req.header("host") ?? null,
+      names: req.rawHeaders.map((h) => h.name),
     }),
     "GET /raw": (req: PluginRequest) => ({ rawPath: req.rawPath }),
     "GET /only-full": (req: PluginRequest) => {
@@ -101,10 +102,10 @@ describe("a plugin in process against its own fake host", () => {
     expect(plugin.initialized!.httpRoutes.map((r) => `${r.method} ${r.path}`)).toContain("POST /notes");
   });
 
-  it("sends HTTP requests as the gateway does: stripped path, query, lower-cased headers, host", async () => {
-    const res = await plugin.http("GET", "/hello?tag=x", { query: { name: "ada", tag: ["y", "z"] }, headers: { "X-Test": "1" } });
+  it("sends HTTP requests as the gateway does: stripped path, query, header names in Go's canonical form, no host", async () => {
+    const res = await plugin.http("GET", "/hello?tag=x", { query: { name: "ada", tag: ["y", "z"] }, headers: { "x-test": "1", "X-REQUEST-ID": "r", host: "ignored" } });
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ message: "Hi, ada!", tags: ["x", "y", "z"], test: "1", host: "127.0.0.1:8770" });
+    expect(res.json()).toEqual({ message: "Hi, ada!", tags: ["x", "y", "z"], test: "1", host: null, names: ["X-Test", "X-Request-Id"] });
     expect((await plugin.http("GET", "/raw", { query: "a=1" })).json()).toEqual({ rawPath: "/raw?a=1" });
     expect((await plugin.http("GET", "/raw", { fullPath: true })).json()).toEqual({ rawPath: "/api/notes/raw" });
   });

@@ -1,8 +1,8 @@
 /**
- * The control API under `/api/plugins`: list plugins and their routes (open), start, stop or
+ * The control API under `/api/plugins`: list plugins, their routes and glyphs (open), start, stop or
  * restart one, and read or follow its output (`GET /api/plugins/<name>/logs`, SSE) — these
  * need the host's admin token, which the CLI reads from the data dir; logs may hold secrets.
- * Plugin CLI commands (list, run) are in commands-api.ts.
+ * Plugin CLI commands (list, run) are in commands-api.ts, glyphs in glyphs-api.ts.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QntxError } from "@qntx/protocol";
@@ -13,6 +13,7 @@ import type { ReloadSummary } from "../plugin/reload.js";
 import type { PluginInfo, Registry } from "../plugin/registry.js";
 import { hasAdminToken, requireAdmin } from "./admin-auth.js";
 import { registerCommandRoutes } from "./commands-api.js";
+import { registerGlyphRoutes } from "./glyphs-api.js";
 import { sendError } from "./http-errors.js";
 
 /** What the control routes need. */
@@ -58,6 +59,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
   }));
 
   registerCommandRoutes(app, { ...options, requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS });
+  registerGlyphRoutes(app, options);
 
   app.get("/api/plugins/:name", async (request: FastifyRequest<{ Params: { name: string } }>, reply) => {
     const info = registry.get(request.params.name);

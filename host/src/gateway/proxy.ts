@@ -1,6 +1,7 @@
 /**
  * The plugin HTTP proxy: `/api/<name>/…` → `HandleHTTP` with `/api/<name>` stripped and the
- * query kept. Multi-value headers survive both ways, every call has a deadline (504 when it
+ * query kept. Request header names reach the plugin as QNTX sends them (Go's canonical form,
+ * no `Host`; see {@link forwardedHeaders}). Multi-value headers survive both ways, every call has a deadline (504 when it
  * passes), a browser that disconnects cancels the call, a plugin that is not running answers
  * 503 with Retry-After, and a plugin's 404 is retried once with the full path as QNTX does.
  *
@@ -17,7 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { setMaxListeners } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
+import { canonicalHeaderName, grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
 import { RETRY_AFTER_SECONDS, notRunningBody } from "../plugin/state.js";
@@ -169,15 +170,20 @@ async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix
   return retried.statusCode === 404 ? first : retried;
 }
 
-/** Groups Node's raw header list by lower-cased name, so repeated headers keep every value. */
+/**
+ * The request headers as QNTX hands them to plugins: Go's server puts them in a map keyed by
+ * canonical name (`Content-Type`, `X-Request-Id`), so each name comes once with every value of
+ * a repeated header, and moves `Host` out of that map into `r.Host`, so plugins never get it.
+ * Hop-by-hop headers describe the connection to the host, not the request, and stay here too.
+ */
 function forwardedHeaders(raw: readonly string[]): HTTPHeader[] {
   const byName = new Map<string, HTTPHeader>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
-    const same = byName.get(name);
+    const lower = raw[i]!.toLowerCase();
+    if (lower === "host" || HOP_BY_HOP.has(lower)) continue;
+    const same = byName.get(lower);
     if (same) same.values.push(raw[i + 1]!);
-    else byName.set(name, { name, values: [raw[i + 1]!] });
+    else byName.set(lower, { name: canonicalHeaderName(raw[i]!), values: [raw[i + 1]!] });
   }
   return [...byName.values()];
 }

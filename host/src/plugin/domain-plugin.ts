@@ -11,6 +11,7 @@ import type {
   ExecuteCommandResponse,
   ExecuteJobRequest,
   ExecuteJobResponse,
+  GlyphDefResponse,
   HTTPRequest,
   HTTPResponse,
   HealthResponse,
@@ -99,6 +100,11 @@ export interface DomainPlugin {
   shutdown(options: CallOptions): Promise<void>;
   /** Describes the plugin's config keys; plugins without a schema answer no fields. */
   configSchema?(options: CallOptions): Promise<ConfigSchemaResponse>;
+  /**
+   * The glyphs (canvas panels) the plugin offers its UI (`RegisterGlyphs`), which the gateway
+   * lists at `GET /api/plugins/glyphs`. A plugin without it, or answering UNIMPLEMENTED, has none.
+   */
+  registerGlyphs?(options: CallOptions): Promise<GlyphDefResponse>;
   /** Runs one job of a handler the plugin announced. */
   executeJob?(request: ExecuteJobRequest, options: CallOptions): Promise<ExecuteJobResponse>;
   /**

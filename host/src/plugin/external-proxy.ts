@@ -17,6 +17,7 @@ import {
   type ExecuteCommandResponse,
   type ExecuteJobRequest,
   type ExecuteJobResponse,
+  type GlyphDefResponse,
   type HTTPRequest,
   type HTTPResponse,
   type HealthResponse,
@@ -73,6 +74,10 @@ export class ExternalDomainProxy implements DomainPlugin {
 
   configSchema(options: CallOptions): Promise<ConfigSchemaResponse> {
     return this.unary(this.client.configSchema, EMPTY, options);
+  }
+
+  registerGlyphs(options: CallOptions): Promise<GlyphDefResponse> {
+    return this.unary(this.client.registerGlyphs, EMPTY, options);
   }
 
   executeJob(request: ExecuteJobRequest, options: CallOptions): Promise<ExecuteJobResponse> {

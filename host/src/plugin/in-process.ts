@@ -12,7 +12,7 @@ type Method = (request: unknown, options: CallOptions) => Promise<unknown>;
 /** Returns a DomainPlugin that calls `inner` under deadlines. */
 export function inProcess(inner: DomainPlugin): DomainPlugin {
   const wrapped: Record<string, unknown> = {};
-  for (const key of ["metadata", "health", "shutdown", "configSchema", "commands"] as const) {
+  for (const key of ["metadata", "health", "shutdown", "configSchema", "registerGlyphs", "commands"] as const) {
     const method = inner[key] as ((options: CallOptions) => Promise<unknown>) | undefined;
     if (method) wrapped[key] = (options: CallOptions) => bounded(() => method.call(inner, options), options);
   }

@@ -101,9 +101,10 @@ export async function startStandinServices(authToken = randomBytes(16).toString(
     const contexts = orDefault(command.contexts ?? []);
     const attributes = { fields: { ...(command.attributes?.fields ?? {}) } };
     if (command.source_version) attributes.fields.source_version = { stringValue: command.source_version, kind: "stringValue" };
+    const id = `AS-${token(subjects)}-${token(predicates)}-${token(contexts)}-${randomBytes(6).toString("base64url").slice(0, 8)}`;
     const stored: StoredAttestation = {
-      id: `AS-${token(subjects)}-${token(predicates)}-${token(contexts)}-${randomBytes(6).toString("base64url").slice(0, 8)}`,
-      subjects, predicates, contexts, actors: command.actors ?? [],
+      // QNTX's stores make every generated attestation its own (only) actor: self-certifying.
+      id, subjects, predicates, contexts, actors: [id],
       timestamp: command.timestamp != null ? String(command.timestamp) : now(),
       source: command.source || "plugin", attributes, created_at: now(), signature: Buffer.alloc(0), signer_did: "",
     };

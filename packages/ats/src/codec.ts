@@ -2,7 +2,7 @@
  * Conversions between protocol messages and table rows, and the QNTX defaults applied when
  * an attestation is generated from a command.
  */
-import type { Attestation, AttestationCommand } from "@qntx/protocol";
+import { selfCertifiedActors, type Attestation, type AttestationCommand } from "@qntx/protocol";
 import { AtsError } from "./errors.js";
 import { generateId } from "./ids.js";
 
@@ -136,7 +136,8 @@ export function prepareAttestation(a: Attestation | null | undefined, now: numbe
 
 /**
  * Builds the attestation a command describes, with QNTX's defaults: a generated id,
- * `["_"]` for empty predicates/contexts, the source fallback chain (command → caller →
+ * `["_"]` for empty predicates/contexts, the id as its own actor when actors are empty
+ * (self-certifying, see `selfCertifiedActors`), the source fallback chain (command → caller →
  * `"plugin"`), `source_version` copied into attributes, `timestamp` = now when absent
  * (presence, not truthiness: 0 is kept) and `created_at` = now.
  *
@@ -165,12 +166,13 @@ export function attestationFromCommand(
   const timestamp =
     command.timestamp === undefined || command.timestamp === null ? now : millis("timestamp", command.timestamp);
 
+  const id = generateId(subjects[0], predicates[0], contexts[0]);
   return {
-    id: generateId(subjects[0], predicates[0], contexts[0]),
+    id,
     subjects,
     predicates,
     contexts,
-    actors: strings("actors", command.actors),
+    actors: selfCertifiedActors(strings("actors", command.actors), id),
     timestamp,
     source: command.source || defaults?.source || FALLBACK_SOURCE,
     attributes,

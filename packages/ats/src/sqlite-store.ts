@@ -232,8 +232,11 @@ export class SqliteAttestationStore implements AttestationStore {
           throw new AtsError("ALREADY_EXISTS", `attestation ${attestation.id} already exists`, { cause: err });
         }
         if (attempt >= ID_ATTEMPTS) throw err;
-        // A failed INSERT changes nothing (statement atomicity), so just draw a new id.
+        // A failed INSERT changes nothing (statement atomicity), so just draw a new id; a
+        // self-certifying attestation's actor is its id, so it follows.
+        const selfCertified = attestation.actors.length === 1 && attestation.actors[0] === attestation.id;
         attestation.id = generateId(attestation.subjects[0], attestation.predicates[0], attestation.contexts[0]);
+        if (selfCertified) attestation.actors = [attestation.id];
       }
     }
     for (const dim of DIM_NAMES) {

@@ -24,7 +24,7 @@ export interface AttestationStore {
 
   /**
    * Builds an attestation from a command with QNTX's defaults (generated id `AS-S-P-C-xxxxxxxx`,
-   * `_` for empty predicates/contexts, source → `defaults.source` → "plugin", source_version
+   * `_` for empty predicates/contexts, the id as the only actor when actors are empty, source → `defaults.source` → "plugin", source_version
    * in attributes, timestamp = now when absent) and stores it.
    * @returns the stored attestation
    * @throws AtsError INVALID_ARGUMENT, e.g. "attestation needs at least one subject"

@@ -36,13 +36,27 @@ describe("generated ids", () => {
 });
 
 describe("generateAndCreate defaults", () => {
-  it("defaults empty predicates and contexts to [\"_\"] and keeps actors as given", () => {
+  it("defaults empty predicates and contexts to [\"_\"], and empty actors to the attestation's own id", () => {
     t = tempStore();
     const a = t.store.generateAndCreate(cmd({ subjects: ["s"] }), { source: "p" });
     expect(a.predicates).toEqual(["_"]);
     expect(a.contexts).toEqual(["_"]);
-    expect(a.actors).toEqual([]);
-    expect(t.store.query(filter({ predicates: ["_"], contexts: ["_"] })).map((x) => x.id)).toEqual([a.id]);
+    // Self-certifying, as QNTX's stores make it: the attestation vouches for itself.
+    expect(a.actors).toEqual([a.id]);
+    expect(t.store.query(filter({ predicates: ["_"], contexts: ["_"] }))).toEqual([a]);
+    expect(t.store.query(filter({ actors: [a.id] })).map((x) => x.id)).toEqual([a.id]);
+  });
+
+  it("keeps actors a command gives", () => {
+    t = tempStore();
+    expect(t.store.generateAndCreate(cmd({ actors: ["loom", "ada"] }), { source: "p" }).actors).toEqual(["loom", "ada"]);
+  });
+
+  it("makes each attestation of a batch without actors its own actor", () => {
+    t = tempStore();
+    const [a, b, c] = t.store.batchGenerateAndCreate([cmd(), cmd({ actors: ["bob"] }), cmd()], { source: "p" });
+    expect([a!.actors, b!.actors, c!.actors]).toEqual([[a!.id], ["bob"], [c!.id]]);
+    expect(t.store.query(filter({ actors: [c!.id] })).map((x) => x.id)).toEqual([c!.id]);
   });
 
   it("takes the source from the command, then the caller's default, then \"plugin\"", () => {

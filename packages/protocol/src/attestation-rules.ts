@@ -1,7 +1,8 @@
 /**
  * The attestation rules the host's store (@qntx/ats) and the SDK's fake host
  * (@qntx/sdk/testing) must agree on, in one place: generated ids
- * `AS-<S>-<P>-<C>-<8 random chars>` and what an `AttestationFilter` matches (OR within a
+ * `AS-<S>-<P>-<C>-<8 random chars>`, the self-certifying actor of a generated attestation
+ * without actors, and what an `AttestationFilter` matches (OR within a
  * dimension, AND across dimensions, inclusive time bounds on `timestamp` checked by presence
  * so 0 is a valid bound, `limit` unset or <= 0 = no limit). Pure functions: no storage here.
  */
@@ -62,6 +63,20 @@ export function randomSuffix(length: number = ID_RANDOM_LENGTH): string {
  */
 export function generateAttestationId(subject: string | undefined, predicate: string | undefined, context: string | undefined): string {
   return `AS-${idToken(subject)}-${idToken(predicate)}-${idToken(context)}-${randomSuffix()}`;
+}
+
+/**
+ * The actors of a generated attestation: the command's own, or, when it gave none, the
+ * attestation's id alone — a self-certifying attestation that vouches for itself, as QNTX's
+ * stores make every generated one (ats/storage/ats_store.go, rust_backed_store.go:
+ * `as.Actors = []string{asid}`; QNTX's bounded storage keeps 16 attestations per
+ * (actor, context), so a shared actor would evict). A plugin reading its attestations back, or
+ * filtering on actors, sees what it would see under QNTX. QNTX replaces actors a plugin did
+ * give too; here they are kept: the command's `actors` field exists to say who acts, and a
+ * plugin filtering on its own actor name would otherwise find nothing.
+ */
+export function selfCertifiedActors(actors: readonly string[], id: string): string[] {
+  return actors.length > 0 ? [...actors] : [id];
 }
 
 /** Shape check of ids made by {@link generateAttestationId}. */

@@ -1,5 +1,37 @@
 import type { HTTPHeader } from "./gen/domain.js";
 
+// RFC 9110 token characters (`tchar`), the bytes Go's validHeaderFieldByte accepts.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// The same few dozen names come with every request, and the proxy asks for each of them.
+const CANONICAL_CACHE_MAX = 1024;
+const canonicalCache = new Map<string, string>();
+
+/**
+ * A header name in Go's canonical form, as QNTX's proxy hands names to plugins (Go's server
+ * canonicalizes every request header key with textproto.CanonicalMIMEHeaderKey): the first
+ * letter and every letter after a `-` upper-case, all other letters lower-case —
+ * `content-type` → `Content-Type`, `x-request-id` → `X-Request-Id`, `www-authenticate` →
+ * `Www-Authenticate`, `ETag` → `Etag`. Only `-` starts a new word (`x_y` → `X_y`). A name with
+ * a byte that is not a token character (a space, `:`, non-ASCII…) is returned unchanged, as Go
+ * does; so is the empty string.
+ */
+export function canonicalHeaderName(name: string): string {
+  const known = canonicalCache.get(name);
+  if (known !== undefined) return known;
+  let out = name;
+  if (TOKEN.test(name)) {
+    out = "";
+    let upper = true;
+    for (const c of name) {
+      out += upper ? c.toUpperCase() : c.toLowerCase();
+      upper = c === "-";
+    }
+  }
+  if (canonicalCache.size >= CANONICAL_CACHE_MAX) canonicalCache.clear();
+  canonicalCache.set(name, out);
+  return out;
+}
+
 /** Node's header shape: what `IncomingMessage.headers` holds and `setHeader` accepts. */
 export type NodeHeaders = Record<string, string | string[] | number | undefined>;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { status } from "@grpc/grpc-js";
 import { formatPortLine, parsePortLine } from "../src/port-line.js";
-import { fromWireHeaders, toWireHeaders } from "../src/headers.js";
+import { canonicalHeaderName, fromWireHeaders, toWireHeaders } from "../src/headers.js";
 import { grpcStatusToHttp } from "../src/status.js";
 import { ExecuteJobRequest, HTTPResponse } from "../src/index.js";
 
@@ -28,6 +28,56 @@ describe("headers", () => {
       "set-cookie": ["a=1", "b=2", "c=3"],
       "content-type": ["text/plain"],
     });
+  });
+});
+
+describe("canonicalHeaderName (Go's textproto.CanonicalMIMEHeaderKey)", () => {
+  it("upper-cases the first letter and each letter after '-', lower-cases the rest", () => {
+    const cases: Array<[string, string]> = [
+      ["content-type", "Content-Type"],
+      ["CONTENT-TYPE", "Content-Type"],
+      ["Content-Type", "Content-Type"],
+      ["x-request-id", "X-Request-Id"],
+      ["www-authenticate", "Www-Authenticate"],
+      ["WWW-Authenticate", "Www-Authenticate"],
+      ["etag", "Etag"],
+      ["ETag", "Etag"],
+      ["dnt", "Dnt"],
+      ["sec-websocket-key", "Sec-Websocket-Key"],
+      ["content-md5", "Content-Md5"],
+      ["x-b3-traceid", "X-B3-Traceid"],
+      ["x-forwarded-for", "X-Forwarded-For"],
+    ];
+    for (const [name, canonical] of cases) expect([name, canonicalHeaderName(name)]).toEqual([name, canonical]);
+  });
+
+  it("starts a new word only after '-': not after '_', '.', a digit or another token character", () => {
+    const cases: Array<[string, string]> = [
+      ["x_custom_header", "X_custom_header"],
+      ["X_CUSTOM", "X_custom"],
+      ["x.y.z", "X.y.z"],
+      ["1st-try", "1st-Try"],
+      ["a1b-c2d", "A1b-C2d"],
+      ["x~y!z", "X~y!z"],
+      ["-leading", "-Leading"],
+      ["double--dash", "Double--Dash"],
+      ["trailing-", "Trailing-"],
+      ["-", "-"],
+      ["a", "A"],
+    ];
+    for (const [name, canonical] of cases) expect([name, canonicalHeaderName(name)]).toEqual([name, canonical]);
+  });
+
+  it("leaves a name with a byte that is not a token character as it is, like Go", () => {
+    for (const name of ["", "has space", "x-bad:colon", "x-tab\there", "x-ünïcode", "x-emoji-🙂", "x-quote\"", "(paren)", "a/b", "a@b", "x-bracket[0]", "a=b"]) {
+      expect(canonicalHeaderName(name)).toBe(name);
+    }
+  });
+
+  it("answers the same when asked again (the cache) and after many distinct names", () => {
+    for (let i = 0; i < 3000; i++) expect(canonicalHeaderName(`x-name-${i}`)).toBe(`X-Name-${i}`);
+    expect(canonicalHeaderName("accept-encoding")).toBe("Accept-Encoding");
+    expect(canonicalHeaderName("accept-encoding")).toBe("Accept-Encoding");
   });
 });
 

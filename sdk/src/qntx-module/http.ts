@@ -2,16 +2,33 @@
  * QNTX's `(req, res)` handler style on top of the SDK router: `req` is built from the SDK's
  * request object, and what the handler does to `res` becomes the SDK response.
  */
+import type { HTTPHeader } from "@qntx/protocol";
 import type { Logger } from "../log.js";
 import type { PluginRequest } from "../request.js";
 import { isPluginResponse, reply, type PluginResponse } from "../response.js";
 import type { RouteHandler } from "../types.js";
-import type { QntxHandler, QntxRequest, QntxResponse } from "./types.js";
+import type { QntxHandler, QntxHeader, QntxHeaders, QntxRequest, QntxResponse } from "./types.js";
+
+/**
+ * `req.headers` (see {@link QntxHeaders}): QNTX's runtime passed the proto's header list
+ * through, so modules written for it search an array; modules written for this runner read
+ * `headers["content-type"]`. Both work: the list carries the lower-case names as extra,
+ * non-enumerable properties (so iterating, spreading or JSON show only the list), never over
+ * an index or an array member — a client sending a header named `find` must not break
+ * `headers.find(…)`.
+ */
+export function qntxHeaders(raw: readonly HTTPHeader[], byLowerName: Readonly<Record<string, readonly string[]>>): QntxHeaders {
+  const list: QntxHeader[] = raw.map((header) => ({ name: header.name, values: [...header.values] }));
+  for (const [name, values] of Object.entries(byLowerName)) {
+    if (name in list || /^\d+$/.test(name)) continue;
+    Object.defineProperty(list, name, { value: values.join(", "), enumerable: false });
+  }
+  return list as unknown as QntxHeaders;
+}
 
 /** QNTX's `req` for one request. */
 export function toQntxRequest(req: PluginRequest): QntxRequest {
-  const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(req.headers)) headers[name] = values.join(", ");
+  const headers = qntxHeaders(req.rawHeaders, req.headers);
   return {
     method: req.method,
     path: req.path,

@@ -8,7 +8,7 @@
  */
 export { adaptQntxModule, type AdaptedQntxModule } from "./adapter.js";
 export { QntxModuleError } from "./errors.js";
-export { createQntxResponse, toQntxRequest, toRouteHandler } from "./http.js";
+export { createQntxResponse, qntxHeaders, toQntxRequest, toRouteHandler } from "./http.js";
 export { toQntxInitRequest } from "./init-request.js";
 export { executeFunctionOf, toJobHandler } from "./jobs.js";
 export { classifyExports, loadPlugin, type LoadedPlugin } from "./loader.js";
@@ -19,6 +19,8 @@ export { startAdapted } from "./server.js";
 export type {
   QntxExecuteJob,
   QntxHandler,
+  QntxHeader,
+  QntxHeaders,
   QntxInitRequest,
   QntxJob,
   QntxJobAnswer,

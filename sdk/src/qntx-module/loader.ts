@@ -2,13 +2,15 @@
  * Loads a plugin module and tells what it is: an SDK plugin (`definePlugin(...)` as default
  * export), a QNTX-format object, or an SDK plugin that serves itself (`serve(...)` at top level).
  * TypeScript goes through tsx (esbuild), so the module's own relative `.ts` imports, its
- * node_modules and, with the fallback, `@qntx/sdk` all work under plain Node 20.
+ * node_modules and, with the fallback, `@qntx/sdk` all work under plain Node 20; what QNTX's
+ * plugins took from Bun (`import.meta.dir`, top-level await anywhere) comes from bun-compat.ts.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "../define.js";
 import type { PluginDef } from "../types.js";
+import { installBunCompat } from "./bun-compat.js";
 import { QntxModuleError, messageOf } from "./errors.js";
 import { locateQntxPlugin, type LocatedPlugin } from "./locate.js";
 import { installSdkFallback } from "./sdk-fallback.js";
@@ -54,6 +56,11 @@ function importHint(err: unknown, located: LocatedPlugin): string {
   const code = (err as { code?: unknown } | null)?.code;
   const where = located.folder ?? "the plugin's folder";
   if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") return `install the plugin's dependencies in ${where} (npm install), or fix the import path`;
+  // A file with top-level await loads as an ES module, but not when a CommonJS file (one
+  // without it, in a folder without "type": "module") imports it: require() cannot wait.
+  if (/Top-level await is currently not supported with the "cjs" output format/.test(messageOf(err))) {
+    return `add "type": "module" to ${located.folder ? join(located.folder, "package.json") : "the plugin's package.json"}: a file with top-level await imported from a CommonJS file needs every file to be an ES module`;
+  }
   if (/Transform failed|SyntaxError|Expected|Unexpected/.test(messageOf(err))) return "fix the syntax error at the file:line:column shown above";
   return `the error comes from the module's own top-level code; run \`node --import tsx ${located.file}\` to see it alone`;
 }
@@ -123,6 +130,8 @@ export async function loadPlugin(pluginPath: string, cwd: string = process.cwd()
   const tsconfig = pluginTsconfig(located);
   installSdkFallback();
   if (TS_FILE.test(located.file)) await enableTypeScript(tsconfig);
+  // After tsx: its hooks decide formats and compile, these adjust what they produce.
+  installBunCompat();
   // The SDK's serve() adds SIGTERM and SIGINT handlers synchronously when called: new ones
   // after the import mean the module serves itself and owns the process contract.
   const signalHandlers = () => Math.min(process.listenerCount("SIGTERM"), process.listenerCount("SIGINT"));

@@ -33,6 +33,21 @@ export interface QntxInitRequest {
   fetchEndpoint: string;
 }
 
+/** One request header as QNTX's runtime hands it to a module: the name as the host sent it, every value. */
+export interface QntxHeader {
+  readonly name: string;
+  readonly values: readonly string[];
+}
+
+/**
+ * `req.headers`: what QNTX's runtime passes, the request's `HTTPHeader` list — one
+ * `{name, values}` per header, names in Go's canonical form (`Content-Type`, `X-Request-Id`),
+ * no `Host` — so `req.headers.find((h) => h.name === "Content-Type")` works as under QNTX.
+ * It also answers `req.headers["content-type"]` (a lower-case name: the values joined with
+ * `, `, Node's convention), except for names an array already has (`length`, `map`, digits).
+ */
+export type QntxHeaders = readonly QntxHeader[] & { readonly [lowerCaseName: string]: string | undefined };
+
 /** What a route handler of a QNTX module receives as `req`. */
 export interface QntxRequest {
   /** Upper-case method. */
@@ -45,8 +60,8 @@ export interface QntxRequest {
   readonly query: Readonly<Record<string, string>>;
   /** The parsed query string, every value kept. */
   readonly searchParams: URLSearchParams;
-  /** Headers by lower-case name; repeated headers are joined with `, ` (Node's convention). */
-  readonly headers: Readonly<Record<string, string>>;
+  /** The request's headers as QNTX's runtime gives them, also readable by lower-case name: see {@link QntxHeaders}. */
+  readonly headers: QntxHeaders;
   /** Headers by lower-case name with every value kept. */
   readonly headersDistinct: Readonly<Record<string, string[]>>;
   /** Values of the route's `:name` (or `{name}`) segments. */

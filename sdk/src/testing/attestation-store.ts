@@ -2,12 +2,14 @@
  * The fake host's attestation store: an array in memory with the host's semantics
  * (PROTOCOL.md §1, atsstore.proto): OR within a filter dimension, AND across, inclusive time
  * bounds on `timestamp`, newest `created_at` first, limit unset or 0 = none, generated ids
- * `AS-<S>-<P>-<C>-<8 random chars>`, `["_"]` for empty predicates/contexts, the source
+ * `AS-<S>-<P>-<C>-<8 random chars>`, `["_"]` for empty predicates/contexts, the id as the
+ * only actor of a generated attestation without actors, the source
  * fallback (command → caller → `"plugin"`) and `source_version` kept in the attributes.
  */
 import {
   generateAttestationId,
   matchesNormalizedFilter,
+  selfCertifiedActors,
   normalizeAttestationFilter,
   type Attestation,
   type AttestationCommand,
@@ -127,12 +129,16 @@ export class AttestationStore {
     if (command.sourceVersion) attributes = { ...attributes, source_version: command.sourceVersion };
     const now = Date.now();
     const seed = command as AttestationSeed;
+    const id = seed.id || generateAttestationId(subjects[0], predicates[0], contexts[0]);
+    const actors = strings("actors", command.actors);
     return {
-      id: seed.id || generateAttestationId(subjects[0], predicates[0], contexts[0]),
+      id,
       subjects,
       predicates,
       contexts,
-      actors: strings("actors", command.actors),
+      // A generated attestation without actors is its own actor, as in the host; a seed with
+      // a chosen id is stored as given (the deprecated CreateAttestation does not fill it either).
+      actors: seed.id ? actors : selfCertifiedActors(actors, id),
       // Presence, not truthiness: a timestamp of 0 is kept.
       timestamp: present(command.timestamp) ? command.timestamp : now,
       source: command.source || callerSource || "plugin",

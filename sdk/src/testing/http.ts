@@ -1,10 +1,11 @@
 /**
  * `TestPlugin.http`: a request sent through `HandleHTTP` the way the host's gateway sends a
  * browser's request to `/api/<name>/…` — the path with `/api/<name>` stripped plus the query
- * string, lower-cased headers with every value of a repeated one, the raw body — and a 404
+ * string, headers named in Go's canonical form (`Content-Type`) with every value of a repeated
+ * one and no `Host`, the raw body — and a 404
  * retried once with the full path, as QNTX does.
  */
-import { fromWireHeaders, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
+import { canonicalHeaderName, fromWireHeaders, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
 import type { PluginClient } from "./plugin-client.js";
 
 /** Header values a test may give. */
@@ -14,7 +15,7 @@ export type HeaderInput = Record<string, string | number | readonly string[] | u
 export interface HttpOptions {
   /** Query string: an object (arrays repeat the key), URLSearchParams, or text without `?`. */
   query?: Record<string, string | number | boolean | readonly string[] | undefined> | URLSearchParams | string;
-  /** Request headers; names are sent lower-cased, as the gateway forwards them. */
+  /** Request headers, any case; names are sent in Go's canonical form (`X-Request-Id`), as the gateway forwards them. */
   headers?: HeaderInput;
   /** Raw body. */
   body?: string | Uint8Array;
@@ -76,10 +77,12 @@ export function buildRequest(pluginName: string, method: string, path: string, o
     byName.set(name.toLowerCase(), [...(byName.get(name.toLowerCase()) ?? []), ...values]);
   }
   // What a browser's request through the gateway carries besides the test's own headers.
-  if (!byName.has("host")) byName.set("host", ["127.0.0.1:8770"]);
+  // (Not `host`: QNTX's Go server takes it out of the header map, and the gateway does too.)
+  byName.delete("host");
   if (options.json !== undefined && !byName.has("content-type")) byName.set("content-type", ["application/json"]);
   if (body.length > 0 && !byName.has("content-length")) byName.set("content-length", [String(body.length)]);
-  const headers: HTTPHeader[] = [...byName].map(([name, values]) => ({ name, values }));
+  // Names in Go's canonical form (`Content-Type`), as QNTX and the gateway send them.
+  const headers: HTTPHeader[] = [...byName].map(([name, values]) => ({ name: canonicalHeaderName(name), values }));
 
   const prefix = `/api/${pluginName}`;
   const wirePath = options.fullPath ? prefix + (fullPath === "/" ? "" : fullPath) : fullPath;
