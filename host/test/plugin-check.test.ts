@@ -82,6 +82,9 @@ describe("plugins that conform", () => {
     expect(result.stderr).toBe("");
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(/^qntx plugin check .*examples\/hello\/dist\/main\.js \(hello 0\.1\.0\)$/);
+    // Run from the repository, whose am.plugins.toml lists hello: the last line is its grants.
+    expect(lines.at(-1)).toMatch(/^grants of hello in .*am\.plugins\.toml: services: any; enqueue: any; attest: any$/);
+    lines.pop();
     for (const line of lines.slice(1, -1)) expect(line).toMatch(/^(PASS|SKIP)  /);
     expect(result.stdout).toMatch(/^PASS {2}spawn --port and port line +QNTX_PLUGIN_PORT=\d+ after /m);
     expect(result.stdout).toMatch(/^PASS {2}HandleHTTP GET \/hello +200 application\/json/m);
