@@ -4,8 +4,9 @@
  * cancellation reaching the plugin, a plugin killed mid-job, schedules, built-in handlers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SqliteJobStore } from "@qntx/pulse";
 import { adminHeaders, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
 
 let t: TestHost;
@@ -167,5 +168,50 @@ describe("a plugin killed mid-job", () => {
     expect(failed.error).toContain("plugin jobsa crashed while running the job");
     expect(failed.error).toContain("SIGKILL");
     await until(() => (t.host.registry.get("jobsa")!.state === "running" ? true : undefined), "jobsa to be back");
+  });
+
+  it("a crash that re-queues jobs under a backlog never has more than pulse_concurrency (4) jobs running, in the store or in the plugin", async () => {
+    // Issue 15, finding 7: 8 jobs were `running` at once with pulse_concurrency = 4. Watched
+    // here: the store's `running` count at every 'job' event and every turn of the host's event
+    // loop (the host runs in this process), and the plugin's own overlap of `record` runs.
+    const { pulse } = t.host;
+    const count = (pulse.store as SqliteJobStore).db.prepare("SELECT COUNT(*) FROM pulse_jobs WHERE status = 'running'").pluck();
+    let maxRunning = 0;
+    const sample = (): void => {
+      maxRunning = Math.max(maxRunning, count.get() as number);
+    };
+    let watching = true;
+    const tick = (): void => {
+      if (!watching) return;
+      sample();
+      setImmediate(tick);
+    };
+    pulse.on("job", sample);
+    setImmediate(tick);
+    try {
+      const file = join(t.dir, "record-crash.log");
+      // A run the crash will cut, then a backlog of quick jobs (quick runs make the pool claim ahead).
+      const [cut] = await pulse.enqueueMany([{ handler: "jobsb/slow", payload: { ms: 600, steps: 3 } }]);
+      const quick = await pulse.enqueueMany(Array.from({ length: 80 }, () => ({ handler: "jobsb/record", payload: { file, ms: 1 } })));
+      await waitFor(cut!.id, ["running"]);
+      await until(() => (existsSync(file) && readFileSync(file, "utf8").includes("done") ? true : undefined), "quick jobs to run");
+      process.kill(t.host.registry.get("jobsb")!.pid!, "SIGKILL");
+      // The killed process writes nothing more: every run it had open ends here.
+      appendFileSync(file, "killed\n");
+      const finished = await Promise.all([cut!, ...quick].map((j) => waitFor(j.id, ["completed"], 30_000)));
+      expect(finished[0]!.attempts).toBe(2); // the crash re-queued it
+      let open = 0;
+      let maxOpen = 0;
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        if (line.startsWith("started ")) maxOpen = Math.max(maxOpen, ++open);
+        else if (line.startsWith("done ")) open--;
+        else if (line === "killed") open = 0;
+      }
+      expect(maxRunning).toBeLessThanOrEqual(4);
+      expect(maxOpen).toBeLessThanOrEqual(4);
+    } finally {
+      watching = false;
+      pulse.off("job", sample);
+    }
   });
 });

@@ -4,7 +4,9 @@ import type { JobProgress, ListQuery, NewJobRecord, PulseJob, PulseLogEntry } fr
 /**
  * Identifies one run of a job: the worker that claimed it and the attempt number it got.
  * Every write that ends a run is fenced by it, so a worker whose lease expired (and whose
- * job was re-claimed meanwhile) cannot overwrite the newer run's outcome.
+ * job was re-claimed meanwhile) cannot overwrite the newer run's outcome. A job claimed ahead
+ * (reserved, still `queued`) has the fence of the run it will become: `attempt` is its stored
+ * attempts + 1.
  */
 export interface Fence {
   id: string;
@@ -22,23 +24,35 @@ export interface RunOutput {
 }
 
 /**
- * The end of one run. `fail` re-queues at `retryAt`, or fails for good when it is undefined
- * (a job whose cancel was requested ends `cancelled` either way); `release` gives the job
- * back without counting the attempt (used by a pool that stops). `job` is the job as claimed:
- * the store returns it updated rather than reading the whole row back (the hot path).
+ * A write of the worker pool, batched with others in one transaction. The end of one run:
+ * `fail` re-queues at `retryAt`, or fails for good when it is undefined (a job whose cancel
+ * was requested ends `cancelled` either way); `release` gives the job back without counting
+ * the attempt (used by a pool that stops). For a job claimed ahead (reserved): `start` makes
+ * it `running` (attempt counted) once its run has begun, written with the endings of the runs
+ * before it; `unreserve` gives it back unstarted (`cancelled` when a cancel was asked). `job`
+ * is the job as claimed: the store returns it updated rather than reading the whole row back
+ * (the hot path); a `start` returns nothing (the pool announced the run when it began).
  */
 export type FinishOp =
   | { kind: "complete"; fence: Fence; job: PulseJob; output: RunOutput }
   | { kind: "fail"; fence: Fence; job: PulseJob; error: string; retryAt: number | undefined; output?: RunOutput | undefined }
   | { kind: "cancel"; fence: Fence; job: PulseJob; reason: string }
-  | { kind: "release"; fence: Fence; job: PulseJob };
+  | { kind: "release"; fence: Fence; job: PulseJob }
+  | { kind: "start"; fence: Fence; job: PulseJob }
+  | { kind: "unreserve"; fence: Fence; job: PulseJob };
 
 /** A claim to run in the same transaction as a batch of run endings (see finishAndClaim). */
 export interface ClaimRequest {
   owner: string;
+  /** Jobs to claim as `running` (they start at once). */
   limit: number;
   leaseMs: number;
   handlers?: readonly string[] | undefined;
+  /**
+   * Jobs to claim ahead after those (dispatch-ahead): leased to `owner` but left `queued`,
+   * attempt uncounted, so that `running` only ever counts jobs that run. Default 0.
+   */
+  reserve?: number | undefined;
 }
 
 /** Result of a batch lease renewal. */
@@ -87,16 +101,25 @@ export interface JobStore {
    * per turn of the event loop instead of two).
    */
   finishAndClaim(ops: readonly FinishOp[], claim: ClaimRequest | undefined, now: number): Promise<{ finished: PulseJob[]; claimed: PulseJob[] }>;
-  /** Running jobs whose lease expired go back to queued (or failed when out of attempts, cancelled when asked). */
+  /**
+   * Running jobs whose lease expired go back to queued (or failed when out of attempts,
+   * cancelled when asked); reservations that expired are dropped (the job stays queued).
+   */
   expireLeases(now: number): Promise<PulseJob[]>;
-  /** Like expireLeases for every running job whose owner does not start with `ownerPrefix` (start-up recovery). */
+  /** Like expireLeases for every running or reserved job whose owner does not start with `ownerPrefix` (start-up recovery). */
   recoverAbandoned(ownerPrefix: string, now: number): Promise<PulseJob[]>;
-  /** queued/paused → cancelled now; running → cancelRequested set (the owner ends it); cancelled → unchanged. */
+  /**
+   * queued/paused → cancelled now; running, or reserved by a pool → cancelRequested set (the
+   * owner ends it); cancelled → unchanged.
+   */
   requestCancel(id: string, now: number): Promise<PulseJob>;
   /** failed/cancelled → queued with attempts reset. */
   retry(id: string, now: number): Promise<PulseJob>;
-  /** queued → paused (idempotent). */
-  pause(id: string, now: number): Promise<PulseJob>;
+  /**
+   * queued → paused (idempotent). A job reserved by a pool is paused only when `owner` is that
+   * pool (which gives up the reservation); otherwise INVALID_STATE.
+   */
+  pause(id: string, now: number, owner?: string): Promise<PulseJob>;
   /** paused → queued (idempotent). */
   resume(id: string, now: number): Promise<PulseJob>;
   /** Progress/cost of a job that has not finished. */

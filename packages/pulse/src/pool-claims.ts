@@ -84,12 +84,12 @@ export class Claims {
 
   /**
    * A claim to make inside another transaction (undefined: none): the finisher's (sized for
-   * the free slots plus, with `ahead`, the jobs to keep ready) or an enqueue's (free slots).
-   * Call `claimedInside` with its outcome.
+   * the free slots plus, with `ahead`, the jobs to keep ready; `credit`: see
+   * Dispatcher.claimSizes) or an enqueue's (free slots). Call `claimedInside` with its outcome.
    */
-  claimInside(ahead: boolean): ClaimRequest | undefined {
+  claimInside(ahead: boolean, credit = 0): ClaimRequest | undefined {
     if (this.filling) return undefined;
-    const req = this.request(ahead ? this.dispatcher.takeAhead() : 0);
+    const req = this.request(ahead ? this.dispatcher.takeAhead() : 0, credit);
     if (req) this.filling = true;
     return req;
   }
@@ -112,7 +112,7 @@ export class Claims {
     try {
       for (;;) {
         this.refill = false;
-        const req = this.request(0);
+        const req = this.request(0, 0);
         if (!req) break;
         const jobs = await this.core.store.claim(req.owner, req.limit, req.leaseMs, this.core.clock.now(), req.handlers);
         this.dispatcher.accept(jobs);
@@ -125,14 +125,14 @@ export class Claims {
     }
   }
 
-  /** What to claim now (undefined: nothing): see Dispatcher.claimLimit, for the handlers whose plugin is available. */
-  private request(ahead: number): ClaimRequest | undefined {
+  /** What to claim now (undefined: nothing): see Dispatcher.claimSizes, for the handlers whose plugin is available. */
+  private request(ahead: number, credit: number): ClaimRequest | undefined {
     if (!this.active) return undefined;
-    const limit = this.dispatcher.claimLimit(ahead);
-    if (limit <= 0) return undefined;
+    const { start, reserve } = this.dispatcher.claimSizes(ahead, credit);
+    if (start + reserve <= 0) return undefined;
     const handlers = eligibleHandlers(this.core);
     if (handlers.length === 0) return undefined;
-    return { owner: this.core.owner, limit, leaseMs: this.core.leaseMs, handlers };
+    return { owner: this.core.owner, limit: start, reserve, leaseMs: this.core.leaseMs, handlers };
   }
 
   private clearWakeTimer(): void {

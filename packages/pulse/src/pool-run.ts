@@ -14,7 +14,11 @@ export type Ending =
   | { kind: "stop" }
   | { kind: "lost" };
 
-/** One run of a job on this pool: from the executor call until it is settled. */
+/**
+ * One run of a job on this pool: from the executor call until it is settled (its outcome
+ * decided), and beyond: it keeps its slot until its executor call has returned and its ending
+ * is written (see Dispatcher).
+ */
 export interface Run {
   job: PulseJob;
   fence: Fence;
@@ -22,19 +26,29 @@ export interface Run {
   timer: NodeJS.Timeout | undefined;
   timeoutSecs: number;
   settled: boolean;
+  /** The executor call has returned (answered or thrown). */
+  returned: boolean;
+  /** Its ending is committed, or there is none to write (lost lease). */
+  committed: boolean;
+  /** Warns when an aborted call does not return (see Dispatcher). */
+  lateTimer?: NodeJS.Timeout | undefined;
+  /** Set by a cancel made here: called with the job as the cancel left it, once committed. */
+  onCommitted?: ((job: PulseJob | undefined) => void) | undefined;
   /** performance.now() at the executor call (tells short runs from long ones). */
   startedAt: number;
 }
 
-/** The fence of a claimed job: this pool's lease on this attempt. */
+/**
+ * The fence of a claimed job: this pool's lease on this attempt. A reserved job (claimed
+ * ahead, still `queued`) gets the attempt its run will have.
+ */
 export function fenceOf(job: PulseJob, owner: string): Fence {
-  return { id: job.id, owner, attempt: job.attempts };
+  return { id: job.id, owner, attempt: job.status === "running" ? job.attempts : job.attempts + 1 };
 }
 
 /**
  * Aborts the run's signal as the ending requires and returns the store write that records it
- * (undefined when nothing is to be written here: a cancel is written by whoever cancelled, a
- * lost lease belongs to another run now).
+ * (undefined when there is nothing to write: a lost lease belongs to another run now).
  */
 export function endRun(core: PoolCore, run: Run, end: Ending): FinishOp | undefined {
   const { job, fence } = run;
@@ -49,7 +63,7 @@ export function endRun(core: PoolCore, run: Run, end: Ending): FinishOp | undefi
       return failOp(core, run, `timed out after ${run.timeoutSecs}s`);
     case "cancel":
       run.controller.abort(abortReason("AbortError", `job ${job.id} was cancelled`));
-      return undefined;
+      return { kind: "cancel", fence, job, reason: "cancelled" };
     case "stop":
       run.controller.abort(abortReason("AbortError", `the worker pool stopped while job ${job.id} ran; it goes back to the queue`));
       return { kind: "release", fence, job };

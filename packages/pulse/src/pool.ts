@@ -14,7 +14,9 @@ export type { Executor, ExecutorCall, ExecutorResult, PulseEvents } from "./exec
 export { newOwnerId, type WorkerPoolOptions } from "./pool-settings.js";
 
 /**
- * Claims jobs with a lease and runs them through the executor, `concurrency` at a time.
+ * Claims jobs with a lease and runs them through the executor, `concurrency` at a time: at no
+ * point are more than `concurrency` executor calls in flight or more than `concurrency` of its
+ * jobs `running` in the store (see {@link Dispatcher}).
  *
  * The parts, one file each: {@link Claims} (when and how much to claim: enqueue wakes the pool
  * at once, a timer wakes it for delayed jobs, `pollMs` is only a fallback), {@link Dispatcher}
@@ -92,7 +94,7 @@ export class WorkerPool {
   /**
    * Stops claiming and waits up to `graceMs` for running jobs; the ones still running are then
    * aborted and released back to `queued` (the attempt is not counted), so nothing is lost.
-   * Jobs claimed ahead and not started go back at once.
+   * Jobs claimed ahead and not started go back at once. Aborted calls are not waited for.
    */
   async stop(graceMs = 5000): Promise<void> {
     if (!this.started) return;
@@ -145,5 +147,13 @@ export class WorkerPool {
    */
   cancel(id: string): Promise<PulseJob> {
     return this.cancellation.cancel(id);
+  }
+
+  /**
+   * Pauses a queued job (it is not claimed until resumed). A job this pool claimed ahead is
+   * given up first, so it never starts; one claimed ahead by another process: INVALID_STATE.
+   */
+  pause(id: string): Promise<PulseJob> {
+    return this.cancellation.pause(id);
   }
 }

@@ -338,7 +338,7 @@ export class Pulse {
 
   /** Holds a queued job (it is not claimed until resumed). */
   async pause(id: string): Promise<PulseJob> {
-    const job = await this.store.pause(id, this.clock.now());
+    const job = await this.pool.pause(id);
     this.events.emit("job", job);
     return job;
   }

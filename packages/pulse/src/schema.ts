@@ -75,4 +75,13 @@ export const PULSE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX pulse_schedules_plugin ON pulse_schedules (plugin);
   `,
+  // 2: jobs claimed ahead ("reserved"). A worker pool keeps a few jobs leased for the moment a
+  // slot frees; they stay `queued` (they are not running yet, and `running` must never count
+  // more jobs than the pool's concurrency) with lease_owner and lease_expires_at set. The claim
+  // index leaves them out, and their own small index lets expiry and start-up recovery find them.
+  `
+  DROP INDEX pulse_jobs_ready;
+  CREATE INDEX pulse_jobs_ready ON pulse_jobs (priority DESC, run_at, seq) WHERE status = 'queued' AND lease_owner IS NULL;
+  CREATE INDEX pulse_jobs_reserved ON pulse_jobs (lease_expires_at) WHERE status = 'queued' AND lease_owner IS NOT NULL;
+  `,
 ];

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ClaimRequest } from "./job-store.js";
-import { CLAIM_COLUMNS, INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, claimedJob, newRunningJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
+import { CLAIM_COLUMNS, INSERT_RUNNING_COLUMNS, INSERT_RUNNING_VALUES, claimedJob, newRunningJob, reservedJob, toJob, type JobRow, type Statements } from "./sqlite-statements.js";
 import type { NewJobRecord, PulseJob } from "./types.js";
 
 /** Prepared claim statements kept at most (one per handler count and limit). */
@@ -21,6 +21,8 @@ const MAX_STATEMENTS = 256;
  * INSERT (`insertRunningIfNoneWaiting`): measured back to back, one such INSERT cost about
  * 49 µs against 61 µs for INSERT + SELECT seq + UPDATE (and 62–72 µs for SELECT * of no rows
  * + a plain INSERT of a running row: reading with SELECT * cost more than the UPDATE saved).
+ * Jobs claimed ahead (reserved: `queued` with a lease) are not claimable: every SELECT here
+ * says `lease_owner IS NULL`, as the partial index `pulse_jobs_ready` does.
  */
 export class SqliteClaims {
   private readonly picks = new Map<string, Database.Statement>();
@@ -30,13 +32,26 @@ export class SqliteClaims {
     private readonly st: Statements,
   ) {}
 
-  /** Claims up to `c.limit` due jobs for `c.handlers` (all handlers when undefined). */
+  /**
+   * Claims up to `c.limit` due jobs for `c.handlers` (all handlers when undefined), then
+   * reserves up to `c.reserve` more, the next ones in dispatch order (see ClaimRequest).
+   */
   claim(c: ClaimRequest, now: number): PulseJob[] {
-    if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return [];
+    const reserve = c.reserve ?? 0;
+    if (c.limit + reserve <= 0 || (c.handlers && c.handlers.length === 0)) return [];
     const exp = now + c.leaseMs;
     const out: PulseJob[] = [];
-    for (const row of this.pick("row", c, now) as unknown[][]) {
-      if (this.takeSeq(row[0] as number, c.owner, exp, now)) out.push(claimedJob(row, c.owner, exp, now));
+    let taken = 0;
+    for (const row of this.pick("row", c.limit + reserve, c.handlers, now) as unknown[][]) {
+      const seq = row[0] as number;
+      if (taken < c.limit) {
+        if (this.takeSeq(seq, c.owner, exp, now)) {
+          out.push(claimedJob(row, c.owner, exp, now));
+          taken++;
+        }
+      } else if (this.st.reserveRow.run({ seq, owner: c.owner, exp }).changes === 1) {
+        out.push(reservedJob(row, c.owner, exp, now));
+      }
     }
     return out;
   }
@@ -55,7 +70,7 @@ export class SqliteClaims {
       statement = this.db.prepare(`
         INSERT INTO pulse_jobs (${INSERT_RUNNING_COLUMNS}) SELECT ${INSERT_RUNNING_VALUES}
         WHERE NOT EXISTS (SELECT 1 FROM pulse_jobs INDEXED BY pulse_jobs_ready
-          WHERE status = 'queued' AND run_at <= ? ${handlerFilter(n)})`);
+          WHERE status = 'queued' AND lease_owner IS NULL AND run_at <= ? ${handlerFilter(n)})`);
       this.picks.set(key, statement);
     }
     // better-sqlite3 binds the elements of array arguments in order.
@@ -63,10 +78,10 @@ export class SqliteClaims {
     return r.changes === 1 ? Number(r.lastInsertRowid) : undefined;
   }
 
-  /** Like `claim`, right after inserting `fresh` (seq → record): those are not read back. */
+  /** Like `claim` (without reserving), right after inserting `fresh` (seq → record): those are not read back. */
   claimAfterInsert(c: ClaimRequest, now: number, fresh: ReadonlyMap<number, NewJobRecord>): PulseJob[] {
     if (c.limit <= 0 || (c.handlers && c.handlers.length === 0)) return [];
-    const seqs = this.pick("seq", c, now) as number[];
+    const seqs = this.pick("seq", c.limit, c.handlers, now) as number[];
     const exp = now + c.leaseMs;
     const out: PulseJob[] = [];
     for (const seq of seqs) {
@@ -94,16 +109,16 @@ export class SqliteClaims {
    * re-prepared each time that parameter is bound again. Limits are small (at most twice the
    * pool's concurrency), so there are few statements.
    */
-  private pick(columns: "row" | "seq", c: ClaimRequest, now: number): unknown[] {
-    if (!Number.isSafeInteger(c.limit)) throw new RangeError(`a claim limit must be an integer, got ${c.limit}`);
-    const n = c.handlers?.length;
-    const key = `${columns} ${n ?? "any"} ${c.limit}`;
+  private pick(columns: "row" | "seq", limit: number, handlers: readonly string[] | undefined, now: number): unknown[] {
+    if (!Number.isSafeInteger(limit)) throw new RangeError(`a claim limit must be an integer, got ${limit}`);
+    const n = handlers?.length;
+    const key = `${columns} ${n ?? "any"} ${limit}`;
     let statement = this.picks.get(key);
     if (!statement) {
       statement = this.db.prepare(`
         SELECT ${columns === "row" ? CLAIM_COLUMNS : "seq"} FROM pulse_jobs INDEXED BY pulse_jobs_ready
-        WHERE status = 'queued' AND run_at <= ? ${handlerFilter(n)}
-        ORDER BY priority DESC, run_at, seq LIMIT ${c.limit}`);
+        WHERE status = 'queued' AND lease_owner IS NULL AND run_at <= ? ${handlerFilter(n)}
+        ORDER BY priority DESC, run_at, seq LIMIT ${limit}`);
       if (columns === "seq") statement.pluck();
       else statement.raw(true);
       // Bounded, for callers of `JobStore.claim` that vary the limit widely.
@@ -111,7 +126,7 @@ export class SqliteClaims {
       this.picks.set(key, statement);
     }
     // better-sqlite3 binds the elements of array arguments in order: `now`, then the handlers.
-    return statement.all(now, c.handlers ?? []);
+    return statement.all(now, handlers ?? []);
   }
 }
 

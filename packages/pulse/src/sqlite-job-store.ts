@@ -30,6 +30,8 @@ export class SqliteJobStore implements JobStore {
   private readonly finishClaimTx: (ops: readonly FinishOp[], claim: ClaimRequest, now: number) => { finished: PulseJob[]; claimed: PulseJob[] };
   private readonly claimTx: (claim: ClaimRequest, now: number) => PulseJob[];
   private readonly insertClaimTx: (jobs: readonly NewJobRecord[], claim: ClaimRequest, now: number) => { enqueued: PulseJob[]; claimed: PulseJob[] };
+  private readonly expireTx: (now: number) => PulseJob[];
+  private readonly recoverTx: (prefix: string, now: number) => PulseJob[];
 
   constructor(db: Database.Database) {
     this.db = db;
@@ -56,6 +58,15 @@ export class SqliteJobStore implements JobStore {
       return { enqueued, claimed: this.claims.claimAfterInsert(c, now, fresh) };
     });
     this.insertClaimTx = insertClaim.immediate;
+    // Running jobs and reservations in one commit.
+    this.expireTx = db.transaction((now: number) => [
+      ...(this.st.expire.all({ now, reason: "lease expired: its worker stopped renewing it" }) as JobRow[]).map(toJob),
+      ...(this.st.expireReserved.all({ now }) as JobRow[]).map(toJob),
+    ]);
+    this.recoverTx = db.transaction((prefix: string, now: number) => [
+      ...(this.st.recover.all({ now, reason: "recovered at start-up: the host that ran it is gone", prefix }) as JobRow[]).map(toJob),
+      ...(this.st.recoverReserved.all({ now, prefix }) as JobRow[]).map(toJob),
+    ]);
     this.renewTx = db.transaction((owner: string, fences: readonly Fence[], exp: number) => {
       const res: RenewResult = { lost: [], cancelRequested: [] };
       for (const f of fences) {
@@ -188,6 +199,13 @@ export class SqliteJobStore implements JobStore {
       case "release":
         row = this.st.release.get(fence) as EndedRow | undefined;
         break;
+      case "start":
+        // A lost reservation writes nothing here; the pool learns of it at its next renewal.
+        this.st.start.run(fence);
+        return undefined;
+      case "unreserve":
+        row = this.st.unreserve.get(fence) as EndedRow | undefined;
+        break;
     }
     if (!row) return undefined;
     return {
@@ -216,18 +234,21 @@ export class SqliteJobStore implements JobStore {
   }
 
   async expireLeases(now: number): Promise<PulseJob[]> {
-    return (this.st.expire.all({ now, reason: "lease expired: its worker stopped renewing it" }) as JobRow[]).map(toJob);
+    return this.expireTx(now);
   }
 
   async recoverAbandoned(ownerPrefix: string, now: number): Promise<PulseJob[]> {
-    const reason = "recovered at start-up: the host that ran it is gone";
-    return (this.st.recover.all({ now, reason, prefix: ownerPrefix }) as JobRow[]).map(toJob);
+    return this.recoverTx(ownerPrefix, now);
   }
 
   async requestCancel(id: string, now: number): Promise<PulseJob> {
     const job = this.mustGet(id);
     switch (job.status) {
       case "queued":
+        // Reserved by a pool (claimed ahead): that pool gives it back as cancelled, so it never
+        // starts a job already recorded cancelled.
+        if (job.leaseOwner !== undefined) return toJob(this.st.markCancel.get({ id, now }) as JobRow);
+        return toJob(this.st.cancelWaiting.get({ id, now }) as JobRow);
       case "paused":
         return toJob(this.st.cancelWaiting.get({ id, now }) as JobRow);
       case "running":
@@ -247,8 +268,17 @@ export class SqliteJobStore implements JobStore {
     return toJob(this.st.retry.get({ id, now }) as JobRow);
   }
 
-  async pause(id: string, now: number): Promise<PulseJob> {
-    return this.transition(id, "queued", "paused", now, "paused");
+  async pause(id: string, now: number, owner?: string): Promise<PulseJob> {
+    const row = this.st.pause.get({ id, now, owner: owner ?? null }) as JobRow | undefined;
+    if (row) return toJob(row);
+    const job = this.mustGet(id);
+    if (job.status === "paused") return job;
+    if (job.status === "queued") {
+      throw new PulseError("INVALID_STATE", `job ${id} is claimed by worker ${job.leaseOwner} and about to start; it cannot be paused now`, {
+        hint: "cancel it instead, or pause it through the host that runs it",
+      });
+    }
+    throw new PulseError("INVALID_STATE", `job ${id} is ${job.status}; only queued jobs can be paused`);
   }
 
   async resume(id: string, now: number): Promise<PulseJob> {

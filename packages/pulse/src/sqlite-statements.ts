@@ -44,7 +44,7 @@ export type EndedRow = Pick<
 
 
 /** Every prepared statement of the job store. */
-export type Statements = Record<"insert" | "insertRunning" | "bySeq" | "claimRow" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "recover" | "cancelWaiting" | "markCancel" | "retry" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
+export type Statements = Record<"insert" | "insertRunning" | "bySeq" | "claimRow" | "reserveRow" | "start" | "unreserve" | "renew" | "complete" | "fail" | "cancelRun" | "release" | "expire" | "expireReserved" | "recover" | "recoverReserved" | "cancelWaiting" | "markCancel" | "retry" | "pause" | "transition" | "progress" | "insertLog" | "get" | "listAll" | "listStatus" | "logs" | "nextRunAt" | "counts", Database.Statement>;
 
 /** Shared SET of lease expiry and start-up recovery: one statement, old values in every CASE. */
 const EXPIRE_SET = `
@@ -54,6 +54,16 @@ const EXPIRE_SET = `
   error = CASE WHEN cancel_requested = 1 THEN 'cancelled'
                ELSE @reason || ' (attempt ' || attempts || ' of ' || max_attempts || ')' END,
   completed_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN @now ELSE NULL END,
+  updated_at = @now, lease_owner = NULL, lease_expires_at = NULL`;
+
+/**
+ * Shared SET of a reservation given back (by its pool, at lease expiry or at start-up
+ * recovery): the job stays queued, its attempt uncounted, unless a cancel was asked meanwhile.
+ */
+const UNRESERVE_SET = `
+  status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+  completed_at = CASE WHEN cancel_requested = 1 THEN @now ELSE NULL END,
+  error = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE error END,
   updated_at = @now, lease_owner = NULL, lease_expires_at = NULL`;
 
 /** Columns of the `insert` statement, bound by position from {@link insertArgs}. */
@@ -91,6 +101,8 @@ export function insertRunningArgs(j: NewJobRecord, owner: string, exp: number, n
 /** Every statement, prepared once per connection. */
 export function prepare(db: Database.Database): Statements {
   const fenced = "id = @id AND status = 'running' AND lease_owner = @owner AND attempts = @attempt";
+  // A job claimed ahead: still queued, leased to @owner, its run to be attempt @attempt.
+  const reserved = "id = @id AND status = 'queued' AND lease_owner = @owner AND attempts = @attempt - 1";
   // Run endings read back only what they change (a full RETURNING * costs ~8 µs per row in JS).
   const ended = `RETURNING status, attempts, run_at, error, progress_current, progress_total, cost_actual,
     plugin_version, completed_at, updated_at, cancel_requested`;
@@ -106,8 +118,21 @@ export function prepare(db: Database.Database): Statements {
     claimRow: db.prepare(`
       UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, lease_owner = @owner,
         lease_expires_at = @exp, started_at = @now, updated_at = @now
-      WHERE seq = @seq AND status = 'queued'`),
-    renew: db.prepare(`UPDATE pulse_jobs SET lease_expires_at = @exp WHERE ${fenced} RETURNING cancel_requested`),
+      WHERE seq = @seq AND status = 'queued' AND lease_owner IS NULL`),
+    // Claimed ahead: leased, still queued, attempt not counted until the run starts (`start`).
+    reserveRow: db.prepare(`
+      UPDATE pulse_jobs SET lease_owner = @owner, lease_expires_at = @exp
+      WHERE seq = @seq AND status = 'queued' AND lease_owner IS NULL`),
+    start: db.prepare(`
+      UPDATE pulse_jobs SET status = 'running', attempts = attempts + 1, started_at = @now, updated_at = @now
+      WHERE ${reserved}`),
+    unreserve: db.prepare(`UPDATE pulse_jobs SET ${UNRESERVE_SET} WHERE ${reserved} ${ended}`),
+    // A run whose start is not written yet still holds its reservation: both forms are renewed.
+    renew: db.prepare(`
+      UPDATE pulse_jobs SET lease_expires_at = @exp
+      WHERE id = @id AND lease_owner = @owner
+        AND ((status = 'running' AND attempts = @attempt) OR (status = 'queued' AND attempts = @attempt - 1))
+      RETURNING cancel_requested`),
     complete: db.prepare(`
       UPDATE pulse_jobs SET status = 'completed', error = '', completed_at = @now, updated_at = @now,
         lease_owner = NULL, lease_expires_at = NULL, ${output}
@@ -131,19 +156,29 @@ export function prepare(db: Database.Database): Statements {
       WHERE ${fenced} ${ended}`),
     expire: db.prepare(`UPDATE pulse_jobs INDEXED BY pulse_jobs_leases SET ${EXPIRE_SET}
       WHERE status = 'running' AND lease_expires_at < @now RETURNING *`),
+    expireReserved: db.prepare(`UPDATE pulse_jobs INDEXED BY pulse_jobs_reserved SET ${UNRESERVE_SET}
+      WHERE status = 'queued' AND lease_owner IS NOT NULL AND lease_expires_at < @now RETURNING *`),
     recover: db.prepare(`
       UPDATE pulse_jobs SET ${EXPIRE_SET}
       WHERE status = 'running' AND (lease_owner IS NULL OR substr(lease_owner, 1, length(@prefix)) <> @prefix)
       RETURNING *`),
+    recoverReserved: db.prepare(`
+      UPDATE pulse_jobs INDEXED BY pulse_jobs_reserved SET ${UNRESERVE_SET}
+      WHERE status = 'queued' AND lease_owner IS NOT NULL AND substr(lease_owner, 1, length(@prefix)) <> @prefix
+      RETURNING *`),
     cancelWaiting: db.prepare(`
       UPDATE pulse_jobs SET status = 'cancelled', error = 'cancelled', completed_at = @now, updated_at = @now
-      WHERE id = @id AND status IN ('queued', 'paused') RETURNING *`),
+      WHERE id = @id AND status IN ('queued', 'paused') AND lease_owner IS NULL RETURNING *`),
     markCancel: db.prepare(`UPDATE pulse_jobs SET cancel_requested = 1, updated_at = @now WHERE id = @id RETURNING *`),
     retry: db.prepare(`
       UPDATE pulse_jobs SET status = 'queued', attempts = 0, error = '', result = NULL, progress_current = 0,
         progress_total = 0, run_at = @now, started_at = NULL, completed_at = NULL, cancel_requested = 0,
         lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
       WHERE id = @id AND status IN ('failed', 'cancelled') RETURNING *`),
+    // A reserved job may be paused only by its own pool (which has taken it off its list).
+    pause: db.prepare(`
+      UPDATE pulse_jobs SET status = 'paused', updated_at = @now, lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = @id AND status = 'queued' AND (lease_owner IS NULL OR lease_owner = @owner) RETURNING *`),
     transition: db.prepare(`UPDATE pulse_jobs SET status = @to, updated_at = @now WHERE id = @id AND status = @from RETURNING *`),
     progress: db.prepare(`
       UPDATE pulse_jobs SET progress_current = COALESCE(@pc, progress_current), progress_total = COALESCE(@pt, progress_total),
@@ -161,7 +196,7 @@ export function prepare(db: Database.Database): Statements {
       SELECT attempt, timestamp, level, message, stage, metadata FROM pulse_job_logs WHERE job_id = ? ORDER BY seq`),
     nextRunAt: db.prepare(`
       SELECT MIN(run_at) AS t FROM pulse_jobs INDEXED BY pulse_jobs_ready
-      WHERE status = 'queued' AND run_at > @now
+      WHERE status = 'queued' AND lease_owner IS NULL AND run_at > @now
         AND (@handlers IS NULL OR handler IN (SELECT value FROM json_each(@handlers)))`),
     counts: db.prepare("SELECT status, COUNT(*) AS n FROM pulse_jobs GROUP BY status"),
   };
@@ -260,6 +295,19 @@ export function claimedJob(r: unknown[], owner: string, exp: number, now: number
     leaseOwner: owner,
     leaseExpiresAt: exp,
   };
+}
+
+/**
+ * A job read by the claim SELECT (`CLAIM_COLUMNS`, raw) as a reservation leaves it: queued,
+ * leased to `owner`, attempt not counted. started_at and updated_at are not read (the pool
+ * sets both when the run starts).
+ */
+export function reservedJob(r: unknown[], owner: string, exp: number, now: number): PulseJob {
+  const job = claimedJob(r, owner, exp, now);
+  job.status = "queued";
+  job.attempts = r[9] as number;
+  job.startedAt = undefined;
+  return job;
 }
 
 /** A whole row as a job. */

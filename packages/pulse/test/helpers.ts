@@ -103,7 +103,10 @@ export function scriptedExecutor() {
         if (call.attempt <= (p.n ?? 1)) return { success: false, error: `transient #${call.attempt}` };
         return { success: true, result: Buffer.from("recovered") };
       case "hang":
-        return new Promise<ExecutorResult>(() => {});
+        // Ends only when its signal aborts, as the host's gRPC call does when cancelled.
+        return new Promise<ExecutorResult>((_resolve, reject) => {
+          call.signal.addEventListener("abort", () => reject(call.signal.reason), { once: true });
+        });
       case "gate":
         return new Promise<ExecutorResult>((resolve) => gates.set(job.id, resolve));
       default:
