@@ -183,8 +183,11 @@ describe("ADR-003: ingestion triggers analysis", () => {
       const j = await job(summary.id);
       expect(j.status).toBe("completed");
       expect(j.source).toBe("watcher:on-commit");
-      expect(j.payload.watcher_id).toBe("on-commit");
-      const sha: string = j.payload.attestation.subjects[0];
+      // QNTX's watcher payload: the attestation as its Go JSON, plus which watcher fired.
+      expect(j.payload).toMatchObject({ watcher_id: "on-commit", predicates: ["committed"], source: "ingest" });
+      expect(j.payload.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(j.payload.timestamp).toMatch(/Z$/);
+      const sha: string = j.payload.subjects[0];
       shas.add(sha);
       expect(j.result).toMatchObject({ sha, ...EXPECTED[sha]! });
       expect(j.progress).toEqual({ current: 3, total: 3 });

@@ -138,9 +138,10 @@ export interface ScheduleDef {
 
 /**
  * Asks the host to run a handler for every new attestation matching a filter, announced in
- * `InitializeResponse.watchers`. The host enqueues `<plugin>/<handler>` with the payload
- * `{ watcher_id, attestation }` (the attestation as JSON, camelCase keys: `subjects`,
- * `attributes`, `createdAt`, …). Filter dimensions work like a query: values within one
+ * `InitializeResponse.watchers`. The host enqueues `<plugin>/<handler>` with the payload QNTX
+ * gives watcher handlers: the attestation as QNTX's Go JSON (`id`, `subjects`, `predicates`,
+ * `contexts`, `actors`, `timestamp` and `created_at` as RFC 3339 text, `source`, `attributes`)
+ * plus `watcher_id`. Filter dimensions work like a query: values within one
  * dimension are OR-ed, dimensions are AND-ed, an empty dimension matches anything.
  */
 export interface WatcherDef {

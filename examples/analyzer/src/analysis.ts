@@ -46,13 +46,14 @@ export interface Analysis {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * The commit in a job payload `{ watcher_id?, attestation: {…} }`. Throws with a message that
- * says what is missing, so a job enqueued by hand with a wrong payload fails clearly.
+ * The commit in a job payload: the `committed` attestation as a watcher delivers it (QNTX's
+ * shape: the attestation's fields at the top level, plus `watcher_id`). Throws with a message
+ * that says what is missing, so a job enqueued by hand with a wrong payload fails clearly.
  */
 export function commitFromPayload(payload: unknown): CommitAttestation {
-  const expected = 'expected { "attestation": { "subjects": [sha], "predicates": ["committed"], "contexts": [repo], "attributes": { "message", "files" } } }';
-  if (!isObject(payload) || !isObject(payload.attestation)) throw new Error(`payload has no attestation: ${expected}`);
-  const a = payload.attestation;
+  const expected = 'expected the committed attestation: { "subjects": [sha], "predicates": ["committed"], "contexts": [repo], "attributes": { "message", "files" } }';
+  if (!isObject(payload)) throw new Error(`payload is not an attestation: ${expected}`);
+  const a = payload;
   const subjects = Array.isArray(a.subjects) ? a.subjects : [];
   const sha = subjects[0];
   if (typeof sha !== "string" || sha === "") throw new Error(`attestation has no subject (the commit sha): ${expected}`);

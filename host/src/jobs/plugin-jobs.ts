@@ -6,7 +6,7 @@
  * refused (a restart re-registers them). When the config drops it, its handlers go.
  */
 import type { AttestationStore } from "@qntx/ats";
-import { Attestation, type WatcherRegistration } from "@qntx/protocol";
+import { attestationAsQntxJson, type WatcherRegistration } from "@qntx/protocol";
 import type { Pulse } from "@qntx/pulse";
 import type { Logger } from "pino";
 import type { Registry } from "../plugin/registry.js";
@@ -64,7 +64,9 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
         return;
       }
       fired++;
-      const payload = { watcher_id: watcher.id, attestation: Attestation.toJSON(attestation) };
+      // QNTX's payload (the attestation as its Go JSON), plus which watcher fired: QNTX plugins
+      // decode it unchanged (Go's decoder ignores the extra key).
+      const payload = { ...attestationAsQntxJson(attestation), watcher_id: watcher.id };
       pulse.enqueue({ handler: `${plugin}/${watcher.handlerName}`, payload, source: `watcher:${watcher.id || plugin}` }).catch((error: unknown) => {
         logger.warn({ plugin, watcher: watcher.id, err: error instanceof Error ? error.message : String(error) }, "watcher could not enqueue its job");
       });

@@ -151,3 +151,21 @@ export function matchesNormalizedFilter(filter: NormalizedFilter, attestation: A
   }
   return true;
 }
+
+/**
+ * An attestation as QNTX's Go code marshals its `types.As` (`encoding/json`): snake_case keys,
+ * RFC 3339 times, `attributes`, `signature` (base64) and `signer_did` left out when empty.
+ * QNTX hands exactly this to a watcher's plugin handler as the job payload, so a handler
+ * written for QNTX reads it unchanged.
+ */
+export function attestationAsQntxJson(a: Attestation): Record<string, unknown> {
+  const attributes = a.attributes ?? {};
+  return {
+    id: a.id, subjects: a.subjects, predicates: a.predicates, contexts: a.contexts, actors: a.actors,
+    timestamp: new Date(a.timestamp).toISOString(), source: a.source,
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    created_at: new Date(a.createdAt).toISOString(),
+    ...(a.signature.length > 0 ? { signature: Buffer.from(a.signature).toString("base64") } : {}),
+    ...(a.signerDid ? { signer_did: a.signerDid } : {}),
+  };
+}
