@@ -123,6 +123,9 @@ describe("wire behaviour", () => {
     const res = await http(`${t.url}/api/legacy/ping`);
     expect(res.status).toBe(200);
     expect(res.text).toBe("pong");
+    // The plugin's root with a query is retried as QNTX sends it: no slash before the query.
+    const root = await http(`${t.url}/api/legacy?x=1`);
+    expect(root.json()).toEqual({ path: "/api/legacy?x=1" });
   });
 
   it("gives 504 when the plugin does not answer within the deadline", async () => {

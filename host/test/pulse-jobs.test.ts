@@ -170,6 +170,15 @@ describe("a plugin killed mid-job", () => {
     await until(() => (t.host.registry.get("jobsa")!.state === "running" ? true : undefined), "jobsa to be back");
   });
 
+  it("does not call a restart by a person a crash", async () => {
+    const { job: queued } = await enqueue({ handler: "jobsa/slow", payload: { ms: 5000, steps: 5 }, max_attempts: 1 });
+    await waitFor(queued.id, ["running"]);
+    const restarted = await http(`${t.url}/api/plugins/jobsa/restart`, { method: "POST", headers: adminHeaders(t) });
+    expect(restarted.status).toBe(200);
+    const ended = await waitFor(queued.id, ["failed", "completed", "queued"], 20_000);
+    expect(ended.error ?? "").not.toContain("crashed");
+  });
+
   it("a crash that re-queues jobs under a backlog never has more than pulse_concurrency (4) jobs running, in the store or in the plugin", async () => {
     // Issue 15, finding 7: 8 jobs were `running` at once with pulse_concurrency = 4. Watched
     // here: the store's `running` count at every 'job' event and every turn of the host's event

@@ -166,7 +166,9 @@ export function registerProxyRoutes(app: FastifyInstance, proxy: PluginProxy): v
 
 /** QNTX retries a 404 with the unstripped path, so plugins that only know full paths work. */
 async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix: string, first: HTTPResponse, deadline: number, signal: AbortSignal): Promise<HTTPResponse> {
-  const retried = await plugin.handleHTTP({ ...wire, path: prefix + (wire.path === "/" ? "" : wire.path) }, { deadline, signal });
+  // `/` and `/?query` are the plugin's root: the full path is `/api/<name>` (and its query).
+  const full = wire.path === "/" ? prefix : wire.path.startsWith("/?") ? prefix + wire.path.slice(1) : prefix + wire.path;
+  const retried = await plugin.handleHTTP({ ...wire, path: full }, { deadline, signal });
   return retried.statusCode === 404 ? first : retried;
 }
 

@@ -55,10 +55,10 @@ async function explainCrash(registry: Registry, plugin: string, error: unknown):
 /** Resolves with the reason `plugin` stopped running, when it does within `ms`; else undefined. */
 function crashOf(registry: Registry, plugin: string, ms: number): Promise<string | undefined> {
   const reason = (): string | undefined => {
-    // A crash leaves the plugin `failed` with the reason, then `restarting`; a stop or pause
-    // by a person is not a crash.
+    // A crash leaves the plugin `failed` with the reason, then `restarting` (the reason kept).
+    // A restart, stop or pause by a person leaves no reason: it is not a crash.
     const info = registry.get(plugin);
-    return info && (info.state === "failed" || info.state === "restarting") ? (info.error ?? `it is ${info.state}`) : undefined;
+    return info && (info.state === "failed" || info.state === "restarting") && info.error ? info.error : undefined;
   };
   const now = reason();
   if (now !== undefined) return Promise.resolve(now);
