@@ -29,7 +29,7 @@ export interface PluginChannel extends ProxyChannelOptions {
  * @throws QntxError TLS_FAILED when a file cannot be read or the host's certificate has expired
  */
 export function dialedChannel(name: string, source: AddressSource): PluginChannel {
-  if (!source.tls) return { target: source.address };
+  if (!source.tls) return { target: source.address, classify: (message, final) => (final ? plaintextToTls(name, source.address, message, dialedNotReady) : undefined) };
   const { tls, serverName } = source;
   const read = (key: "ca" | "cert" | "key"): Buffer => {
     try {
@@ -119,6 +119,21 @@ export function tlsFailure(name: string, where: string, message: string, final: 
     });
   }
   return undefined;
+}
+
+/**
+ * A plaintext channel whose connections are accepted and then closed without an answer: most
+ * likely a plugin that serves TLS. Only a hint on the timeout's error: the code stays NOT_READY.
+ */
+function plaintextToTls(name: string, where: string, message: string, notReady: (name: string, where: string, message: string) => string): QntxError | undefined {
+  if (!/Failed to connect/.test(message) || /ECONNREFUSED|ENOENT/.test(message)) return undefined;
+  return new QntxError("NOT_READY", notReady(name, where, message), {
+    hint: `the plugin accepts connections but closes them: if it serves TLS, add tls = { ca, cert, key } to [plugins.${name}]`,
+  });
+}
+
+function dialedNotReady(name: string, where: string, message: string): string {
+  return `plugin ${name} did not answer Metadata at ${where} (${firstLine(message.replace(/^[A-Z_]+: /, ""))})`;
 }
 
 /** Throws TLS_FAILED when `cert` is not valid now. */
