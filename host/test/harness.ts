@@ -47,8 +47,8 @@ export function freePort(): Promise<number> {
 }
 
 /** TOML for `[host]` with test defaults (ephemeral listen port, temp data dir) plus `host` overrides. */
-export async function hostTable(dir: string, host: Record<string, string | number> = {}): Promise<string> {
-  const settings: Record<string, string | number> = {
+export async function hostTable(dir: string, host: Record<string, string | number | boolean> = {}): Promise<string> {
+  const settings: Record<string, string | number | boolean> = {
     listen: "127.0.0.1:0",
     data_dir: join(dir, "data"),
     plugin_base_port: await freePort(),
@@ -62,7 +62,7 @@ export async function hostTable(dir: string, host: Record<string, string | numbe
 }
 
 /** Writes a config (`[host]` from `host`, then the `plugins` TOML text) and starts a host on it. */
-export async function startTestHost(plugins: string, host: Record<string, string | number> = {}): Promise<TestHost> {
+export async function startTestHost(plugins: string, host: Record<string, string | number | boolean> = {}): Promise<TestHost> {
   const dir = mkdtempSync(join(tmpdir(), "qntx-host-test-"));
   const configFile = join(dir, "am.plugins.toml");
   writeFileSync(configFile, `${await hostTable(dir, host)}\n${plugins}\n`);
