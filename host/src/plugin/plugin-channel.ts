@@ -29,7 +29,10 @@ export interface PluginChannel extends ProxyChannelOptions {
  * @throws QntxError TLS_FAILED when a file cannot be read or the host's certificate has expired
  */
 export function dialedChannel(name: string, source: AddressSource): PluginChannel {
-  if (!source.tls) return { target: source.address, classify: (message, final) => (final ? plaintextToTls(name, source.address, message, dialedNotReady) : undefined) };
+  if (!source.tls) {
+    const closed = closedConnections();
+    return { target: source.address, classify: (message, final) => (final ? plaintextToTls(name, source.address, closed(message, final)) : (closed(message, final), undefined)) };
+  }
   const { tls, serverName } = source;
   const read = (key: "ca" | "cert" | "key"): Buffer => {
     try {
@@ -44,13 +47,18 @@ export function dialedChannel(name: string, source: AddressSource): PluginChanne
   const cert = read("cert");
   const key = read("key");
   checkValidity(name, new X509Certificate(cert), `the host's certificate tls.cert (${tls.cert})`, `renew it, then restart the plugin: qntx plugin restart ${name}`);
-  createPrivateKey(key);
+  try {
+    createPrivateKey(key);
+  } catch (error) {
+    throw new QntxError("TLS_FAILED", `plugin ${name}: tls.key ${tls.key} is no longer a PEM private key (${(error as Error).message})`, { hint: `restore the key, or fix tls in [plugins.${name}]` });
+  }
   const checkedName = serverName ?? hostOf(source.address);
+  const closed = closedConnections();
   return {
     target: source.address,
     credentials: grpc.credentials.createSsl(ca, key, cert),
     channelOptions: serverName ? { "grpc.ssl_target_name_override": serverName, "grpc.default_authority": serverName } : {},
-    classify: (message, final) => tlsFailure(name, source.address, message, final, { caFile: tls.ca, checkedName, configured: true }),
+    classify: (message, final) => tlsFailure(name, source.address, closed(message, final), final, { caFile: tls.ca, checkedName, configured: true }),
   };
 }
 
@@ -62,11 +70,12 @@ export function dialedChannel(name: string, source: AddressSource): PluginChanne
  */
 export function pinnedChannel(name: string, target: string, pluginCert: X509Certificate, host: CertificatePair): PluginChannel {
   checkValidity(name, pluginCert, "the certificate the plugin announced", "the plugin made a certificate that is not valid now: check the machine's clock");
+  const closed = closedConnections();
   return {
     target,
     credentials: grpc.credentials.createSsl(Buffer.from(pluginCert.toString()), Buffer.from(host.key), Buffer.from(host.cert)),
     channelOptions: { "grpc.ssl_target_name_override": "localhost", "grpc.default_authority": "localhost" },
-    classify: (message, final) => tlsFailure(name, target, message, final, { caFile: undefined, checkedName: "localhost", configured: false }),
+    classify: (message, final) => tlsFailure(name, target, closed(message, final), final, { caFile: undefined, checkedName: "localhost", configured: false }),
   };
 }
 
@@ -111,7 +120,7 @@ export function tlsFailure(name: string, where: string, message: string, final: 
         : "the plugin announced a certificate but serves plaintext: a bug of the plugin's auto-mTLS support",
     });
   }
-  if (final && /Failed to connect|ECONNRESET|socket disconnected|certificate required|bad certificate/i.test(message) && !/ECONNREFUSED|ENOENT/.test(message)) {
+  if (final && CLOSED_CONNECTION.test(message) && !/ECONNREFUSED|ENOENT/.test(message)) {
     return new QntxError("TLS_FAILED", `plugin ${name} at ${where} closed every TLS connection during the handshake (${firstLine(message)})`, {
       hint: ctx.configured
         ? `the plugin probably refuses the host's client certificate: tls.cert in [plugins.${name}] must be issued by the CA the plugin trusts for clients (QNTX_TLS_CLIENT_CA of an SDK plugin)`
@@ -121,19 +130,31 @@ export function tlsFailure(name: string, where: string, message: string, final: 
   return undefined;
 }
 
+/** A connection accepted, then closed during the handshake (not refused: something listens). */
+const CLOSED_CONNECTION = /Failed to connect|ECONNRESET|socket disconnected|certificate required|bad certificate/i;
+
+/**
+ * Remembers the last failure that showed a connection closed during the handshake, so the
+ * final verdict does not depend on the last try alone: on a busy machine that one may have
+ * run out of its deadline instead. Returns the message to judge.
+ */
+function closedConnections(): (message: string, final: boolean) => string {
+  let seen: string | undefined;
+  return (message, final) => {
+    if (CLOSED_CONNECTION.test(message) && !/ECONNREFUSED|ENOENT/.test(message)) seen = message;
+    return final ? (seen ?? message) : message;
+  };
+}
+
 /**
  * A plaintext channel whose connections are accepted and then closed without an answer: most
  * likely a plugin that serves TLS. Only a hint on the timeout's error: the code stays NOT_READY.
  */
-function plaintextToTls(name: string, where: string, message: string, notReady: (name: string, where: string, message: string) => string): QntxError | undefined {
+function plaintextToTls(name: string, where: string, message: string): QntxError | undefined {
   if (!/Failed to connect/.test(message) || /ECONNREFUSED|ENOENT/.test(message)) return undefined;
-  return new QntxError("NOT_READY", notReady(name, where, message), {
+  return new QntxError("NOT_READY", `plugin ${name} did not answer Metadata at ${where} (${firstLine(message.replace(/^[A-Z_]+: /, ""))})`, {
     hint: `the plugin accepts connections but closes them: if it serves TLS, add tls = { ca, cert, key } to [plugins.${name}]`,
   });
-}
-
-function dialedNotReady(name: string, where: string, message: string): string {
-  return `plugin ${name} did not answer Metadata at ${where} (${firstLine(message.replace(/^[A-Z_]+: /, ""))})`;
 }
 
 /** Throws TLS_FAILED when `cert` is not valid now. */
