@@ -16,6 +16,8 @@ export interface HostFile {
   readonly url: string;
   readonly version: string;
   readonly startedAt: string;
+  /** With `[host] tls`: the PEM file the CLI trusts for `url` (`tls.ca`, else `tls.cert`). */
+  readonly tlsCa?: string;
 }
 
 /** Paths of the host's files in `dataDir`. */

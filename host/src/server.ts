@@ -5,6 +5,7 @@
  * gateway listens before plugins start, so a plugin that is still loading answers 503
  * rather than connection refused; plugins then start concurrently.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SqliteAttestationStore, openDatabase } from "@qntx/ats";
@@ -85,16 +86,25 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   // The manager (made below: it needs the services' address) owns each plugin's grants.
   let manager: PluginManager | undefined;
   const grants = new GrantChecker((plugin) => manager?.grantsOf(plugin), logger.child({ component: "grants" }));
-  const services = await startServicesServer(settings.grpcListen, {
+  const serviceImpls = {
     ats: createAtsService({ store, readStore, tokens, grants, logger: logger.child({ component: "ats" }) }),
     queue: createQueueService({ pulse, tokens, grants, logger: logger.child({ component: "queue" }) }),
-  });
+  };
+  const services = await startServicesServer(settings.grpcListen, serviceImpls, settings.grpcTls);
+  // With grpc_tls, plugins the host spawns keep a loopback plaintext server (QNTX plugins know
+  // no TLS; loopback plus their token is what they had): only dialed plugins get the TLS one.
+  const localServices = settings.grpcTls ? await startServicesServer("127.0.0.1:0", serviceImpls) : undefined;
+  if (!settings.grpcTls && !isLoopbackListen(settings.grpcListen)) {
+    logger.warn({ grpcListen: settings.grpcListen }, "grpc_listen is not loopback and grpc_tls is not set: plugins' calls to the host's services travel in plaintext (see docs/security.md)");
+  }
   // Each plugin's output: ring buffer + <data_dir>/logs/<name>.log, kept across restarts.
   const logs = new PluginLogs({
     dir: dataDirFiles(settings.dataDir).logs, maxBytes: settings.logMaxBytes, files: settings.logFiles, ringLines: settings.logRingLines,
     logger: logger.child({ component: "logs" }),
   });
-  manager = new PluginManager(config, registry, { endpoints: offeredEndpoints(services.address), tokens, logs }, logger);
+  manager = new PluginManager(config, registry, {
+    endpoints: offeredEndpoints((localServices ?? services).address), dialedEndpoints: offeredEndpoints(services.address), tokens, logs,
+  }, logger);
   const file = config.file;
   const reloader = new ConfigReloader({
     running: config, manager, logger: logger.child({ component: "config" }),
@@ -118,13 +128,16 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
     reload: () => reloader.reload("POST /api/plugins/reload"),
     hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
+    ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
   const { hostname, port } = splitListen(settings.listen);
   await app.listen({ host: hostname, port });
   const address = app.server.address();
   const boundPort = typeof address === "object" && address ? address.port : port;
-  url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${boundPort}`;
-  writeHostFile(settings.dataDir, { pid: process.pid, url, version: HOST_VERSION, startedAt: startedAt.toISOString() });
+  url = `${settings.tls ? "https" : "http"}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${boundPort}`;
+  // With HTTPS, host.json names the certificate the CLI pins (tls.ca, else the certificate itself).
+  const tlsCa = settings.tls ? (settings.tls.ca ?? settings.tls.cert) : undefined;
+  writeHostFile(settings.dataDir, { pid: process.pid, url, version: HOST_VERSION, startedAt: startedAt.toISOString(), ...(tlsCa ? { tlsCa } : {}) });
   // Plugins a killed host left running go before ours start (same process only, never a reused pid).
   const swept = await sweepOrphans(settings.dataDir);
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
@@ -180,6 +193,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       await logs.close();
       detachJobs();
       await services.close();
+      await localServices?.close();
       store.close();
       readStore.close();
       db.close();
@@ -190,6 +204,12 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   };
   const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
   return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, ready, reload, close };
+}
+
+/** Whether a `host:port` listens on loopback only. */
+function isLoopbackListen(listen: string): boolean {
+  const host = splitListen(listen).hostname;
+  return host === "localhost" || host === "::1" || /^127\./.test(host);
 }
 
 function splitListen(listen: string): { hostname: string; port: number } {

@@ -95,7 +95,7 @@ describe("[[plugins]] entries", () => {
       "am.plugins.toml:10: plugins[2].binary must be a string (got number)",
       expect.stringMatching(/^am\.plugins\.toml:12: plugins\[3\]\.name uses a reserved name: "pulse"/),
     ]);
-    expect(error.issues[1]!.hint).toBe("[[plugins]] accepts: name, enabled, binary, address, builtin, auto_start, args, env, cwd, config, depends_on, enqueue, attest, services");
+    expect(error.issues[1]!.hint).toBe("[[plugins]] accepts: name, enabled, binary, address, builtin, auto_start, args, env, cwd, config, depends_on, enqueue, attest, services, sha256, transport, auto_mtls, tls, server_name");
   });
 });
 

@@ -46,9 +46,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** TOML for `[host]` with test defaults (ephemeral listen port, temp data dir) plus `host` overrides. */
-export async function hostTable(dir: string, host: Record<string, string | number> = {}): Promise<string> {
-  const settings: Record<string, string | number> = {
+/**
+ * TOML for `[host]` with test defaults (ephemeral listen port, temp data dir) plus `host`
+ * overrides, and `raw` lines added as they are (inline tables such as `tls = { … }`).
+ */
+export async function hostTable(dir: string, host: Record<string, string | number | boolean> = {}, raw: readonly string[] = []): Promise<string> {
+  const settings: Record<string, string | number | boolean> = {
     listen: "127.0.0.1:0",
     data_dir: join(dir, "data"),
     plugin_base_port: await freePort(),
@@ -58,14 +61,14 @@ export async function hostTable(dir: string, host: Record<string, string | numbe
     ready_timeout_ms: 10000,
     ...host,
   };
-  return `[host]\n${Object.entries(settings).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join("\n")}\n`;
+  return `[host]\n${[...Object.entries(settings).map(([k, v]) => `${k} = ${JSON.stringify(v)}`), ...raw].join("\n")}\n`;
 }
 
 /** Writes a config (`[host]` from `host`, then the `plugins` TOML text) and starts a host on it. */
-export async function startTestHost(plugins: string, host: Record<string, string | number> = {}): Promise<TestHost> {
+export async function startTestHost(plugins: string, host: Record<string, string | number | boolean> = {}, rawHost: readonly string[] = []): Promise<TestHost> {
   const dir = mkdtempSync(join(tmpdir(), "qntx-host-test-"));
   const configFile = join(dir, "am.plugins.toml");
-  writeFileSync(configFile, `${await hostTable(dir, host)}\n${plugins}\n`);
+  writeFileSync(configFile, `${await hostTable(dir, host, rawHost)}\n${plugins}\n`);
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {

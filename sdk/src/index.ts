@@ -12,6 +12,8 @@ export { definePlugin, isPluginDefinition, PLUGIN_NAME_RE, type PluginDefinition
 export { serve, type ServeOptions } from "./serve.js";
 export { startPlugin, joinHostPort, type PluginHandle, type StartOptions } from "./server.js";
 export { parsePluginArgs, type PluginArgs } from "./args.js";
+export { transportFromEnv, serverCredentials, TLS_ENV, type ServerTls, type TransportChoice } from "./transport.js";
+export { hostChannelFromEnv, HOST_TLS_ENV, type HostChannel } from "./clients/host-tls.js";
 export { createRouter, type Router, type RouteMatch, type RouterOptions } from "./router.js";
 export type { PluginRequest } from "./request.js";
 export { json, text, reply, isPluginResponse, type PluginResponse, type ResponseHeaders, type ResponseInit, type ReplyInit } from "./response.js";

@@ -5,6 +5,7 @@
 import type { InitializeRequest } from "@qntx/protocol";
 import { createAtsClient, type AtsClient } from "./clients/ats-client.js";
 import { createQueueClient, type QueueClient } from "./clients/queue-client.js";
+import { hostChannelFromEnv, type HostChannel } from "./clients/host-tls.js";
 import { resolveConfig } from "./config.js";
 import type { PluginDefinition } from "./define.js";
 import type { JobHandler } from "./types.js";
@@ -30,6 +31,8 @@ export class PluginRuntime {
   private atsKey = "";
   private queueKey = "";
   private closed = false;
+  /** How the host's services are dialed (QNTX_HOST_TLS_*), read at the first Initialize. */
+  private hostChannel: HostChannel | undefined;
 
   constructor(private readonly def: PluginDefinition) {
     try {
@@ -46,16 +49,19 @@ export class PluginRuntime {
    */
   connect(request: InitializeRequest): void {
     if (this.closed) return;
+    // Throws (failing Initialize with the reason) when QNTX_HOST_TLS_* is incomplete or unreadable.
+    this.hostChannel ??= hostChannelFromEnv();
+    const channel = { credentials: this.hostChannel.credentials, channelOptions: this.hostChannel.options };
     const atsKey = request.atsStoreEndpoint ? `${request.atsStoreEndpoint}\n${request.authToken}` : "";
     if (atsKey !== this.atsKey) {
       this.ats?.close();
-      this.ats = atsKey ? createAtsClient(request.atsStoreEndpoint, request.authToken) : undefined;
+      this.ats = atsKey ? createAtsClient(request.atsStoreEndpoint, request.authToken, channel) : undefined;
       this.atsKey = atsKey;
     }
     const queueKey = request.queueEndpoint ? `${request.queueEndpoint}\n${request.authToken}` : "";
     if (queueKey !== this.queueKey) {
       this.queue?.close();
-      this.queue = queueKey ? createQueueClient(request.queueEndpoint, request.authToken, { source: this.def.metadata.name }) : undefined;
+      this.queue = queueKey ? createQueueClient(request.queueEndpoint, request.authToken, { source: this.def.metadata.name, ...channel }) : undefined;
       this.queueKey = queueKey;
     }
   }

@@ -2,11 +2,12 @@
  * `serve`: the entry point of a plugin process. It adds the process contract
  * (PROTOCOL.md §2) around `startPlugin`: flags, the stdout port line, signals and exit codes.
  */
-import { formatPortLine } from "@qntx/protocol";
+import { formatCertLine, formatPortLine, formatSocketLine } from "@qntx/protocol";
 import { parsePluginArgs } from "./args.js";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { watchParent } from "./parent-watch.js";
 import { startPlugin, type PluginHandle, type StartOptions } from "./server.js";
+import { transportFromEnv, type TransportChoice } from "./transport.js";
 import type { PluginDef } from "./types.js";
 
 /** Options of {@link serve}. Flags on the command line win over `host` and `port`. */
@@ -29,6 +30,8 @@ export interface ServeOptions {
   onStartError?: (err: Error) => void;
   /** Extra fields of the "listening" log line (the runner names itself there). */
   listeningFields?: Record<string, unknown>;
+  /** Environment read for the transport (TLS, auto-mTLS, unix socket: see transport.ts). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -37,6 +40,12 @@ export interface ServeOptions {
  * and serves until the `Shutdown` RPC, SIGTERM, SIGINT or the death of the host that spawned
  * it (`QNTX_HOST_PID`), which run the shutdown hook and exit 0. A start failure is logged (or
  * handed to `onStartError`) and exits 1 (2 for bad flags).
+ *
+ * The environment picks the transport (transport.ts, docs/writing-plugins.md "Transports"):
+ * `QNTX_TLS_CERT`/`QNTX_TLS_KEY`/`QNTX_TLS_CLIENT_CA` serve (mutual) TLS; a host's
+ * `QNTX_PLUGIN_CLIENT_CERT` asks for auto-mTLS, answered by a `QNTX_PLUGIN_CERT=` line before
+ * the port line; `QNTX_PLUGIN_SOCKET` asks for a unix socket, answered by a
+ * `QNTX_PLUGIN_SOCKET=` line instead of the port line.
  */
 export async function serve(plugin: PluginDefinition | PluginDef, options: ServeOptions = {}): Promise<PluginHandle> {
   const def = isPluginDefinition(plugin) ? plugin : definePlugin(plugin);
@@ -67,10 +76,14 @@ export async function serve(plugin: PluginDefinition | PluginDef, options: Serve
   // A forgotten `await` in a handler must not kill a plugin that serves other requests.
   process.on("unhandledRejection", (reason) => log.error("unhandled promise rejection", { err: reason }));
 
+  let transport: TransportChoice = {};
   try {
+    transport = await transportFromEnv(options.env ?? process.env);
     handle = await startPlugin(def, {
       host: args.host ?? options.host ?? "127.0.0.1",
       port: args.port ?? options.port ?? 0,
+      ...(transport.tls ? { tls: transport.tls } : {}),
+      ...(transport.socket ? { socket: transport.socket } : {}),
       ...(options.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: options.shutdownTimeoutMs }),
       ...(options.wrapService === undefined ? {} : { wrapService: options.wrapService }),
     });
@@ -97,8 +110,11 @@ export async function serve(plugin: PluginDefinition | PluginDef, options: Serve
     void handle?.close({ force: true });
   });
 
-  // The one stdout line of the process contract; the host reads the port from it.
-  process.stdout.write(formatPortLine(handle.port) + "\n");
-  log.info("listening", { address: handle.address, version: def.metadata.version, ...options.listeningFields });
+  // The certificate goes first: the host knows, once the port line comes, whether one came.
+  const certLine = transport.announceCert ? formatCertLine(transport.announceCert) + "\n" : "";
+  // The one stdout line of the process contract; the host reads the port (or socket) from it.
+  process.stdout.write(certLine + (handle.socket ? formatSocketLine(handle.socket) : formatPortLine(handle.port)) + "\n");
+  const tls = transport.announceCert ? "auto-mtls" : transport.tls ? (transport.tls.clientCa ? "mtls" : "tls") : undefined;
+  log.info("listening", { address: handle.address, version: def.metadata.version, ...(tls ? { tls } : {}), ...options.listeningFields });
   return handle;
 }

@@ -3,14 +3,16 @@
  * It never touches `process` (argv, stdout, signals, exit): `serve` adds those, and tests
  * use this directly.
  */
+import { chmodSync, rmSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, type ServerCredentials } from "@grpc/grpc-js";
 import { grpcOptions, PORT_PROBE_SPAN, type DomainPluginServiceServer } from "@qntx/protocol";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./service.js";
 import type { PluginDef } from "./types.js";
-import { domainServiceDefinition } from "@qntx/protocol";
+import { domainServiceDefinition, unixTarget } from "@qntx/protocol";
+import { serverCredentials, type ServerTls } from "./transport.js";
 
 /** Options of {@link startPlugin}. */
 export interface StartOptions {
@@ -30,14 +32,24 @@ export interface StartOptions {
    * QNTX-format runner answers RegisterGlyphs and HandleHTTP for an adapted module.
    */
   wrapService?: (service: DomainPluginServiceServer) => DomainPluginServiceServer;
+  /** Serve TLS (mutual when `tls.clientCa` is given) instead of plaintext. */
+  tls?: ServerTls;
+  /**
+   * Listen on this unix socket (absolute path) instead of a TCP port; `host`, `port` and
+   * `probeSpan` are then unused. A file left there is replaced; the socket is made 0600 and
+   * removed when the server stops.
+   */
+  socket?: string;
 }
 
 /** A running plugin server. */
 export interface PluginHandle {
-  /** Port actually bound. */
+  /** Port actually bound (0 on a unix socket). */
   readonly port: number;
-  /** `host:port` to dial. */
+  /** `host:port` to dial, or `unix:///path` on a unix socket. */
   readonly address: string;
+  /** The unix socket's path, when listening on one. */
+  readonly socket?: string;
   /** Settles once the server has stopped, through `close()` or the `Shutdown` RPC. */
   readonly closed: Promise<void>;
   /**
@@ -66,20 +78,31 @@ function isPortFree(host: string, port: number): Promise<boolean> {
   });
 }
 
-function bindOnce(server: Server, address: string): Promise<number> {
+function bindOnce(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
 
-async function bindWithProbe(server: Server, host: string, first: number, span: number): Promise<number> {
+/**
+ * Binds a unix socket. A stale socket file (a killed plugin's) would make the bind fail, so
+ * it goes first; the socket is then narrowed to 0600 (its folder, the host's, is 0700).
+ */
+async function bindSocket(server: Server, path: string, credentials: ServerCredentials): Promise<void> {
+  if (!path.startsWith("/")) throw new RangeError(`invalid socket path "${path}": expected an absolute path`);
+  rmSync(path, { force: true });
+  await bindOnce(server, unixTarget(path), credentials);
+  chmodSync(path, 0o600);
+}
+
+async function bindWithProbe(server: Server, host: string, first: number, span: number, credentials: ServerCredentials): Promise<number> {
   if (!Number.isInteger(first) || first < 0 || first > 65535) throw new RangeError(`invalid port ${first}: expected 0–65535`);
-  if (first === 0) return bindOnce(server, joinHostPort(host, 0));
+  if (first === 0) return bindOnce(server, joinHostPort(host, 0), credentials);
   const last = Math.min(first + Math.max(1, span) - 1, 65535);
   for (let port = first; port <= last; port++) {
     if (!(await isPortFree(host, port))) continue;
     try {
-      return await bindOnce(server, joinHostPort(host, port));
+      return await bindOnce(server, joinHostPort(host, port), credentials);
     } catch (err) {
       // Taken between the probe and the bind: try the next one. Anything else (an address
       // that is not local, a permission error) will not get better on the next port.
@@ -156,6 +179,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
       await stopServer(closeOptions.force === true || forceRequested);
       // After the server: jobs still finishing may have used the host clients.
       runtime.close();
+      if (options.socket) rmSync(options.socket, { force: true });
       markClosed();
     })();
     return stopping;
@@ -169,13 +193,16 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
   }, runtime);
   server.addService(domainServiceDefinition, options.wrapService ? options.wrapService(service) : service);
 
-  let port: number;
+  const credentials = serverCredentials(options.tls);
+  let port = 0;
   try {
-    port = await bindWithProbe(server, host, options.port ?? 0, options.probeSpan ?? PORT_PROBE_SPAN);
+    if (options.socket) await bindSocket(server, options.socket, credentials);
+    else port = await bindWithProbe(server, host, options.port ?? 0, options.probeSpan ?? PORT_PROBE_SPAN, credentials);
   } catch (err) {
     server.forceShutdown();
     runtime.close();
     throw err;
   }
+  if (options.socket) return { port, address: unixTarget(options.socket), socket: options.socket, closed, close };
   return { port, address: joinHostPort(host, port), closed, close };
 }

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { QntxError, type CommandInfo } from "@qntx/protocol";
 import { dataDirFiles, readHostFile } from "../data-dir.js";
+import { pinnedFetch } from "./pinned-fetch.js";
 
 /** Where to find the host. */
 export interface HostLocation {
@@ -35,7 +36,7 @@ export const LISTING_TIMEOUT_MS = 3_000;
 
 /** A small typed client of the control API. */
 export class ControlClient {
-  private constructor(readonly url: string, private readonly token: string | undefined) {}
+  private constructor(readonly url: string, private readonly token: string | undefined, private readonly fetch: typeof globalThis.fetch = globalThis.fetch) {}
 
   /** Locates the host; throws HOST_NOT_RUNNING when no host.json and no URL is known. */
   static locate(location: HostLocation): ControlClient {
@@ -48,15 +49,29 @@ export class ControlClient {
 
   /** The host of `--host`, `$QNTX_HOST` or host.json (an empty value counts as unset); undefined when none is known. */
   static find(location: HostLocation): ControlClient | undefined {
-    const url = location.url || process.env.QNTX_HOST || readHostFile(location.dataDir)?.url;
+    const hostFile = readHostFile(location.dataDir);
+    const url = location.url || process.env.QNTX_HOST || hostFile?.url;
     if (!url) return undefined;
+    // An HTTPS host with its own certificate: trust exactly the one it named in host.json (when
+    // the URL is that host's), or the file in QNTX_HOST_CA.
+    const caFile = process.env.QNTX_HOST_CA || (hostFile?.tlsCa && url.replace(/\/$/, "") === hostFile.url ? hostFile.tlsCa : undefined);
+    let fetcher: typeof globalThis.fetch | undefined;
+    if (caFile && url.startsWith("https:")) {
+      try {
+        fetcher = pinnedFetch(readFileSync(caFile));
+      } catch (error) {
+        throw new QntxError("HOST_NOT_RUNNING", `cannot read the certificate to trust for ${url}: ${caFile} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+          hint: "host.json names it from [host] tls (ca, else cert); QNTX_HOST_CA overrides it",
+        });
+      }
+    }
     let token: string | undefined;
     try {
       token = readFileSync(dataDirFiles(location.dataDir).adminToken, "utf8").trim();
     } catch {
       token = process.env.QNTX_ADMIN_TOKEN;
     }
-    return new ControlClient(url.replace(/\/$/, ""), token);
+    return new ControlClient(url.replace(/\/$/, ""), token, fetcher);
   }
 
   /** GET a JSON document (with the admin token when there is one). */
@@ -94,7 +109,7 @@ export class ControlClient {
     try {
       const headers: Record<string, string> = { accept: "text/event-stream" };
       if (this.token) headers.authorization = `Bearer ${this.token}`;
-      response = await fetch(`${this.url}${path}`, { headers });
+      response = await this.fetch(`${this.url}${path}`, { headers });
     } catch (error) {
       throw new QntxError("HOST_NOT_RUNNING", `no qntx host is answering at ${this.url} (${causeOf(error)})`, { hint: START_HINT, cause: error });
     }
@@ -132,7 +147,7 @@ export class ControlClient {
     let response: Response;
     let text: string;
     try {
-      response = await fetch(`${this.url}${path}`, {
+      response = await this.fetch(`${this.url}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),

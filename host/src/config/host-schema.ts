@@ -5,6 +5,7 @@
 import { DEFAULT_LISTEN, DEFAULT_PLUGIN_BASE_PORT, METADATA_READY_TIMEOUT_MS, PORT_LINE_TIMEOUT_MS } from "@qntx/protocol";
 import { addressProblem, isTable, typeName, type Checker } from "./checker.js";
 import { resolvePath } from "./paths.js";
+import { checkHttpsFiles, checkTlsFiles } from "./tls-schema.js";
 import { checkStringList } from "./values.js";
 import type { HostSettings } from "./types.js";
 
@@ -37,6 +38,7 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   logMaxBytes: 10 * 1024 * 1024,
   logFiles: 3,
   logRingLines: 1000,
+  autoMtls: false,
 });
 
 /** Integer keys of `[host]`, the field each fills and the bound that applies. */
@@ -68,7 +70,9 @@ const HOST_INTEGER_KEYS = {
 } as const satisfies Record<string, { field: keyof HostSettings; kind: "port" | "duration" | "size" }>;
 
 /** Every key `[host]` accepts. */
-export const HOST_KEYS: readonly string[] = Object.freeze(["listen", "grpc_listen", "data_dir", "allowed_origins", ...Object.keys(HOST_INTEGER_KEYS)]);
+export const HOST_KEYS: readonly string[] = Object.freeze([
+  "listen", "grpc_listen", "data_dir", "allowed_origins", "grpc_tls", "tls", "auto_mtls", ...Object.keys(HOST_INTEGER_KEYS),
+]);
 
 /** HostSettings while it is being built. */
 export type MutableHostSettings = { -readonly [K in keyof HostSettings]: HostSettings[K] };
@@ -106,6 +110,18 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
   if (raw.data_dir !== undefined) {
     const dataDir = check.string(["host", "data_dir"], raw.data_dir);
     if (dataDir !== undefined) out.dataDir = resolvePath(dataDir, ctx.baseDir, ctx.home);
+  }
+  if (raw.grpc_tls !== undefined) {
+    const files = checkTlsFiles(["host", "grpc_tls"], raw.grpc_tls, check, ctx);
+    if (files) out.grpcTls = files;
+  }
+  if (raw.tls !== undefined) {
+    const files = checkHttpsFiles(["host", "tls"], raw.tls, check, ctx);
+    if (files) out.tls = files;
+  }
+  if (raw.auto_mtls !== undefined) {
+    const on = check.boolean(["host", "auto_mtls"], raw.auto_mtls);
+    if (on !== undefined) out.autoMtls = on;
   }
   for (const [key, { field, kind }] of Object.entries(HOST_INTEGER_KEYS)) {
     if (raw[key] === undefined) continue;

@@ -7,6 +7,7 @@ import semver from "semver";
 import { addressProblem, isTable, typeName, type Checker, type RawTable } from "./checker.js";
 import type { ResolveContext } from "./host-schema.js";
 import { resolvePath } from "./paths.js";
+import { checkSha256, checkTlsFiles } from "./tls-schema.js";
 import { checkEnv, checkStringList, flattenConfig } from "./values.js";
 import { GRANTABLE_SERVICES, type Dependency, type PluginEntry, type PluginGrants, type PluginSource } from "./types.js";
 
@@ -44,10 +45,16 @@ export const PLUGIN_KEYS: readonly string[] = Object.freeze([
   "enqueue",
   "attest",
   "services",
+  "sha256",
+  "transport",
+  "auto_mtls",
+  "tls",
+  "server_name",
 ]);
 
 const SOURCE_KEYS = ["binary", "address", "builtin"] as const;
-const BINARY_ONLY_KEYS = ["auto_start", "args", "env", "cwd"] as const;
+const BINARY_ONLY_KEYS = ["auto_start", "args", "env", "cwd", "sha256", "transport", "auto_mtls"] as const;
+const ADDRESS_ONLY_KEYS = ["tls", "server_name"] as const;
 
 /** Where a plugin's keys are and how to name its table in messages. */
 export interface PluginTablePlace {
@@ -146,12 +153,12 @@ function checkSource(path: readonly string[], table: RawTable, check: Checker, c
       if (table[k] !== undefined) check.report(key(k), `only applies to plugins started from a binary (this one uses ${kind})`);
     }
   }
-  if (kind === "address") {
-    const address = check.string(key("address"), table.address);
-    const bad = address === undefined ? undefined : addressProblem(address, false);
-    if (bad) check.report(key("address"), bad.problem, bad.hint);
-    return address === undefined || bad ? undefined : { kind, address };
+  if (kind !== "address") {
+    for (const k of ADDRESS_ONLY_KEYS) {
+      if (table[k] !== undefined) check.report(key(k), `only applies to plugins dialed at an address (this one uses ${kind})`);
+    }
   }
+  if (kind === "address") return checkAddressSource(path, table, check, ctx);
   if (kind === "builtin") {
     const builtin = check.string(key("builtin"), table.builtin);
     return builtin === undefined ? undefined : { kind, builtin };
@@ -165,7 +172,49 @@ function checkSource(path: readonly string[], table: RawTable, check: Checker, c
     const raw = check.string(key("cwd"), table.cwd);
     if (raw !== undefined) cwd = resolvePath(raw, ctx.baseDir, ctx.home);
   }
-  return binary === undefined ? undefined : { kind, binary, search: undefined, autoStart, args, env, cwd };
+  const sha256 = table.sha256 === undefined ? undefined : checkSha256(key("sha256"), table.sha256, check);
+  let transport: "tcp" | "unix" | undefined;
+  if (table.transport !== undefined) {
+    const raw = check.string(key("transport"), table.transport);
+    if (raw === "tcp" || raw === "unix") transport = raw;
+    else if (raw !== undefined) check.report(key("transport"), `must be "tcp" or "unix" (got ${JSON.stringify(raw)})`, 'transport = "unix" asks the plugin to listen on a socket under <data_dir>/sockets');
+  }
+  const autoMtls = table.auto_mtls === undefined ? undefined : check.boolean(key("auto_mtls"), table.auto_mtls);
+  if (binary === undefined) return undefined;
+  return {
+    kind, binary, search: undefined, autoStart, args, env, cwd,
+    ...(sha256 === undefined ? {} : { sha256 }), ...(transport === undefined ? {} : { transport }), ...(autoMtls === undefined ? {} : { autoMtls }),
+  };
+}
+
+/** `address` (`host:port` or `unix:` + path), with `tls` and `server_name`. */
+function checkAddressSource(path: readonly string[], table: RawTable, check: Checker, ctx: ResolveContext): PluginSource | undefined {
+  const key = (k: string): string[] => [...path, k];
+  let address = check.string(key("address"), table.address);
+  if (address !== undefined && address.startsWith("unix:")) {
+    // grpc's forms: unix:///abs/path and unix:/abs/path; a relative one is taken from the config's folder.
+    const socket = address.replace(/^unix:(\/\/)?/, "");
+    if (socket === "") {
+      check.report(key("address"), "names no socket path", 'write it like address = "unix:///run/qntx/plugin.sock"');
+      address = undefined;
+    } else {
+      address = `unix://${resolvePath(socket, ctx.baseDir, ctx.home)}`;
+    }
+  } else if (address !== undefined) {
+    const bad = addressProblem(address, false);
+    if (bad) {
+      check.report(key("address"), bad.problem, bad.hint);
+      address = undefined;
+    }
+  }
+  const tls = table.tls === undefined ? undefined : checkTlsFiles(key("tls"), table.tls, check, ctx);
+  let serverName: string | undefined;
+  if (table.server_name !== undefined) {
+    serverName = check.string(key("server_name"), table.server_name);
+    if (table.tls === undefined) check.report(key("server_name"), "only applies with tls (the name the plugin's certificate must carry)", "add tls = { ca, cert, key }, or remove server_name");
+  }
+  if (address === undefined || (table.tls !== undefined && tls === undefined)) return undefined;
+  return { kind: "address", address, ...(tls ? { tls } : {}), ...(serverName === undefined ? {} : { serverName }) };
 }
 
 /** `depends_on = ["store", "auth@^1.2"]` → dependencies; the range must be valid semver. */

@@ -62,6 +62,34 @@ export interface HostSettings {
   readonly logFiles: number;
   /** Lines of each plugin's output kept in memory for `qntx plugin logs` (default 1 000). */
   readonly logRingLines: number;
+  /**
+   * `grpc_tls`: the services server on `grpcListen` serves TLS and requires client
+   * certificates signed by `ca`; spawned plugins then get a loopback plaintext server of
+   * their own (see docs/security.md). Undefined: plaintext, as QNTX.
+   */
+  readonly grpcTls?: TlsFiles | undefined;
+  /** `tls`: the HTTP API serves HTTPS with this certificate; `ca` is what the CLI trusts (default: `cert`). */
+  readonly tls?: HttpsFiles | undefined;
+  /** `auto_mtls`: spawned plugins are reached over mutual TLS with one-time certificates (default false). */
+  readonly autoMtls: boolean;
+}
+
+/** Certificate files for mutual TLS, absolute paths of PEM files (checked readable when loaded). */
+export interface TlsFiles {
+  /** CA certificate(s) the other side's certificate must chain to. */
+  readonly ca: string;
+  /** This side's certificate (chain). */
+  readonly cert: string;
+  /** This side's private key (unencrypted PEM). */
+  readonly key: string;
+}
+
+/** The HTTPS certificate of the host's HTTP API, absolute paths of PEM files. */
+export interface HttpsFiles {
+  readonly cert: string;
+  readonly key: string;
+  /** The CA the CLI trusts to reach the API; undefined: it trusts `cert` itself (self-signed). */
+  readonly ca: string | undefined;
 }
 
 /**
@@ -96,13 +124,26 @@ export interface BinarySource {
   readonly env: Readonly<Record<string, string>>;
   /** Working directory, absolute (relative values are resolved against the config's folder). */
   readonly cwd: string | undefined;
+  /**
+   * `sha256`: lowercase hex of the file the plugin runs (the binary, the `.js` file, or a QNTX
+   * TypeScript plugin's `plugin.ts`), checked before every spawn. Undefined: not pinned.
+   */
+  readonly sha256?: string | undefined;
+  /** `transport = "unix"`: the plugin is asked to listen on a unix socket under `<data_dir>/sockets`. */
+  readonly transport?: "tcp" | "unix" | undefined;
+  /** `auto_mtls`: overrides `[host] auto_mtls` for this plugin; undefined follows the host. */
+  readonly autoMtls?: boolean | undefined;
 }
 
 /** A plugin already running at an address, dialed by the host. */
 export interface AddressSource {
   readonly kind: "address";
-  /** `host:port`, no scheme. */
+  /** `host:port` (no scheme), or `unix:///absolute/path.sock` for a unix socket. */
   readonly address: string;
+  /** `tls`: the channel is mutual TLS with these files; undefined: plaintext. */
+  readonly tls?: TlsFiles | undefined;
+  /** `server_name`: the name the plugin's certificate must carry (default: the address's host). */
+  readonly serverName?: string | undefined;
 }
 
 /** A plugin compiled into the host (see `host/src/builtin`). */

@@ -5,7 +5,8 @@
  * (plugin names `plugins` etc. are reserved).
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactoryHandler } from "fastify";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Logger } from "pino";
 import { jsonDepthExceeds, tooDeepMessage } from "@qntx/protocol";
 import { registerConfigRoutes } from "./config-api.js";
@@ -25,6 +26,8 @@ export interface GatewayOptions extends ControlOptions, DataApiOptions {
   readonly websocket?: Partial<WebSocketSettings>;
   /** In-flight work a stopping host waits for (server.ts owns it; a fresh one when not given). */
   readonly drain?: GatewayDrain;
+  /** Serve HTTPS with this certificate and key (PEM), `[host] tls`; plaintext HTTP when not given. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /** Builds the fastify app (not yet listening). */
@@ -32,7 +35,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   const proxy = new PluginProxy({ registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
   const drain = options.drain ?? new GatewayDrain();
   const app = Fastify({
-    serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy, drain),
+    serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy, drain, options.https),
     loggerInstance: options.logger.child({ component: "http" }) as FastifyBaseLogger,
     // Per-request log lines would dominate the log (and the hot path) of a busy gateway.
     logController: new LogController({ disableRequestLogging: true }),
@@ -112,9 +115,9 @@ interface HttpServerSettings {
  * every request is counted by the drain (and refused once the host is stopping), and a
  * bodyless request for a plugin is served by the proxy before fastify's handler runs.
  */
-function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: PluginProxy, drain: GatewayDrain): Server {
+function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: PluginProxy, drain: GatewayDrain, tls?: { cert: Buffer; key: Buffer }): Server {
   const settings = options as unknown as HttpServerSettings;
-  const server = createServer(settings.http ?? {}, (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (drain.isDraining) {
       // The connection goes too: a client keeping it alive would only be refused again.
       res.shouldKeepAlive = false;
@@ -122,7 +125,10 @@ function createGatewayServer(handler: FastifyServerFactoryHandler, options: Reco
     }
     drain.trackRequest(res);
     if (!proxy.tryServe(req, res)) handler(req, res);
-  });
+  };
+  // An https.Server is a tls.Server with the same request, upgrade and timeout surface as
+  // http.Server (fastify and the WebSocket gateway use only that).
+  const server = tls ? (createHttpsServer({ ...settings.http, cert: tls.cert, key: tls.key }, listener) as unknown as Server) : createServer(settings.http ?? {}, listener);
   server.keepAliveTimeout = settings.keepAliveTimeout;
   server.requestTimeout = settings.requestTimeout;
   server.setTimeout(settings.connectionTimeout);

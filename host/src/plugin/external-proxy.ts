@@ -42,14 +42,27 @@ const HANDLE_WEBSOCKET_PATH = DomainPluginServiceService.handleWebSocket.path;
 /** gRPC metadata keys a query parameter may not take (reserved by HTTP/2 or gRPC). */
 const RESERVED_METADATA = /^(grpc-|:)|^(content-type|te|user-agent|host|connection|authorization)$|-bin$/;
 
-/** Proxies the DomainPlugin interface to a plugin listening at `address` (`host:port`). */
+/** How the channel to a plugin is secured; plaintext when not given (see plugin-channel.ts). */
+export interface ProxyChannelOptions {
+  maxMessageBytes?: number;
+  /** TLS credentials (a dialed plugin's `tls`, or auto-mTLS pinning); default plaintext. */
+  credentials?: grpc.ChannelCredentials;
+  /** Added to the shared channel options (e.g. `grpc.ssl_target_name_override`). */
+  channelOptions?: grpc.ChannelOptions;
+}
+
+/** Proxies the DomainPlugin interface to a plugin listening at `address` (`host:port` or `unix:///path`). */
 export class ExternalDomainProxy implements DomainPlugin {
   readonly address: string;
   private readonly client: DomainPluginServiceClient;
 
-  constructor(address: string, options: { maxMessageBytes?: number } = {}) {
+  constructor(address: string, options: ProxyChannelOptions = {}) {
     this.address = address;
-    this.client = new DomainPluginServiceClient(address, grpc.credentials.createInsecure(), grpcOptions(options.maxMessageBytes));
+    this.client = new DomainPluginServiceClient(
+      address,
+      options.credentials ?? grpc.credentials.createInsecure(),
+      { ...grpcOptions(options.maxMessageBytes), ...options.channelOptions },
+    );
   }
 
   metadata(options: CallOptions): Promise<MetadataResponse> {

@@ -18,6 +18,9 @@ import { PluginProcess, describeExit, type PluginOutputSink } from "./process.js
 import type { Registry } from "./registry.js";
 import { resolvePluginBinary } from "./resolve-binary.js";
 import { waitForMetadata } from "./wait-ready.js";
+import { checkPinnedFile } from "./binary-pin.js";
+import { dialedChannel } from "./plugin-channel.js";
+import { SpawnTransports } from "./spawn-transport.js";
 import { CrashTracker } from "./crash-policy.js";
 import { checkDependencyVersion, findCycles } from "./dependencies.js";
 import { configSourceOf, layeredConfig, pluginConfigFile, resolveConfigValues, validateConfig, writePluginConfigFile } from "./plugin-config.js";
@@ -29,6 +32,11 @@ import type { PluginTokens } from "../services/tokens.js";
 export interface HostServices {
   /** Endpoints (`host:port`, "" = not offered) for InitializeRequest. */
   readonly endpoints: Omit<InitializeRequest, "authToken" | "config">;
+  /**
+   * Endpoints for dialed plugins when they differ (`[host] grpc_tls`: the TLS server, while
+   * spawned plugins keep a loopback plaintext one). Default: `endpoints`.
+   */
+  readonly dialedEndpoints?: Omit<InitializeRequest, "authToken" | "config">;
   /** Issues each plugin its own token for the host's services at every start. */
   readonly tokens: PluginTokens;
   /** Where spawned plugins' output goes (ring, log file); the same log across restarts. */
@@ -38,6 +46,8 @@ export interface HostServices {
 interface Runtime {
   process: PluginProcess | undefined;
   port: number | undefined;
+  /** The unix socket the plugin was asked to listen on (`transport = "unix"`), removed when it stops. */
+  socket: string | undefined;
   /** Recent crashes, for backoff and the crash budget. */
   crashes: CrashTracker;
   /** Pending automatic restart after a crash. */
@@ -70,6 +80,8 @@ export class PluginManager {
   private readonly boots = new BootSlots();
   /** Plugins in a dependency cycle → the cycle's path; they never start. */
   private cycles: Map<string, string>;
+  /** Auto-mTLS and unix sockets of spawned plugins. */
+  private readonly transports: SpawnTransports;
 
   constructor(
     private readonly config: HostConfig,
@@ -78,6 +90,7 @@ export class PluginManager {
     private readonly logger: Logger,
   ) {
     this.ports = new PortAllocator(config.host.pluginBasePort);
+    this.transports = new SpawnTransports(config.host.dataDir, config.host.autoMtls);
     for (const entry of config.plugins) this.declareEntry(entry);
     this.cycles = findCycles(config.plugins);
   }
@@ -148,7 +161,7 @@ export class PluginManager {
     const crashSettings = { budget: crashBudget, windowMs: crashWindowMs, baseMs: restartBackoffBaseMs, maxMs: restartBackoffMaxMs };
     this.entries.set(entry.name, entry);
     this.runtimes.set(entry.name, {
-      process: undefined, port: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0, wanted: false,
+      process: undefined, port: undefined, socket: undefined, crashes: new CrashTracker(crashSettings), restartTimer: undefined, healthMisses: 0, wanted: false,
       stopping: false, queue: Promise.resolve(),
     });
     this.registry.declare(entry.name, kindOf(entry));
@@ -386,7 +399,7 @@ export class PluginManager {
       const merged = resolveConfigValues(layeredConfig(entry, this.config.host.dataDir, config), process.env, name, where);
       const checked = plugin ? await this.checkedConfig(name, plugin, merged) : merged;
       if (plugin) {
-        const request: InitializeRequest = { ...this.services.endpoints, authToken: this.services.tokens.issue(name), config: checked };
+        const request: InitializeRequest = { ...this.endpointsFor(entry), authToken: this.services.tokens.issue(name), config: checked };
         try {
           await this.registry.initialize(name, request, this.config.host.initializeTimeoutMs);
         } catch (error) {
@@ -432,7 +445,7 @@ export class PluginManager {
       this.registry.register(name, plugin, { kind: kindOf(entry), pid, address });
       unregistered = undefined;
       const authToken = this.services.tokens.issue(name);
-      const request: InitializeRequest = { ...this.services.endpoints, authToken, config };
+      const request: InitializeRequest = { ...this.endpointsFor(entry), authToken, config };
       await Promise.race([this.registry.initialize(name, request, this.config.host.initializeTimeoutMs), aborted]);
       log.info({ pid, address, routes: this.registry.get(name)?.routes.length }, "plugin running");
     } catch (error) {
@@ -458,9 +471,10 @@ export class PluginManager {
       return { plugin: inProcess(plugin), aborted: never };
     }
     if (source.kind === "address") {
-      const proxy = new ExternalDomainProxy(source.address);
+      const channel = dialedChannel(entry.name, source);
+      const proxy = new ExternalDomainProxy(channel.target, channel);
       try {
-        await waitForMetadata(proxy, entry.name, source.address, this.config.host.readyTimeoutMs);
+        await waitForMetadata(proxy, entry.name, source.address, this.config.host.readyTimeoutMs, undefined, channel.classify);
       } catch (error) {
         proxy.close();
         throw error;
@@ -469,13 +483,16 @@ export class PluginManager {
     }
 
     const command = await resolvePluginBinary(source, { baseDir: this.config.baseDir, dataDir: this.config.host.dataDir });
+    if (source.sha256 !== undefined) await checkPinnedFile(entry.name, command.path, source.sha256);
+    const transport = await this.transports.prepare(entry.name, source);
+    runtime.socket = transport.socket;
     // A boot slot from port allocation to the port line: see boot-slots.ts.
     const { process: proc, port: actual, announced, latePort } = await this.boots.run(async () => {
       const port = await this.ports.allocate();
       runtime.port = port;
       return PluginProcess.spawn({
         // QNTX_HOST_PID lets the SDK's serve() exit when this host dies (parent-death watch).
-        name: entry.name, command, port, args: source.args, env: { ...source.env, QNTX_HOST_PID: String(process.pid) }, cwd: source.cwd ?? this.config.baseDir,
+        name: entry.name, command, port, args: source.args, env: { ...source.env, ...transport.env, QNTX_HOST_PID: String(process.pid) }, cwd: source.cwd ?? this.config.baseDir,
         portLineTimeoutMs: this.config.host.portLineTimeoutMs, logger: log, output: this.services.logs?.forPlugin(entry.name),
       });
     });
@@ -489,6 +506,22 @@ export class PluginManager {
     });
     aborted.catch(() => undefined);
     proc.once("exit", (exit) => this.onExit(entry.name, proc, describeExit(exit)));
+    if (transport.needsAnnouncement) {
+      // No "assume the port": what to dial (socket, certificate) is only known from the plugin's lines.
+      const port = announced ? actual : await Promise.race([latePort, delay(this.config.host.readyTimeoutMs).then(() => undefined), aborted]);
+      if (port === undefined) {
+        throw new QntxError("PORT_TIMEOUT", `plugin ${entry.name} announced neither its port nor its socket within ${this.config.host.portLineTimeoutMs + this.config.host.readyTimeoutMs} ms`, { hint: proc.hint ?? "check the plugin's log: qntx plugin logs " + entry.name });
+      }
+      const channel = transport.channel(port, proc.announced);
+      const tlsProxy = new ExternalDomainProxy(channel.target, channel);
+      try {
+        await waitForMetadata(tlsProxy, entry.name, channel.target, this.config.host.readyTimeoutMs, aborted, channel.classify);
+      } catch (error) {
+        tlsProxy.close();
+        throw error;
+      }
+      return { plugin: tlsProxy, pid: proc.pid, address: channel.target, aborted };
+    }
     const proxy = new ExternalDomainProxy(address);
     // No port line in time: we poll the port passed, but a port line that comes meanwhile ends
     // the poll at once. It means the plugin listens now, and the poll's channel, refused until
@@ -532,6 +565,7 @@ export class PluginManager {
     runtime.process = undefined;
     this.pidFile?.remove(name);
     if (runtime.port !== undefined) this.ports.release(runtime.port);
+    this.transports.removeSocket(runtime.socket);
     if (runtime.stopping) return;
     // Whatever the plugin started goes with it.
     void proc.reapGroup(1000);
@@ -598,6 +632,11 @@ export class PluginManager {
     this.registry.setState(name, finalState);
   }
 
+  /** The InitializeRequest endpoints of a plugin: dialed ones may get the TLS services server. */
+  private endpointsFor(entry: PluginEntry): Omit<InitializeRequest, "authToken" | "config"> {
+    return entry.source.kind === "address" ? (this.services.dialedEndpoints ?? this.services.endpoints) : this.services.endpoints;
+  }
+
   /** Gives a spawned process the rest of the shutdown budget to exit, then SIGTERM/SIGKILL. */
   private async killProcess(runtime: Runtime): Promise<void> {
     const proc = runtime.process;
@@ -613,6 +652,7 @@ export class PluginManager {
     await proc.reapGroup(Math.min(1000, this.config.host.shutdownTimeoutMs));
     runtime.process = undefined;
     if (runtime.port !== undefined) this.ports.release(runtime.port);
+    this.transports.removeSocket(runtime.socket);
   }
 
   private serialize(name: string, op: () => Promise<void>): Promise<void> {

@@ -9,7 +9,7 @@
 import { EventEmitter } from "node:events";
 import { execa, type ResultPromise } from "execa";
 import type { Logger } from "pino";
-import { QntxError, parsePortLine } from "@qntx/protocol";
+import { QntxError, parseCertLine, parsePortLine, parseSocketLine } from "@qntx/protocol";
 import { readLines } from "./line-reader.js";
 import type { ResolvedCommand } from "./resolve-binary.js";
 import { PluginLineLogger, parsePluginLine } from "./plugin-log.js";
@@ -80,6 +80,8 @@ export class PluginProcess extends EventEmitter {
    */
   readonly exited: Promise<ExitInfo>;
   private exitInfo: ExitInfo | undefined;
+  /** What the plugin announced besides its port: a certificate line before it, or a socket line instead (spawn-transport.ts). */
+  readonly announced: { cert: Buffer | undefined; socket: string | undefined } = { cert: undefined, socket: undefined };
   private readonly recent: string[] = [];
   private lastHint: string | undefined;
 
@@ -177,7 +179,16 @@ export class PluginProcess extends EventEmitter {
     const portLine = new Promise<number>((resolve) => {
       let found = false;
       readLines(child.stdout!, (line) => {
-        const port = found ? undefined : parsePortLine(line);
+        // Transport lines (not logged: the certificate is protocol, not output): a certificate
+        // comes before the port line; a socket line takes its place, and the port is then unused.
+        const cert = found ? undefined : parseCertLine(line);
+        if (cert) {
+          proc.announced.cert = cert;
+          return;
+        }
+        const socket = found ? undefined : parseSocketLine(line);
+        if (socket !== undefined) proc.announced.socket = socket;
+        const port = found ? undefined : socket !== undefined ? spec.port : parsePortLine(line);
         if (port !== undefined) {
           found = true;
           resolve(port);

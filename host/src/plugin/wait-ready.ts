@@ -6,13 +6,19 @@
 import { QntxError, grpcStatusName } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "./domain-plugin.js";
 
-/** Polls `plugin.metadata` until it answers `name`, or throws. `aborted` stops the wait early. */
+/**
+ * Polls `plugin.metadata` until it answers `name`, or throws. `aborted` stops the wait early.
+ * `classify` reads a failed call's message for a TLS error (plugin-channel.ts): one it
+ * recognizes ends the wait at once with that error (`final` false), and on the last try
+ * (`final` true) it may replace NOT_READY with a more precise one.
+ */
 export async function waitForMetadata(
   plugin: DomainPlugin,
   name: string,
   where: string,
   budgetMs: number,
   aborted?: Promise<never>,
+  classify?: (message: string, final: boolean) => QntxError | undefined,
 ): Promise<void> {
   const giveUpAt = Date.now() + budgetMs;
   let lastError = "no answer";
@@ -27,11 +33,15 @@ export async function waitForMetadata(
       });
     } catch (error) {
       if (!(error instanceof PluginCallError)) throw error;
+      const tls = classify?.(error.message, false);
+      if (tls) throw tls;
       lastError = `${grpcStatusName(error.code)}: ${error.message}`;
       const pause = Math.min(100, giveUpAt - Date.now());
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
+  const tls = classify?.(lastError, true);
+  if (tls) throw tls;
   throw new QntxError("NOT_READY", `plugin ${name} did not answer Metadata at ${where} within ${budgetMs} ms (${lastError})`, {
     hint: "check that the plugin serves protocol.DomainPluginService on the port it announces",
   });

@@ -3,8 +3,10 @@
  * loopback port (PROTOCOL.md: one server may serve several services; the same address goes
  * in each endpoint field of InitializeRequest). Message limits match the plugin channels'.
  */
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { ATSStoreServiceService, QueueServiceService, grpcOptions, type ATSStoreServiceServer, type QueueServiceServer } from "@qntx/protocol";
+import type { TlsFiles } from "../config/types.js";
 
 /** A running services server. */
 export interface ServicesServer {
@@ -14,13 +16,20 @@ export interface ServicesServer {
   close(): Promise<void>;
 }
 
-/** Binds `listen` (`host:port`, port 0 = any) and serves the host's services. */
-export async function startServicesServer(listen: string, services: { ats: ATSStoreServiceServer; queue: QueueServiceServer }): Promise<ServicesServer> {
+/**
+ * Binds `listen` (`host:port`, port 0 = any) and serves the host's services: plaintext, or with
+ * `tls` (`[host] grpc_tls`) TLS that requires a client certificate issued by `tls.ca`. The
+ * files are read now; a plugin's token is still checked on every call either way.
+ */
+export async function startServicesServer(listen: string, services: { ats: ATSStoreServiceServer; queue: QueueServiceServer }, tls?: TlsFiles): Promise<ServicesServer> {
   const server = new grpc.Server(grpcOptions());
   server.addService(ATSStoreServiceService, services.ats);
   server.addService(QueueServiceService, services.queue);
+  const credentials = tls
+    ? grpc.ServerCredentials.createSsl(readFileSync(tls.ca), [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], true)
+    : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(listen, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
   });
   const host = listen.slice(0, listen.lastIndexOf(":"));
   return {

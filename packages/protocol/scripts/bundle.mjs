@@ -22,7 +22,7 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["@grpc/grpc-js"],
+  external: ["@grpc/grpc-js", "selfsigned"],
   // Chains tsc's maps, so `node --enable-source-maps` points into src/*.ts.
   sourcemap: true,
   logLevel: "warning",

@@ -17,7 +17,13 @@ export type QntxErrorCode =
   | "UNAUTHORIZED"
   | "INVALID_ARGUMENT"
   | "DEPENDENCY_FAILED"
-  | "IN_USE";
+  | "IN_USE"
+  /** A TLS connection to a plugin failed: untrusted or expired certificate, wrong name, or a plaintext peer. */
+  | "TLS_FAILED"
+  /** A pinned plugin file (`sha256` in its table) does not have the pinned hash: not spawned. */
+  | "BINARY_MISMATCH"
+  /** A spawned plugin did not take the transport the host asked for (auto-mTLS, unix socket). */
+  | "TRANSPORT_UNSUPPORTED";
 
 /** An error with a stable `code` and a `hint` that says how to fix it. */
 export class QntxError extends Error {

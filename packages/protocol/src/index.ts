@@ -16,3 +16,5 @@ export * from "./channel.js";
 export * from "./ws-codec.js";
 export * from "./attestation-rules.js";
 export * from "./json-limits.js";
+export * from "./transport.js";
+export * from "./self-signed.js";

@@ -71,7 +71,7 @@ const SERVICE = "ATSStoreService";
  */
 export function createAtsClient(endpoint: string, authToken: string, options: HostClientOptions = {}): AtsClient {
   if (!endpoint) throw new TypeError("createAtsClient: endpoint must be host:port");
-  const client = new ATSStoreServiceClient(endpoint, credentials.createInsecure(), grpcOptions());
+  const client = new ATSStoreServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_CALL_TIMEOUT_MS;
   const request = (filter: Partial<AttestationFilter> | undefined) => ({ authToken, filter: AttestationFilter.fromPartial(filter ?? {}) });
 

@@ -2,7 +2,7 @@
  * What the ATS and queue clients share: the error they throw, deadlines, abort signals,
  * and turning grpc-js calls into promises and async iterables.
  */
-import { Metadata, status as GrpcStatus, type CallOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { Metadata, status as GrpcStatus, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 
 /** Default deadline of a call to a host service. */
 export const DEFAULT_HOST_CALL_TIMEOUT_MS = 10_000;
@@ -22,6 +22,10 @@ export interface HostCallOptions {
 export interface HostClientOptions {
   /** Default deadline of every call, in milliseconds. Default 10 000. `0` = none. */
   timeoutMs?: number;
+  /** Channel credentials (default plaintext); see `hostChannelFromEnv` for mutual TLS. */
+  credentials?: ChannelCredentials;
+  /** Channel options added to the SDK's (e.g. `grpc.ssl_target_name_override`). */
+  channelOptions?: ChannelOptions;
 }
 
 /**

@@ -73,7 +73,7 @@ export function encodeJsonPayload(payload: unknown): Buffer {
  */
 export function createQueueClient(endpoint: string, authToken: string, options: QueueClientOptions = {}): QueueClient {
   if (!endpoint) throw new TypeError("createQueueClient: endpoint must be host:port");
-  const client = new QueueServiceClient(endpoint, credentials.createInsecure(), grpcOptions());
+  const client = new QueueServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_CALL_TIMEOUT_MS;
 
   return {
