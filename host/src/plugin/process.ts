@@ -13,6 +13,7 @@ import { QntxError, parsePortLine } from "@qntx/protocol";
 import { readLines } from "./line-reader.js";
 import type { ResolvedCommand } from "./resolve-binary.js";
 import { PluginLineLogger, parsePluginLine } from "./plugin-log.js";
+import { terminateGroup } from "./os-process.js";
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -256,29 +257,8 @@ export class PluginProcess extends EventEmitter {
   }
 }
 
-/** Sends `signal` to process group `pgid`; false when no member is left. */
-function groupSignal(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Stops every process of group `pgid`: SIGTERM, then SIGKILL when a member is still there
- * after `graceMs`. Resolves once the group is empty (or at once when it already was).
- */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupSignal(pgid, "SIGTERM")) return;
-  const giveUp = Date.now() + graceMs;
-  while (Date.now() < giveUp) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    if (!groupSignal(pgid, 0)) return;
-  }
-  groupSignal(pgid, "SIGKILL");
-}
+/** See os-process.ts (kept exported here for the callers that import it from this module). */
+export { terminateGroup };
 
 /** "exit code 3" / "killed by SIGKILL". */
 export function describeExit(exit: ExitInfo): string {
