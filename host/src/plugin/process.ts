@@ -13,7 +13,7 @@ import { QntxError, parsePortLine } from "@qntx/protocol";
 import { readLines } from "./line-reader.js";
 import type { ResolvedCommand } from "./resolve-binary.js";
 import { PluginLineLogger, parsePluginLine } from "./plugin-log.js";
-import { terminateGroup } from "./os-process.js";
+import { isStopped, terminateGroup } from "./os-process.js";
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -213,13 +213,16 @@ export class PluginProcess extends EventEmitter {
   }
 
   /**
-   * Stops the process group: SIGTERM, then SIGKILL when it has not exited after `graceMs`.
+   * Stops the process group: SIGTERM, then SIGKILL when it has not exited after `graceMs` —
+   * or at once when the process is stopped (SIGSTOP, a debugger): it cannot act on SIGTERM
+   * until continued, so waiting out the grace would only delay the SIGKILL.
    * Idempotent; resolves once the process has exited.
    */
   async stop(graceMs: number): Promise<ExitInfo> {
     if (this.exitInfo) return this.exitInfo;
     if (this.pid <= 0) return this.exited;
     this.signalGroup("SIGTERM");
+    if (isStopped(this.pid)) this.signalGroup("SIGKILL");
     const timer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
     try {
       return await this.exited;
