@@ -23,6 +23,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { processIdentity } from "./os-process.js";
 
 /** What the shell runs: wait for end-of-file (the host died) or `stop`, then sweep. */
 const WAITER = 'while read -r line; do [ "$line" = stop ] && exit 0; done; exec "$@"';
@@ -55,12 +56,13 @@ export class HostWatchdog {
   private constructor(private readonly program: string, private readonly options: WatchdogOptions) {}
 
   /**
-   * Starts the watchdog. Returns undefined (after logging why) where it cannot run: no
-   * `/bin/sh` (Windows), or the sweep program is missing (sources without a build).
+   * Starts the watchdog. Returns undefined (after logging why) where it could do nothing: no
+   * `/bin/sh` (Windows), no /proc to tell our processes from others (the sweep would kill
+   * nothing), or the sweep program is missing (sources without a build).
    */
   static start(options: WatchdogOptions): HostWatchdog | undefined {
     const program = sweepProgram();
-    if (process.platform === "win32" || !existsSync("/bin/sh") || !program) {
+    if (process.platform === "win32" || !existsSync("/bin/sh") || !processIdentity(process.pid) || !program) {
       options.logger.warn("no host watchdog here: plugins that do not watch QNTX_HOST_PID outlive a killed host until the next one starts");
       return undefined;
     }
