@@ -163,7 +163,14 @@ async function hungRound() {
     const first503 = answers.filter((a) => a.status === 503).sort((a, b) => a.at - b.at)[0];
     const firstNotAnswering = answers.filter((a) => a.status === 503 && a.text.includes("not answering")).sort((a, b) => a.at - b.at)[0];
     const timedOut = answers.filter((a) => a.status === 504);
+    // Requests sent while the plugin was hung but before the host refused them: how they ended.
+    const stuck = answers.filter((a) => a.sent < (first503?.sent ?? Infinity) && a.status !== 200);
+    const statuses = {};
+    for (const a of stuck) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
     return {
+      stuck: stuck.length,
+      stuckMs: median(stuck.map((a) => a.at - a.sent)),
+      stuckStatuses: JSON.stringify(statuses),
       first503: first503?.at,
       firstNotAnswering: firstNotAnswering?.at,
       notAnsweringBody: firstNotAnswering?.text,
@@ -202,7 +209,7 @@ if (mode === "host-kill") {
   for (let i = 0; i < rounds; i++) {
     const r = await hungRound();
     all.push(r);
-    console.log(`round ${i + 1}: first 503 ${fmt(r.first503)} ms, first "not answering" ${fmt(r.firstNotAnswering)} ms, not running ${fmt(r.detected)} ms, restarted ${fmt(r.restarted)} ms; ${r.timeouts} of ${r.requests} requests timed out (504, median ${fmt(r.timeoutMs)} ms each)`);
+    console.log(`round ${i + 1}: first 503 ${fmt(r.first503)} ms, first "not answering" ${fmt(r.firstNotAnswering)} ms, not running ${fmt(r.detected)} ms, restarted ${fmt(r.restarted)} ms; ${r.timeouts} of ${r.requests} requests timed out (504, median ${fmt(r.timeoutMs)} ms each); ${r.stuck} sent before the first 503 failed after a median ${fmt(r.stuckMs)} ms (${r.stuckStatuses})`);
     if (i === 0 && r.notAnsweringBody) console.log(`  body: ${r.notAnsweringBody}`);
   }
   const m = (k) => fmt(median(all.map((r) => r[k]).filter((x) => x !== undefined)));

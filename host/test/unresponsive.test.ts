@@ -169,6 +169,17 @@ describe("a hung plugin is restarted without waiting out shutdown_timeout_ms", (
     expect(res.json().plugin.state).toBe("stopped");
     expect(alive(pid)).toBe(false);
   }, 60_000);
+
+  it("a person's stop of a plugin whose loop is blocked neither waits for Shutdown nor for shutdown_timeout_ms", async () => {
+    // Never restarted by the health checks here: the stop itself must cope.
+    const t = await host(jobPluginTable("blocker"), { health_interval_ms: 300, health_failures: 1000 });
+    const pid = t.host.registry.get("blocker")!.pid!;
+    await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify({ handler: "blocker/block", max_attempts: 1 }) });
+    await missedChecks(t, "blocker", 1);
+    const res = await http(`${t.url}/api/plugins/blocker/stop`, { method: "POST", headers: adminHeaders(t), signal: AbortSignal.timeout(30_000) });
+    expect(res.json().plugin.state).toBe("stopped");
+    expect(alive(pid)).toBe(false);
+  }, 60_000);
 });
 
 describe("stopping a stopped process directly", () => {

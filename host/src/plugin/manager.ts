@@ -589,12 +589,14 @@ export class PluginManager {
     runtime.stopping = true;
     const budget = this.config.host.shutdownTimeoutMs;
     // A dialed plugin runs under someone else's care: stopping or restarting it only lets go of
-    // its connection (a restart dials it again and re-initializes it). A stopped process
-    // (SIGSTOP, a debugger) cannot answer Shutdown: its deadline would only delay the SIGKILL.
-    const frozen = runtime.process !== undefined && isStopped(runtime.process.pid);
-    await this.registry.shutdown(name, Math.min(budget, 2000), { detach: this.entry(name).source.kind === "address" || frozen });
+    // its connection (a restart dials it again and re-initializes it). A spawned one that is
+    // stopped (SIGSTOP, a debugger) or left its last Health call unanswered would leave
+    // Shutdown unanswered too: its deadline would only delay the kill, which gets the short
+    // grace of a hung plugin.
+    const hung = runtime.process !== undefined && (isStopped(runtime.process.pid) || this.registry.unansweredHealthChecks(name) > 0);
+    await this.registry.shutdown(name, Math.min(budget, 2000), { detach: this.entry(name).source.kind === "address" || hung });
     this.services.tokens.revoke(name);
-    await this.killProcess(runtime);
+    await this.killProcess(runtime, { hung });
     this.registry.setState(name, finalState);
   }
 
