@@ -602,7 +602,7 @@ export class PluginManager {
 
   /**
    * Gives a spawned process the rest of the shutdown budget to exit, then SIGTERM/SIGKILL. A
-   * `hung` one (it missed health_failures Health calls) or a stopped one gets no time to exit
+   * `hung` one (it left Health calls unanswered) or a stopped one gets no time to exit
    * by itself and only {@link HUNG_GRACE_MS} between SIGTERM and SIGKILL (none when stopped).
    */
   private async killProcess(runtime: Runtime, options: { hung?: boolean } = {}): Promise<void> {
