@@ -24,6 +24,7 @@ import { PluginManager } from "./plugin/manager.js";
 import { PidFile, sweepOrphans } from "./plugin/pid-file.js";
 import { ConfigReloader, type ReloadSummary } from "./plugin/reload.js";
 import { Registry } from "./plugin/registry.js";
+import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
@@ -143,6 +144,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
   const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`), (err) => logger.warn({ err: String(err) }, "could not write the plugin pid file"));
   manager.recordProcessesIn(pidFile);
+  // Stops the plugins recorded there if this host dies without stopping them.
+  const watchdog = HostWatchdog.start({ pidFile: pidFile.path, logger: logger.child({ component: "watchdog" }) });
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
   if (file !== undefined && options.watchConfig !== false) reloader.watch(file);
@@ -189,6 +192,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       // 4. Only now the plugins, dependents first.
       await manager.stopAll();
       await pidFile.delete();
+      watchdog?.stop();
       // Flushes the plugins' log files (their last lines came while they stopped).
       await logs.close();
       detachJobs();

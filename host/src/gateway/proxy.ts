@@ -1,9 +1,10 @@
 /**
  * The plugin HTTP proxy: `/api/<name>/…` → `HandleHTTP` with `/api/<name>` stripped and the
  * query kept. Request header names reach the plugin as QNTX sends them (Go's canonical form,
- * no `Host`; see {@link forwardedHeaders}). Multi-value headers survive both ways, every call has a deadline (504 when it
- * passes), a browser that disconnects cancels the call, a plugin that is not running answers
- * 503 with Retry-After, and a plugin's 404 is retried once with the full path as QNTX does.
+ * no `Host`; see {@link forwardedHeaders}). Multi-value headers survive both ways, every call
+ * has a deadline (504 when it passes), a browser that disconnects cancels the call, a plugin
+ * that is not running — or is running but left its last Health call unanswered — answers 503
+ * with Retry-After, and a plugin's 404 is retried once with the full path as QNTX does.
  *
  * Two ways in, one way through: a request without a body for a registered plugin is served
  * straight from node:http ({@link PluginProxy.tryServe}, called before fastify sees it), and
@@ -21,7 +22,7 @@ import type { Socket } from "node:net";
 import { canonicalHeaderName, grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
-import { RETRY_AFTER_SECONDS, notRunningBody } from "../plugin/state.js";
+import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
 
 /** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer", "http2-settings"]);
@@ -127,6 +128,10 @@ export class PluginProxy {
         if (!info) return writeJson(res, 404, { error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
         return writeJson(res, 503, notRunningBody(name, info.state, info.error), ["retry-after", RETRY_AFTER_SECONDS]);
       }
+      // A plugin that left its last Health call unanswered would leave this request waiting
+      // out its whole deadline too: refuse it now, until the plugin answers or is restarted.
+      const missed = this.options.registry.unansweredHealthChecks(name);
+      if (missed > 0) return writeJson(res, 503, notAnsweringBody(name, missed), ["retry-after", RETRY_AFTER_SECONDS]);
       const prefix = API_PREFIX + name;
       const wire: HTTPRequest = {
         method: req.method ?? "GET",

@@ -3,7 +3,7 @@
  * alias) become one `HandleWebSocket` session each. Upgrades are handled on the fastify
  * server's `upgrade` event with `ws` in `noServer` mode, so every refusal is a plain HTTP
  * answer *before* the upgrade: 404 unknown route or plugin, 403 origin not allowed, 503 (with
- * Retry-After) plugin not running. After the upgrade, ws-session.ts bridges the two sides.
+ * Retry-After) plugin not running or not answering its Health calls. After the upgrade, ws-session.ts bridges the two sides.
  */
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -11,7 +11,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Registry } from "../plugin/registry.js";
-import { RETRY_AFTER_SECONDS, notRunningBody, type PluginState } from "../plugin/state.js";
+import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody, type PluginState } from "../plugin/state.js";
 import type { GatewayDrain } from "./drain.js";
 import { createOriginCheck } from "./ws-origin.js";
 import { WebSocketSession, type SessionSettings } from "./ws-session.js";
@@ -118,6 +118,9 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     if (!plugin) {
       return refuse(socket, 503, notRunningBody(name, info.state, info.error), { "Retry-After": RETRY_AFTER_SECONDS });
     }
+    // Hung (its last Health call unanswered): a session opened now would only wait on it.
+    const missed = registry.unansweredHealthChecks(name);
+    if (missed > 0) return refuse(socket, 503, notAnsweringBody(name, missed), { "Retry-After": RETRY_AFTER_SECONDS });
     if (!plugin.handleWebSocket) {
       return refuse(socket, 404, { error: `plugin ${name} does not serve WebSocket connections` });
     }

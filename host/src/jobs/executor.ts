@@ -3,7 +3,8 @@
  * same DomainPlugin interface for built-in and external plugins, with the job's deadline and
  * an abort signal (cancelling a job cancels the gRPC call). A plugin that is not running
  * makes the attempt fail, and Pulse retries it with backoff; jobs of plugins that are not
- * running are not claimed at all (`isAvailable`), so they wait instead of burning attempts.
+ * running, or not answering Health, are not claimed at all (`isAvailable`), so they wait
+ * instead of burning attempts.
  */
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Executor } from "@qntx/pulse";
@@ -76,7 +77,10 @@ function crashOf(registry: Registry, plugin: string, ms: number): Promise<string
   });
 }
 
-/** Whether jobs of `plugin` may be claimed now: only while it is running (paused or down → they wait). */
+/**
+ * Whether jobs of `plugin` may be claimed now: only while it is running and answers its Health
+ * calls (paused, down or hung → they wait rather than spend an attempt on its deadline).
+ */
 export function pluginAvailable(registry: Registry): (plugin: string) => boolean {
-  return (plugin) => registry.get(plugin)?.state === "running";
+  return (plugin) => registry.get(plugin)?.state === "running" && registry.unansweredHealthChecks(plugin) === 0;
 }

@@ -26,6 +26,7 @@ import { checkDependencyVersion, findCycles } from "./dependencies.js";
 import { configSourceOf, layeredConfig, pluginConfigFile, resolveConfigValues, validateConfig, writePluginConfigFile } from "./plugin-config.js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { PidFile } from "./pid-file.js";
+import { isStopped } from "./os-process.js";
 import type { PluginTokens } from "../services/tokens.js";
 
 /** The services the host offers plugins, filled into every InitializeRequest. */
@@ -300,7 +301,7 @@ export class PluginManager {
         void this.serialize(name, async () => {
           // A stop or restart may have come first: only a plugin still running is killed.
           if (!runtime.wanted || this.registry.get(name)?.state !== "running") return;
-          await this.killProcess(runtime);
+          await this.killProcess(runtime, { hung: true });
           this.crashed(name, reason);
         });
       }
@@ -625,10 +626,14 @@ export class PluginManager {
     runtime.stopping = true;
     const budget = this.config.host.shutdownTimeoutMs;
     // A dialed plugin runs under someone else's care: stopping or restarting it only lets go of
-    // its connection (a restart dials it again and re-initializes it).
-    await this.registry.shutdown(name, Math.min(budget, 2000), { detach: this.entry(name).source.kind === "address" });
+    // its connection (a restart dials it again and re-initializes it). A spawned one that is
+    // stopped (SIGSTOP, a debugger) or left its last Health call unanswered would leave
+    // Shutdown unanswered too: its deadline would only delay the kill, which gets the short
+    // grace of a hung plugin.
+    const hung = runtime.process !== undefined && (isStopped(runtime.process.pid) || this.registry.unansweredHealthChecks(name) > 0);
+    await this.registry.shutdown(name, Math.min(budget, 2000), { detach: this.entry(name).source.kind === "address" || hung });
     this.services.tokens.revoke(name);
-    await this.killProcess(runtime);
+    await this.killProcess(runtime, { hung });
     this.registry.setState(name, finalState);
   }
 
@@ -637,8 +642,12 @@ export class PluginManager {
     return entry.source.kind === "address" ? (this.services.dialedEndpoints ?? this.services.endpoints) : this.services.endpoints;
   }
 
-  /** Gives a spawned process the rest of the shutdown budget to exit, then SIGTERM/SIGKILL. */
-  private async killProcess(runtime: Runtime): Promise<void> {
+  /**
+   * Gives a spawned process the rest of the shutdown budget to exit, then SIGTERM/SIGKILL. A
+   * `hung` one (it left Health calls unanswered) or a stopped one gets no time to exit
+   * by itself and only {@link HUNG_GRACE_MS} between SIGTERM and SIGKILL (none when stopped).
+   */
+  private async killProcess(runtime: Runtime, options: { hung?: boolean } = {}): Promise<void> {
     const proc = runtime.process;
     if (!proc) {
       // A spawn that failed may still hold its reserved port.
@@ -647,8 +656,13 @@ export class PluginManager {
       return;
     }
     runtime.stopping = true;
-    const graceful = await Promise.race([proc.exited.then(() => true), delay(Math.min(500, this.config.host.shutdownTimeoutMs)).then(() => false)]);
-    if (!graceful) await proc.stop(this.config.host.shutdownTimeoutMs);
+    const budget = this.config.host.shutdownTimeoutMs;
+    if (options.hung || isStopped(proc.pid)) {
+      await proc.stop(Math.min(HUNG_GRACE_MS, budget));
+    } else {
+      const graceful = await Promise.race([proc.exited.then(() => true), delay(Math.min(500, budget)).then(() => false)]);
+      if (!graceful) await proc.stop(budget);
+    }
     await proc.reapGroup(Math.min(1000, this.config.host.shutdownTimeoutMs));
     runtime.process = undefined;
     if (runtime.port !== undefined) this.ports.release(runtime.port);
@@ -672,6 +686,14 @@ export class PluginManager {
     return new QntxError("PLUGIN_NOT_FOUND", `no plugin named "${name}"`);
   }
 }
+
+/**
+ * SIGTERM → SIGKILL grace for a plugin that stopped answering Health. Not shutdown_timeout_ms:
+ * that is for a plugin finishing its work, which a hung one is not, and a plugin whose event
+ * loop is blocked never runs its SIGTERM handler at all. A second still lets one whose signal
+ * handling works (a thread of its own) end cleanly.
+ */
+const HUNG_GRACE_MS = 1000;
 
 /** Whether the host starts the plugin by itself (at boot, or when the config adds it). */
 function startsAtBoot(entry: PluginEntry): boolean {

@@ -1,9 +1,11 @@
 /**
  * The record of spawned plugin processes in the data dir (`plugins-<port>.pid`), so that a host
- * that was killed (SIGKILL, OOM, power) leaves nothing running for long: the next host reads
- * the records of dead hosts and stops their plugins' process groups — but only processes that
- * are still the same process (same start time and command line), never a reused pid.
- * Linux only (it reads /proc); elsewhere the records are kept but nothing is checked.
+ * that was killed (SIGKILL, OOM, power) leaves nothing running for long: its watchdog
+ * (watchdog.ts), or else the next host, reads the records of dead hosts and stops their
+ * plugins' process groups — but only processes that are still ours, never a reused pid or
+ * process group (see {@link sweepPidFile}).
+ * Linux only (it reads /proc through os-process.ts); elsewhere the records are kept but
+ * nothing is checked, so nothing is killed.
  *
  * Writes are coalesced and off the event loop: every change marks the file dirty, and one
  * asynchronous write per event-loop turn (a temp file, then rename over the old one, so a
@@ -14,12 +16,20 @@
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { terminateGroup } from "./process.js";
+import { bootId, environmentHas, groupMembers, processIdentity, processStat, terminateGroup } from "./os-process.js";
+
+export { processIdentity };
 
 /** One spawned plugin process. */
 export interface PluginProcessRecord {
   readonly name: string;
   readonly pid: number;
+  /**
+   * Its process group (the plugin leads its own, so normally its pid): the sweep stops the
+   * whole group, also when the plugin itself has exited and only its children are left.
+   * Absent in files of older hosts (then the pid is taken).
+   */
+  readonly pgid?: number;
   /** Kernel start time of the process (clock ticks since boot), for reused-pid detection. */
   readonly startTime: string | undefined;
   readonly cmdline: string | undefined;
@@ -27,28 +37,24 @@ export interface PluginProcessRecord {
 
 /** The file's content. */
 interface PidFileContent {
-  readonly host: { readonly pid: number; readonly startTime: string | undefined };
+  readonly host: {
+    readonly pid: number;
+    readonly startTime: string | undefined;
+    /** The boot the start times count from (absent in files of older hosts). */
+    readonly bootId?: string;
+  };
   readonly plugins: readonly PluginProcessRecord[];
 }
 
-/** Start time and command line of a live process, or undefined when it is gone (or not Linux). */
-export function processIdentity(pid: number): { startTime: string; cmdline: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may contain spaces) start after the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z") return undefined;
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return { startTime: fields[19]!, cmdline };
-  } catch {
-    return undefined;
-  }
+/** The environment entry the host gives every plugin it spawns (see manager.ts), which children inherit. */
+export function hostPidEntry(hostPid: number): string {
+  return `QNTX_HOST_PID=${hostPid}`;
 }
 
 /** Keeps this host's pid file up to date. */
 export class PidFile {
   private readonly plugins = new Map<string, PluginProcessRecord>();
-  private readonly host = { pid: process.pid, startTime: processIdentity(process.pid)?.startTime };
+  private readonly host = { pid: process.pid, startTime: processIdentity(process.pid)?.startTime, bootId: bootId() };
   private readonly tempPath: string;
   private dirty = false;
   private closed = false;
@@ -64,7 +70,7 @@ export class PidFile {
   /** Records a plugin process (call once it runs its own program, after the port line). */
   add(name: string, pid: number): void {
     const identity = processIdentity(pid);
-    this.plugins.set(name, { name, pid, startTime: identity?.startTime, cmdline: identity?.cmdline });
+    this.plugins.set(name, { name, pid, pgid: processStat(pid)?.pgid ?? pid, startTime: identity?.startTime, cmdline: identity?.cmdline });
     this.changed();
   }
 
@@ -123,7 +129,7 @@ export class PidFile {
 /** What an orphan sweep did. */
 export interface SweepResult {
   readonly killed: PluginProcessRecord[];
-  /** Records whose pid now belongs to another process (left alone). */
+  /** Records whose pid — or, the plugin being gone, whose process group — now belongs to others (left alone). */
   readonly reused: PluginProcessRecord[];
 }
 
@@ -144,30 +150,85 @@ export async function sweepOrphans(dataDir: string, graceMs = 1000): Promise<Swe
     const temp = /^plugins-.+\.pid\.(\d+)\.tmp$/.exec(name);
     if (temp && !processIdentity(Number(temp[1]))) rmSync(join(dataDir, name), { force: true });
   }
-  const files = names.filter((f) => /^plugins-.+\.pid$/.test(f));
-  for (const file of files) {
-    const path = join(dataDir, file);
-    let content: PidFileContent;
-    try {
-      content = JSON.parse(readFileSync(path, "utf8")) as PidFileContent;
-    } catch {
-      rmSync(path, { force: true });
-      continue;
-    }
-    const host = processIdentity(content.host.pid);
-    if (host && host.startTime === content.host.startTime && content.host.pid !== process.pid) continue;
-    for (const record of content.plugins) {
-      const now = processIdentity(record.pid);
-      if (!now) continue;
-      if (now.startTime !== record.startTime || now.cmdline !== record.cmdline) {
-        result.reused.push(record);
-        continue;
-      }
-      // Spawned plugins lead their own process group: the whole group goes.
-      await terminateGroup(record.pid, graceMs);
-      result.killed.push(record);
-    }
-    rmSync(path, { force: true });
-  }
+  for (const file of names.filter((f) => /^plugins-.+\.pid$/.test(f))) await sweepPidFile(join(dataDir, file), graceMs, result);
   return result;
+}
+
+/**
+ * Sweeps one pid file: when the host that wrote it is gone, stops (concurrently: SIGTERM, then
+ * SIGKILL after `graceMs`) what is left of each recorded plugin's process group that is still
+ * ours, and removes the file. The file of a live host is left as it is. Adds to `result`.
+ */
+export async function sweepPidFile(path: string, graceMs = 1000, result: SweepResult = { killed: [], reused: [] }): Promise<SweepResult> {
+  let content: PidFileContent;
+  try {
+    content = JSON.parse(readFileSync(path, "utf8")) as PidFileContent;
+  } catch (error) {
+    // Unreadable content is useless; a missing file (a clean stop removed it) is nothing to do.
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") rmSync(path, { force: true });
+    return result;
+  }
+  const host = processIdentity(content.host.pid);
+  if (host && host.startTime === content.host.startTime && content.host.pid !== process.pid) return result;
+  // Start times count from boot: after a reboot nothing recorded can still run, and a number
+  // that happens to match would belong to some other process.
+  const boot = bootId();
+  const sameBoot = content.host.bootId === undefined || boot === undefined || content.host.bootId === boot;
+  const stops: Array<Promise<void>> = [];
+  for (const record of sameBoot ? content.plugins : []) {
+    const verdict = groupVerdict(record, content.host);
+    if (verdict === "reused") result.reused.push(record);
+    if (verdict !== "ours") continue;
+    result.killed.push(record);
+    stops.push(terminateGroup(record.pgid ?? record.pid, graceMs));
+  }
+  await Promise.all(stops);
+  rmSync(path, { force: true });
+  return result;
+}
+
+/**
+ * Whether what is left of a recorded plugin's process group is still ours to stop ("ours"),
+ * belongs to others now ("reused"), or is gone.
+ *
+ * The plugin itself still running is recognised by its start time and command line, as
+ * always: then its group is the recorded one (the plugin leads it; a session leader cannot
+ * leave its group). A different process at its pid means the group is gone too: the kernel
+ * does not hand out a pid that is still a process-group or session id, so pid G reused means
+ * group G ended first.
+ *
+ * The plugin gone but members of group G left (children it started, which outlive it) is the
+ * hard case: G may be the group we recorded, or a new one someone made after ours ended and
+ * the pid numbers wrapped round to G. We stop it only when a member proves it is ours:
+ * - it is in session G as well (the host starts each plugin in a new session: session id =
+ *   group id = the plugin's pid; a session cannot be joined, only created);
+ * - it started no earlier than the recorded plugin (every process of our session was started
+ *   from within it, so after its leader);
+ * - it carries the dead host's `QNTX_HOST_PID=<pid>` in the environment it was started with
+ *   (the host gives it to every plugin, and children inherit it unless their parent replaces
+ *   the environment). A session G that someone else created after ours ended comes from a
+ *   process outside our tree, and carries no such entry — unless the host's own pid was
+ *   reused too, by a process that started it: so a member started after whatever now runs at
+ *   the host's pid does not count.
+ * One such member is enough for the group: all members of a group share its session, and the
+ * session descends from that member's ancestors. Members that replaced their environment,
+ * with no member left that kept it, are left alone (and reported as not ours): never killing
+ * someone else's process weighs more than a leftover `sleep`.
+ */
+function groupVerdict(record: PluginProcessRecord, host: PidFileContent["host"]): "ours" | "reused" | "gone" {
+  const pgid = record.pgid ?? record.pid;
+  const now = processIdentity(record.pid);
+  if (now && now.startTime === record.startTime && now.cmdline === record.cmdline) return "ours";
+  if (now && pgid === record.pid) return "reused";
+  // Nothing recorded to compare with (not Linux when it was written): never guess.
+  if (record.startTime === undefined) return now ? "reused" : "gone";
+  const members = groupMembers(pgid);
+  if (members.length === 0) return "gone";
+  const since = Number(record.startTime);
+  const atHostPid = processStat(host.pid);
+  // The dead host itself may still be a zombie there; only another process counts.
+  const before = atHostPid && atHostPid.startTime !== host.startTime ? Number(atHostPid.startTime) : Infinity;
+  const marker = hostPidEntry(host.pid);
+  const proven = members.some((m) => m.sid === pgid && Number(m.startTime) >= since && Number(m.startTime) < before && environmentHas(m.pid, marker));
+  return proven ? "ours" : "reused";
 }

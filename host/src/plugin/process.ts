@@ -13,6 +13,7 @@ import { QntxError, parseCertLine, parsePortLine, parseSocketLine } from "@qntx/
 import { readLines } from "./line-reader.js";
 import type { ResolvedCommand } from "./resolve-binary.js";
 import { PluginLineLogger, parsePluginLine } from "./plugin-log.js";
+import { isStopped, terminateGroup } from "./os-process.js";
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -242,13 +243,16 @@ export class PluginProcess extends EventEmitter {
   }
 
   /**
-   * Stops the process group: SIGTERM, then SIGKILL when it has not exited after `graceMs`.
+   * Stops the process group: SIGTERM, then SIGKILL when it has not exited after `graceMs` —
+   * or at once when the process is stopped (SIGSTOP, a debugger): it cannot act on SIGTERM
+   * until continued, so waiting out the grace would only delay the SIGKILL.
    * Idempotent; resolves once the process has exited.
    */
   async stop(graceMs: number): Promise<ExitInfo> {
     if (this.exitInfo) return this.exitInfo;
     if (this.pid <= 0) return this.exited;
     this.signalGroup("SIGTERM");
+    if (isStopped(this.pid)) this.signalGroup("SIGKILL");
     const timer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
     try {
       return await this.exited;
@@ -291,29 +295,8 @@ export class PluginProcess extends EventEmitter {
   }
 }
 
-/** Sends `signal` to process group `pgid`; false when no member is left. */
-function groupSignal(pgid: number, signal: NodeJS.Signals | 0): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Stops every process of group `pgid`: SIGTERM, then SIGKILL when a member is still there
- * after `graceMs`. Resolves once the group is empty (or at once when it already was).
- */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupSignal(pgid, "SIGTERM")) return;
-  const giveUp = Date.now() + graceMs;
-  while (Date.now() < giveUp) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    if (!groupSignal(pgid, 0)) return;
-  }
-  groupSignal(pgid, "SIGKILL");
-}
+/** See os-process.ts (kept exported here for the callers that import it from this module). */
+export { terminateGroup };
 
 /** "exit code 3" / "killed by SIGKILL". */
 export function describeExit(exit: ExitInfo): string {

@@ -59,6 +59,8 @@ interface PluginRecord {
   /** The whole InitializeResponse of the current run (schedules, watchers, providers). */
   announced: InitializeResponse | undefined;
   health: HealthSnapshot | undefined;
+  /** Consecutive Health calls of the current run that got no answer (0 once one is answered). */
+  unanswered: number;
   pid: number | undefined;
   address: string | undefined;
   error: string | undefined;
@@ -83,7 +85,7 @@ export class Registry extends EventEmitter {
     if (!this.records.has(name)) {
       this.records.set(name, {
         name, kind, state: "stopped", plugin: undefined, metadata: undefined, routes: [], handlerNames: [], announced: undefined,
-        health: undefined, pid: undefined, address: undefined, error: undefined, hint: undefined, startedAt: undefined,
+        health: undefined, unanswered: 0, pid: undefined, address: undefined, error: undefined, hint: undefined, startedAt: undefined,
       });
     }
   }
@@ -109,7 +111,7 @@ export class Registry extends EventEmitter {
     record.plugin?.close?.();
     Object.assign(record, {
       kind: info.kind, plugin, pid: info.pid, address: info.address, metadata: undefined, routes: [],
-      handlerNames: [], announced: undefined, health: undefined, error: undefined, hint: undefined, startedAt: undefined,
+      handlerNames: [], announced: undefined, health: undefined, unanswered: 0, error: undefined, hint: undefined, startedAt: undefined,
     });
     this.setState(name, "loading");
   }
@@ -181,6 +183,7 @@ export class Registry extends EventEmitter {
       plugin.close?.();
       record.pid = undefined;
       record.health = undefined;
+      record.unanswered = 0;
       this.setState(name, "stopped");
     }
   }
@@ -203,6 +206,7 @@ export class Registry extends EventEmitter {
     // Its process is gone (or going): neither its pid nor its last health says anything now.
     record.pid = undefined;
     record.health = undefined;
+    record.unanswered = 0;
     this.setState(name, "failed");
   }
 
@@ -212,6 +216,16 @@ export class Registry extends EventEmitter {
     const previous = record.state;
     record.state = state;
     if (previous !== state) this.emit("state", name, state, previous);
+  }
+
+  /**
+   * Consecutive Health calls the running plugin left unanswered (no answer within the deadline,
+   * or its connection is gone); 0 while it answers. A plugin above 0 is `running` but hung: the
+   * gateway answers 503 for it and Pulse claims none of its jobs until it answers again, or
+   * `health_failures` misses get it restarted.
+   */
+  unansweredHealthChecks(name: string): number {
+    return this.records.get(name)?.unanswered ?? 0;
   }
 
   /** The live plugin behind a name, only while it is `running`. */
@@ -244,12 +258,17 @@ export class Registry extends EventEmitter {
   private async checkHealth(record: PluginRecord, timeoutMs: number): Promise<void> {
     const plugin = record.plugin;
     if (!plugin) return;
+    let health: HealthSnapshot;
     try {
-      const health = await plugin.health({ deadline: Date.now() + timeoutMs });
-      record.health = { answered: true, healthy: health.healthy, message: health.message, details: health.details, checkedAt: Date.now() };
+      const answer = await plugin.health({ deadline: Date.now() + timeoutMs });
+      health = { answered: true, healthy: answer.healthy, message: answer.message, details: answer.details, checkedAt: Date.now() };
     } catch (error) {
-      record.health = { answered: false, healthy: false, message: error instanceof Error ? error.message : String(error), details: {}, checkedAt: Date.now() };
+      health = { answered: false, healthy: false, message: error instanceof Error ? error.message : String(error), details: {}, checkedAt: Date.now() };
     }
+    // The plugin was stopped or restarted meanwhile: this answer is about a run that is over.
+    if (record.plugin !== plugin) return;
+    record.health = health;
+    record.unanswered = health.answered ? 0 : record.unanswered + 1;
   }
 
   private require(name: string): PluginRecord {

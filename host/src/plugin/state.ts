@@ -35,3 +35,16 @@ export function notRunningBody(name: string, state: PluginState, error: string |
     state === "paused" ? `resume it with \`qntx plugin resume ${name}\`` : isTransient(state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
   return { error: `plugin ${name} is ${state}${error ? `: ${error}` : ""}`, state, hint };
 }
+
+/**
+ * The body of the 503 that HTTP and WebSocket answer for a plugin that is `running` but has
+ * stopped answering Health (hung, stopped, or its connection gone): new requests are refused
+ * at once rather than each waiting out its deadline, until it answers again or is restarted.
+ */
+export function notAnsweringBody(name: string, missed: number): { error: string; state: PluginState; hint: string } {
+  return {
+    error: `plugin ${name} is not answering (${missed} health check${missed === 1 ? "" : "s"} missed)`,
+    state: "running",
+    hint: "retry shortly: it serves again once it answers, and is restarted after health_failures missed checks",
+  };
+}
