@@ -16,7 +16,8 @@ import { alternate, pick, repeat } from "../lib/rounds.mjs";
 const CALLS = 1000;
 const SIZE = 100;
 const STORED = 1_000_000;
-const CACHE = join(tmpdir(), "qntx-bench-cache", "ats-1m-v1");
+// v2: the store's schema version 2 (expiry); a v1 database would be migrated on first open.
+const CACHE = join(tmpdir(), "qntx-bench-cache", "ats-1m-v2");
 
 /**
  * Reads a file through once so its pages are in the OS page cache. This VM gives page cache

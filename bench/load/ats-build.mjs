@@ -16,11 +16,11 @@ const store = SqliteAttestationStore.open(join(dir, "qntx.db"));
 const t0 = performance.now();
 const BATCH = 10_000;
 for (let i = 0; i < count; i += BATCH) {
-  store.batchGenerateAndCreate(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => command(i + k)), { source: "bench" });
+  await store.batchGenerateAndCreate(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => command(i + k)), { source: "bench" });
 }
-const n = store.count();
+const n = await store.count();
 store.db.pragma("wal_checkpoint(TRUNCATE)");
-store.close();
+await store.close();
 const ms = performance.now() - t0;
 writeFileSync(join(dir, "complete.json"), JSON.stringify({ count: n, buildMs: Math.round(ms), builtAt: new Date().toISOString() }) + "\n");
 console.log(JSON.stringify({ count: n, ms }));

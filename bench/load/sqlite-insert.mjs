@@ -17,7 +17,7 @@ const db = new Database(file);
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = NORMAL");
 db.pragma("cache_size = -65536");
-db.exec(ATS_MIGRATIONS[0]);
+for (const step of ATS_MIGRATIONS) db.exec(step);
 const insertRow = db.prepare(`INSERT INTO attestations (id, timestamp, created_at, source, attributes, signature, signer_did,
   subjects, predicates, contexts, actors) VALUES (?, ?, ?, ?, ?, NULL, '', ?, ?, ?, ?)`);
 const insertTerm = db.prepare("INSERT OR IGNORE INTO attestation_terms (dim, value, created_at, att, timestamp) VALUES (?, ?, ?, ?, ?)");

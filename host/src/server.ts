@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SqliteAttestationStore, openDatabase } from "@qntx/ats";
+import { SqliteAttestationStore, openDatabase, type AttestationStore } from "@qntx/ats";
 import { Pulse } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
@@ -40,7 +40,7 @@ export interface Host {
   readonly servicesAddress: string;
   readonly registry: Registry;
   readonly manager: PluginManager;
-  readonly store: SqliteAttestationStore;
+  readonly store: AttestationStore;
   readonly pulse: Pulse;
   /** Tokens for the host's services; embedders can issue one to an in-process client. */
   readonly tokens: PluginTokens;
@@ -54,6 +54,9 @@ export interface Host {
   /** Stops Pulse, the plugins, the services and the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
+
+/** How often the host deletes attestations whose `expires_at` has passed. */
+const EXPIRY_SWEEP_INTERVAL_MS = 60_000;
 
 /** Options of {@link startHost}. */
 export interface StartHostOptions {
@@ -159,12 +162,21 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const healthTimeoutMs = Math.min(5000, settings.healthIntervalMs);
   const healthTimer = setInterval(() => void manager.checkHealth(healthTimeoutMs), settings.healthIntervalMs);
   healthTimer.unref();
+  // Attestations past their expires_at are already left out of every answer; this deletes them.
+  const sweepTimer = setInterval(() => {
+    store.sweepExpired().then(
+      (swept) => swept > 0 && logger.debug({ swept }, "expired attestations deleted"),
+      (err: unknown) => logger.warn({ err: String(err) }, "could not delete expired attestations"),
+    );
+  }, EXPIRY_SWEEP_INTERVAL_MS);
+  sweepTimer.unref();
   void ready.then(() => manager.checkHealth(healthTimeoutMs));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(healthTimer);
+      clearInterval(sweepTimer);
       await ready.catch(() => undefined);
       await reloader.close();
       // 1. Take no new work: new connections are refused, requests on open ones and new
@@ -198,8 +210,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       detachJobs();
       await services.close();
       await localServices?.close();
-      store.close();
-      readStore.close();
+      await store.close();
+      await readStore.close();
       db.close();
       removeHostFile(settings.dataDir, process.pid);
       logger.info("qntx host stopped");

@@ -27,7 +27,7 @@ export interface CheckServices {
   /** A queued job for `plugin/handler` (never run by a worker: the check calls ExecuteJob itself). */
   enqueue(plugin: string, handler: string): Promise<string>;
   /** How many attestations the plugin wrote so far. */
-  attestationCount(): number;
+  attestationCount(): Promise<number>;
   /** Stops the server, closes the database and removes the folder. */
   close(): Promise<void>;
   /** Removes the temporary folder at once, for a process about to exit (an interrupt). */
@@ -58,8 +58,9 @@ export async function startCheckServices(): Promise<CheckServices> {
   const running = server;
 
   function closeAll(): void {
-    store.close();
-    readStore.close();
+    // The SQLite stores close synchronously inside their async close().
+    void store.close();
+    void readStore.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -71,7 +72,7 @@ export async function startCheckServices(): Promise<CheckServices> {
       await pulse.registerPlugin(plugin, handlers);
     },
     enqueue: async (plugin, handler) => (await pulse.enqueue({ handler: `${plugin}/${handler}`, payload: {}, source: "qntx plugin check" })).id,
-    attestationCount: () => store.query({ subjects: [], predicates: [], contexts: [], actors: [] }).length,
+    attestationCount: async () => (await store.query({ subjects: [], predicates: [], contexts: [], actors: [] })).length,
     removeNow: () => rmSync(dir, { recursive: true, force: true }),
     close: async () => {
       await running.close();

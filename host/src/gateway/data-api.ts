@@ -41,13 +41,13 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
   };
 
   app.get("/api/attestations", (request: FastifyRequest<{ Querystring: Query }>, reply) =>
-    guard(reply, () => ({ attestations: store.query(filterFromQuery(request.query)).map(attestationView) })));
+    guard(reply, async () => ({ attestations: (await store.query(filterFromQuery(request.query))).map(attestationView) })));
 
   app.post("/api/attestations", (request: FastifyRequest<{ Body: Record<string, unknown> }>, reply) => {
     if (!admin(request, reply)) return reply;
-    return guard(reply, () => {
+    return guard(reply, async () => {
       const body = request.body ?? {};
-      const attestation = store.generateAndCreate(
+      const attestation = await store.generateAndCreate(
         {
           subjects: strings(body.subjects, "subjects"), predicates: strings(body.predicates, "predicates"), contexts: strings(body.contexts, "contexts"),
           actors: strings(body.actors, "actors"), timestamp: optionalNumber(body.timestamp, "timestamp"),

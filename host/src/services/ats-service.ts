@@ -46,13 +46,13 @@ export interface AtsServiceDeps {
 /** Builds the grpc-js implementation of ATSStoreService. */
 export function createAtsService({ store, readStore, tokens, grants, logger }: AtsServiceDeps): ATSStoreServiceServer {
   /** Runs `work` for an authenticated plugin with the ATS granted; any failure becomes a body error. */
-  const guarded = <E extends object>(token: string, empty: E, work: (plugin: string) => Partial<E>): E & BodyStatus => {
+  const guarded = async <E extends object>(token: string, empty: E, work: (plugin: string) => Promise<Partial<E>>): Promise<E & BodyStatus> => {
     const plugin = tokens.pluginFor(token);
     if (!plugin) return { ...empty, success: false, error: INVALID_TOKEN };
     const refused = grants?.refusal(plugin, "services", "ats");
     if (refused) return { ...empty, success: false, error: refused };
     try {
-      return { ...empty, ...work(plugin), success: true, error: "" };
+      return { ...empty, ...(await work(plugin)), success: true, error: "" };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       logger.debug({ plugin, err: message }, "ats call refused");
@@ -70,51 +70,63 @@ export function createAtsService({ store, readStore, tokens, grants, logger }: A
 
   return {
     createAttestation(call, callback) {
-      callback(null, guarded(call.request.authToken, {}, (plugin) => {
+      void guarded(call.request.authToken, {}, async (plugin) => {
         const attestation = required(call.request.attestation, "attestation");
         checkWrite(plugin, attestation.predicates, attestation.attributes);
-        store.create({ ...attestation, source: plugin });
+        await store.create({ ...attestation, source: plugin });
         return {};
-      }));
+      }).then((body) => callback(null, body));
     },
 
     attestationExists(call, callback) {
       // QNTX answers exists:false on a bad token (no error field in this response).
       const plugin = tokens.pluginFor(call.request.authToken);
-      callback(null, { exists: plugin !== undefined && call.request.id !== "" && store.exists(call.request.id) });
+      if (plugin === undefined || call.request.id === "") return void callback(null, { exists: false });
+      store.exists(call.request.id).then(
+        (exists) => callback(null, { exists }),
+        // No error field either: a store that cannot answer is a failed call, not "does not exist".
+        (error: unknown) => callback({ code: status.UNAVAILABLE, details: error instanceof Error ? error.message : String(error) }),
+      );
     },
 
     generateAndCreateAttestation(call, callback) {
-      callback(null, guarded(call.request.authToken, { attestation: undefined as Attestation | undefined }, (plugin) => {
+      void guarded(call.request.authToken, { attestation: undefined as Attestation | undefined }, async (plugin) => {
         const command = required(call.request.command, "command");
         checkWrite(plugin, command.predicates, command.attributes);
-        return { attestation: store.generateAndCreate({ ...command, source: plugin }, { source: plugin }) };
-      }));
+        return { attestation: await store.generateAndCreate({ ...command, source: plugin }, { source: plugin }) };
+      }).then((body) => callback(null, body));
     },
 
     batchGenerateAndCreateAttestations(call, callback) {
-      callback(null, guarded(call.request.authToken, { created: 0 }, (plugin) => {
+      void guarded(call.request.authToken, { created: 0 }, async (plugin) => {
         const commands = call.request.commands;
         if (commands.length > MAX_BATCH_COMMANDS) {
           throw new Error(`a batch may create at most ${MAX_BATCH_COMMANDS} attestations (got ${commands.length}): split it`);
         }
         // All or nothing: one refused command refuses the batch before anything is written.
         for (const command of commands) checkWrite(plugin, command.predicates, command.attributes);
-        return { created: store.batchGenerateAndCreate(commands.map((c) => ({ ...c, source: plugin })), { source: plugin }).length };
-      }));
+        return { created: (await store.batchGenerateAndCreate(commands.map((c) => ({ ...c, source: plugin })), { source: plugin })).length };
+      }).then((body) => callback(null, body));
     },
 
     getAttestations(call, callback) {
-      callback(null, guarded(call.request.authToken, { attestations: [] as Attestation[] }, () => ({
-        attestations: store.query(required(call.request.filter, "filter")),
-      })));
+      void guarded(call.request.authToken, { attestations: [] as Attestation[] }, async () => ({
+        attestations: await store.query(required(call.request.filter, "filter")),
+      })).then((body) => callback(null, body));
     },
 
     getAttestationsStream(call) {
       if (!authorizeStream(call, tokens, grants)) return;
       const filter = call.request.filter;
       if (!filter) return void call.emit("error", { code: status.INVALID_ARGUMENT, details: missing("filter") });
-      void streamRows(call, readStore.iterate(filter), logger);
+      let rows: AsyncIterableIterator<Attestation>;
+      try {
+        rows = readStore.iterate(filter);
+      } catch (error) {
+        // A malformed filter: said before any row, as the stream's status.
+        return void call.emit("error", { code: status.INVALID_ARGUMENT, details: error instanceof Error ? error.message : String(error) });
+      }
+      void streamRows(call, rows, logger);
     },
 
     watchAttestations(call) {
@@ -159,12 +171,12 @@ function authorizeStream(call: ServerWritableStream<GetAttestationsRequest, Atte
  * Writes rows in chunks, waiting for `drain` when the client reads slowly. The iterator runs
  * on the read connection, so a slow reader never blocks writers on the main connection.
  */
-async function streamRows(call: ServerWritableStream<GetAttestationsRequest, Attestation>, rows: IterableIterator<Attestation>, logger: Logger): Promise<void> {
+async function streamRows(call: ServerWritableStream<GetAttestationsRequest, Attestation>, rows: AsyncIterableIterator<Attestation>, logger: Logger): Promise<void> {
   let cancelled = false;
   call.once("cancelled", () => (cancelled = true));
   try {
     let sent = 0;
-    for (const row of rows) {
+    for await (const row of rows) {
       if (cancelled) break;
       if (call.destroyed) break;
       const more = call.write(row);
@@ -178,7 +190,7 @@ async function streamRows(call: ServerWritableStream<GetAttestationsRequest, Att
     logger.warn({ err: error instanceof Error ? error.message : String(error) }, "attestation stream failed");
     call.emit("error", { code: status.INTERNAL, details: error instanceof Error ? error.message : String(error) });
   } finally {
-    rows.return?.();
+    await rows.return?.();
   }
 }
 

@@ -21,6 +21,13 @@ export const FALLBACK_SOURCE = "plugin";
 export const EMPTY_DIMENSION_VALUE = "_";
 /** Attribute key under which a command's `source_version` is stored. */
 export const SOURCE_VERSION_ATTRIBUTE = "source_version";
+/**
+ * Attribute key of an attestation's expiry: unix milliseconds (a number, as QNTX writes
+ * `expires_at` elsewhere). From that moment the attestation is no longer returned by
+ * queries, streams or `exists`, and the store's sweep deletes it. The wire stays as it is:
+ * the expiry travels in `attributes`, and readers see it there.
+ */
+export const EXPIRES_AT_ATTRIBUTE = "expires_at";
 
 /** A row of `attestations` as better-sqlite3 returns it. */
 export interface AttestationRow {
@@ -39,7 +46,10 @@ export interface AttestationRow {
 }
 
 /** Insert parameters of `attestations` (named, matching the prepared INSERT). */
-export type AttestationInsert = Omit<AttestationRow, "seq">;
+export type AttestationInsert = Omit<AttestationRow, "seq"> & {
+  /** Unix ms from the `expires_at` attribute; null = never expires. */
+  expires_at: number | null;
+};
 
 /** Columns read back, in the order every SELECT of the store lists them. */
 export const ATTESTATION_COLUMNS =
@@ -78,7 +88,20 @@ export function attestationToInsert(a: Attestation): AttestationInsert {
     predicates: JSON.stringify(a.predicates),
     contexts: JSON.stringify(a.contexts),
     actors: JSON.stringify(a.actors),
+    expires_at: expiresAtOf(a) ?? null,
   };
+}
+
+/** The expiry of an already validated attestation, in unix ms; undefined = never. */
+export function expiresAtOf(a: Attestation): number | undefined {
+  const value: unknown = a.attributes?.[EXPIRES_AT_ATTRIBUTE];
+  return typeof value === "number" ? Math.floor(value) : undefined;
+}
+
+/** True when `a` carries an expiry at or before `now` (unix ms). */
+export function isExpired(a: Attestation, now: number): boolean {
+  const expiresAt = expiresAtOf(a);
+  return expiresAt !== undefined && expiresAt <= now;
 }
 
 function strings(what: string, list: unknown): string[] {
@@ -100,6 +123,14 @@ function attributesOf(value: unknown): { [key: string]: any } | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new AtsError("INVALID_ARGUMENT", "attributes must be an object");
+  }
+  const expiresAt: unknown = (value as Record<string, unknown>)[EXPIRES_AT_ATTRIBUTE];
+  // A string date would silently never expire: refuse anything but a number of ms (or null).
+  if (expiresAt !== undefined && expiresAt !== null && (typeof expiresAt !== "number" || !Number.isFinite(expiresAt))) {
+    throw new AtsError(
+      "INVALID_ARGUMENT",
+      `attributes.${EXPIRES_AT_ATTRIBUTE} must be unix milliseconds (a number, e.g. Date.now() + 60000), got ${JSON.stringify(expiresAt)}`,
+    );
   }
   return value as { [key: string]: any };
 }

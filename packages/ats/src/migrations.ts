@@ -6,6 +6,7 @@
  * append-only list: index 0 is version 1, and a released migration is never edited, only
  * followed by a new one.
  */
+import { AtsError } from "./errors.js";
 import type { SqliteDatabase } from "./open.js";
 
 /**
@@ -41,8 +42,8 @@ const BOOKKEEPING_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
  * @param namespace owner of the migrations, e.g. `"ats"` or `"pulse"`
  * @param migrations the ordered steps; `migrations[i]` is version `i + 1`
  * @returns versions before/after and which ones ran
- * @throws Error when the database is at a version newer than `migrations.length` (it was
- *   written by a newer build; running old code on it could corrupt data)
+ * @throws AtsError SCHEMA_TOO_NEW when the database is at a version newer than
+ *   `migrations.length` (it was written by a newer build; running old code on it could corrupt data)
  */
 export function migrate(db: SqliteDatabase, namespace: string, migrations: readonly Migration[]): MigrateResult {
   if (namespace === "") throw new Error("migrate: namespace must be non-empty");
@@ -56,12 +57,7 @@ export function migrate(db: SqliteDatabase, namespace: string, migrations: reado
   const current = (): number => currentStmt.get(namespace)?.v ?? 0;
 
   const from = current();
-  if (from > migrations.length) {
-    throw new Error(
-      `database schema "${namespace}" is at version ${from}, newer than this build knows (${migrations.length}); ` +
-        "upgrade qntx or use another data directory",
-    );
-  }
+  if (from > migrations.length) throw schemaTooNew(namespace, from, migrations.length, "use another data directory");
   const applied: number[] = [];
   for (let version = from + 1; version <= migrations.length; version++) {
     const step = migrations[version - 1]!;
@@ -78,6 +74,19 @@ export function migrate(db: SqliteDatabase, namespace: string, migrations: reado
     if (ran) applied.push(version);
   }
   return { from, to: migrations.length, applied };
+}
+
+/**
+ * The refusal of a database whose schema a newer build migrated: running old code on it
+ * could corrupt data. Names both versions.
+ * @param elsewhere the other way out, besides upgrading (e.g. "use another data directory")
+ */
+export function schemaTooNew(namespace: string, found: number, known: number, elsewhere: string): AtsError {
+  return new AtsError(
+    "SCHEMA_TOO_NEW",
+    `database schema "${namespace}" is at version ${found}, newer than this build knows (${known}); upgrade qntx or ${elsewhere}`,
+    { hint: `this qntx understands "${namespace}" up to version ${known}` },
+  );
 }
 
 /** The highest applied version of `namespace` (0 when none, or no bookkeeping table yet). */

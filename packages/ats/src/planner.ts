@@ -1,9 +1,8 @@
 /**
- * Chooses how to answer a filter and caches one prepared statement per query shape.
+ * The SQLite query planner: decides a plan with the shared choice (plan-choice.ts), pins it
+ * in the SQL, and caches one prepared statement per query shape.
  *
- * SQLite's own planner cannot know that subject "alice" has 10 rows while predicate "is" has
- * half the table (its statistics are per index, not per value), so we decide from cheap,
- * capped counts on the covering term index, and pin the plan in the SQL:
+ * The strategies (the PostgreSQL planner, pg-planner.ts, runs the same ones):
  * - `terms`: walk the posting list (term rows) of the most selective dimension. With ONE
  *   value the list is already ordered newest first, so the walk stops after `limit` hits, with
  *   no sort; with several values the hits (att, created_at) are deduplicated and sorted
@@ -14,26 +13,19 @@
  * - `scan`: walk `created_at` newest first and stop after `limit` matches. For no filter at
  *   all, or when matches are dense and the alternative would sort many rows (expected rows
  *   walked ≈ limit / match density).
+ *
+ * Expired attestations (schema.ts) are left out by one more condition, added only while the
+ * store holds attestations with an expiry: without them the SQL is the same as before expiry
+ * existed.
  */
 import type { Statement } from "better-sqlite3";
 import { ATTESTATION_COLUMNS, type AttestationRow } from "./codec.js";
 import type { NormalizedFilter } from "./filter.js";
 import type { SqliteDatabase } from "./open.js";
+import { chooseSync, valuesOf, type Probe, type QueryPlan, type Strategy } from "./plan-choice.js";
 import { Dim, DIM_NAMES, type DimName } from "./schema.js";
 
-/** How a query is executed; see the module comment. */
-export type Strategy = "terms" | "time" | "scan";
-
-/** The decision for one filter, for tests and debugging (`SqliteAttestationStore.explain`). */
-export interface QueryPlan {
-  readonly strategy: Strategy;
-  /** The dimension that drives a `terms` plan. */
-  readonly driver: DimName | undefined;
-  /** Capped match counts that were probed, per dimension (and `time`). */
-  readonly estimates: Readonly<Record<string, number>>;
-  /** The SQL that runs. */
-  readonly sql: string;
-}
+export type { QueryPlan, Strategy } from "./plan-choice.js";
 
 /** Named parameters of every query statement (SQLite ignores the unused ones). */
 type QueryParams = Record<string, string | number | bigint>;
@@ -48,18 +40,15 @@ export interface PreparedQuery {
 // int64 extremes as bigint, so an absent bound never excludes a row.
 const MIN_TIME = -(2n ** 63n);
 const MAX_TIME = 2n ** 63n - 1n;
-/** A driving set this small is cheap whatever else holds: stop probing. */
-const SMALL_ENOUGH = 256;
-/** A scan's cost depends on where matches lie in time, so it must look this much cheaper. */
-const SCAN_SAFETY = 10;
-const MIN_CAP = 256;
-const MAX_CAP = 100_000;
-const NO_LIMIT_CAP = 50_000;
-/** Probe cap when all candidates are one-value dimensions and there is a limit. */
-const ORDERED_CAP = 4_096;
-// Subjects first: usually the most selective, which lets the probing stop early.
-const PROBE_ORDER: readonly DimName[] = ["subjects", "contexts", "actors", "predicates"];
 const ORDER_NEWEST = "ORDER BY a.created_at DESC, a.seq DESC";
+
+/**
+ * Leaves out expired attestations: the seqs of stored, expired ones are a small set (the
+ * sweep removes them), found on the partial `expires_at` index once per statement run.
+ */
+function notExpired(seq: string): string {
+  return `${seq} NOT IN (SELECT seq FROM attestations WHERE expires_at IS NOT NULL AND expires_at <= @now)`;
+}
 
 /** `EXISTS` check of one dimension for the candidate whose (created_at, seq) are given. */
 function hasTerm(dim: DimName, createdAt: string, seq: string): string {
@@ -81,9 +70,11 @@ function fetchRows(hits: string): string {
   );
 }
 
-function buildSql(strategy: Strategy, driver: DimName | undefined, checked: readonly DimName[], single: boolean): string {
+/** The statement of one plan shape; `expiring`: the store holds attestations with an expiry. */
+function buildSql(strategy: Strategy, driver: DimName | undefined, checked: readonly DimName[], single: boolean, expiring: boolean): string {
   if (strategy === "terms") {
     const checks = checked.map((d) => hasTerm(d, "t.created_at", "t.att"));
+    if (expiring) checks.push(notExpired("t.att"));
     const head = `FROM attestation_terms AS t WHERE t.dim = ${Dim[driver!]} AND `;
     if (single) {
       // One B-tree range, already newest first: the LIMIT stops the walk, nothing is sorted.
@@ -100,6 +91,7 @@ function buildSql(strategy: Strategy, driver: DimName | undefined, checked: read
     );
   }
   const checks = checked.map((d) => hasTerm(d, "a.created_at", "a.seq"));
+  if (expiring) checks.push(notExpired("a.seq"));
   if (strategy === "time") {
     return fetchRows(
       `SELECT a.seq, a.created_at FROM attestations AS a INDEXED BY attestations_timestamp\n` +
@@ -119,6 +111,7 @@ export class QueryPlanner {
   private readonly termProbe: Statement<[number, string, number], { n: number }>;
   private readonly timeProbe: Statement<[bigint | number, bigint | number, number], { n: number }>;
   private readonly sizeProbe: Statement<[], { n: number | null }>;
+  private readonly expiringProbe: Statement<[], { one: number }>;
 
   /** @param db connection whose `ats` schema is migrated */
   constructor(db: SqliteDatabase) {
@@ -131,86 +124,43 @@ export class QueryPlanner {
     );
     // max(seq) is one B-tree descent; count(*) would read the whole table.
     this.sizeProbe = db.prepare("SELECT max(seq) AS n FROM attestations");
+    // One descent of the partial index: empty unless some attestation carries an expiry.
+    this.expiringProbe = db.prepare("SELECT 1 AS one FROM attestations WHERE expires_at IS NOT NULL LIMIT 1");
   }
 
-  /** Decides the plan for `filter` and returns the statement to run with its parameters. */
-  prepare(filter: NormalizedFilter): PreparedQuery {
+  /**
+   * Decides the plan for `filter` and returns the statement to run with its parameters.
+   * @param now unix ms: attestations that expired at or before it are left out
+   */
+  prepare(filter: NormalizedFilter, now: number): PreparedQuery {
     const timeStart = filter.timeStart ?? MIN_TIME;
     const timeEnd = filter.timeEnd ?? MAX_TIME;
-    const params: QueryParams = { timeStart, timeEnd, limit: filter.limit > 0 ? filter.limit : -1 }; // LIMIT -1 = none
+    const params: QueryParams = { timeStart, timeEnd, limit: filter.limit > 0 ? filter.limit : -1, now }; // LIMIT -1 = none
     for (const { dim, values } of filter.dims) params[dim] = JSON.stringify(values);
 
-    const { strategy, driver, estimates } = this.choose(filter, params, timeStart, timeEnd);
-    const driverValues = driver === undefined ? undefined : filter.dims.find((d) => d.dim === driver)!.values;
+    const { strategy, driver, estimates } = chooseSync(filter, (probe) => this.probe(probe, params, timeStart, timeEnd));
+    const driverValues = driver === undefined ? undefined : valuesOf(filter, driver)!;
     const single = driverValues?.length === 1;
     if (single) params.driverValue = driverValues[0]!;
     const checked = DIM_NAMES.filter((d) => params[d] !== undefined && d !== driver);
-    const key = `${strategy}|${driver ?? ""}|${single ? 1 : "n"}|${checked.join(",")}`;
+    const expiring = this.expiringProbe.get() !== undefined;
+    const key = `${strategy}|${driver ?? ""}|${single ? 1 : "n"}|${checked.join(",")}|${expiring ? "e" : ""}`;
     let statement = this.statements.get(key);
     if (statement === undefined) {
-      statement = this.db.prepare<[QueryParams], AttestationRow>(buildSql(strategy, driver, checked, single));
+      statement = this.db.prepare<[QueryParams], AttestationRow>(buildSql(strategy, driver, checked, single, expiring));
       this.statements.set(key, statement);
     }
     return { plan: { strategy, driver, estimates, sql: statement.source }, statement, params };
   }
 
-  private choose(
-    filter: NormalizedFilter,
-    params: QueryParams,
-    timeStart: number | bigint,
-    timeEnd: number | bigint,
-  ): { strategy: Strategy; driver: DimName | undefined; estimates: Record<string, number> } {
-    const estimates: Record<string, number> = {};
-    const hasTime = filter.timeStart !== undefined || filter.timeEnd !== undefined;
-    if (filter.dims.length === 0 && !hasTime) return { strategy: "scan", driver: undefined, estimates };
-
-    const limit = filter.limit;
-    const single = (d: DimName): boolean => filter.dims.find((c) => c.dim === d)!.values.length === 1;
-    const candidates: (DimName | "time")[] = PROBE_ORDER.filter((d) => params[d] !== undefined);
-    if (hasTime) candidates.push("time");
-    // One candidate walked in order needs no choice and no scan comparison: skip probing.
-    if (candidates.length === 1 && candidates[0] !== "time" && single(candidates[0]!)) {
-      return { strategy: "terms", driver: candidates[0], estimates };
+  private probe(probe: Probe, params: QueryParams, timeStart: number | bigint, timeEnd: number | bigint): number {
+    switch (probe.kind) {
+      case "size":
+        return this.sizeProbe.get()?.n ?? 0;
+      case "time":
+        return this.timeProbe.get(timeStart, timeEnd, probe.cap)!.n;
+      case "term":
+        return this.termProbe.get(Dim[probe.dim], params[probe.dim] as string, probe.cap)!.n;
     }
-    const allSingle = candidates.every((c) => c !== "time" && single(c));
-
-    const total = this.sizeProbe.get()?.n ?? 0;
-    // A scan walks ~SAFETY * limit * total / n rows, a sorted driver ~n: they break even at
-    // n = sqrt(SAFETY * limit * total); probe a little past it to be able to tell. When every
-    // candidate is walked in order (no sort, stops at the limit) there is no scan to weigh,
-    // and a small cap is enough to tell a selective dimension from a dense one.
-    const cap = !(limit > 0)
-      ? NO_LIMIT_CAP
-      : allSingle
-        ? ORDERED_CAP
-        : Math.min(MAX_CAP, Math.max(MIN_CAP, Math.ceil(2 * Math.sqrt(SCAN_SAFETY * limit * total))));
-
-    let best: { driver: DimName | "time"; n: number } | undefined;
-    for (const candidate of candidates) {
-      // Past the best so far only "bigger" matters: cap the probe there (bounds probing cost).
-      const probeCap = Math.max(1, Math.min(cap, best?.n ?? cap));
-      const n =
-        candidate === "time"
-          ? this.timeProbe.get(timeStart, timeEnd, probeCap)!.n
-          : this.termProbe.get(Dim[candidate], params[candidate] as string, probeCap)!.n;
-      estimates[candidate] = n;
-      if (best === undefined || n < best.n) best = { driver: candidate, n };
-      if (best.n <= SMALL_ENOUGH) break;
-    }
-    const chosen = best!;
-    const sorted = chosen.driver === "time" || !single(chosen.driver);
-    // A one-value driver is walked newest first and stops at the limit: a scan cannot beat
-    // it. Otherwise its hits are sorted, and for a limit on dense matches a scan wins.
-    if (sorted && limit > 0 && chosen.n > SMALL_ENOUGH && total > 0) {
-      // Expected rows walked, assuming independent dimensions. Estimates are capped (too
-      // low), which makes the scan look dearer than it is: we err towards the bounded plan.
-      let density = 1;
-      for (const n of Object.values(estimates)) density *= Math.min(1, n / total);
-      const scanRows = density > 0 ? limit / density : Infinity;
-      if (SCAN_SAFETY * scanRows < chosen.n) return { strategy: "scan", driver: undefined, estimates };
-    }
-    return chosen.driver === "time"
-      ? { strategy: "time", driver: undefined, estimates }
-      : { strategy: "terms", driver: chosen.driver, estimates };
   }
 }

@@ -18,6 +18,12 @@
  * - `(created_at)` serves "newest first" when no dimension is filtered (SQLite appends the
  *   rowid to index entries, so it is ordered by (created_at, seq)); `(timestamp, created_at)`
  *   serves time-bounded filters and covers their first phase.
+ * - Version 2: `expires_at` (unix ms, NULL = never), copied from the `expires_at` attribute
+ *   when an attestation is written (codec.ts). The partial index holds only attestations that
+ *   expire, so "which stored ones have expired" is a short range whatever the table's size,
+ *   and a store without expiring attestations pays one empty-index descent per query.
+ *   Attestations stored before version 2 are not back-filled: the attribute had no meaning
+ *   when they were written, so they never expire.
  *
  * Released migrations are never edited; add a new entry instead.
  */
@@ -61,4 +67,6 @@ export const ATS_MIGRATIONS: readonly Migration[] = [
      timestamp  INTEGER NOT NULL,
      PRIMARY KEY (dim, value, created_at, att)
    ) WITHOUT ROWID;`,
+  `ALTER TABLE attestations ADD COLUMN expires_at INTEGER;
+   CREATE INDEX attestations_expires_at ON attestations (expires_at) WHERE expires_at IS NOT NULL;`,
 ];

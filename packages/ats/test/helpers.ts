@@ -43,7 +43,8 @@ export function tempStore(options: SqliteAttestationStoreOptions = {}): TempStor
     cleanup() {
       if (done) return;
       done = true;
-      store.close();
+      // The SQLite store closes synchronously inside its async close().
+      void store.close();
       if (db.open) db.close();
       tmp.remove();
     },

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { openDatabase, SqliteAttestationStore, type SqliteDatabase } from "../src/index.js";
-import { cmd, filter, tempDir, type TempDir } from "./helpers.js";
+import { openDatabase, SqliteAttestationStore, type SqliteDatabase } from "../../src/index.js";
+import { cmd, filter, tempDir, type TempDir } from "../helpers.js";
 
 let tmp: TempDir;
 const open: SqliteDatabase[] = [];
@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 describe("openDatabase", () => {
-  it("turns on WAL, synchronous NORMAL, foreign keys, a 5 s busy timeout and a 64 MiB cache", () => {
+  it("turns on WAL, synchronous NORMAL, foreign keys, a 5 s busy timeout and a 64 MiB cache", async () => {
     tmp = tempDir();
     const db = openDatabase(tmp.file);
     open.push(db);
@@ -21,7 +21,7 @@ describe("openDatabase", () => {
     expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
     expect(db.pragma("busy_timeout", { simple: true })).toBe(5000);
     expect(db.pragma("cache_size", { simple: true })).toBe(-64 * 1024);
-    new SqliteAttestationStore(db).generateAndCreate(cmd(), { source: "p" });
+    await new SqliteAttestationStore(db).generateAndCreate(cmd(), { source: "p" });
     expect(existsSync(`${tmp.file}-wal`)).toBe(true);
   });
 
@@ -32,29 +32,29 @@ describe("openDatabase", () => {
     expect(existsSync(file)).toBe(true);
   });
 
-  it("accepts :memory: for quick unit use", () => {
+  it("accepts :memory: for quick unit use", async () => {
     tmp = tempDir();
     const db = openDatabase(":memory:");
     open.push(db);
     const store = new SqliteAttestationStore(db);
-    store.generateAndCreate(cmd(), { source: "p" });
-    expect(store.count()).toBe(1);
+    await store.generateAndCreate(cmd(), { source: "p" });
+    expect(await store.count()).toBe(1);
   });
 
-  it("lets a second connection read committed writes while a cursor is open on the first (WAL)", () => {
+  it("lets a second connection read committed writes while a cursor is open on the first (WAL)", async () => {
     tmp = tempDir();
     const writerDb = openDatabase(tmp.file);
     const readerDb = openDatabase(tmp.file);
     open.push(writerDb, readerDb);
     const writer = new SqliteAttestationStore(writerDb);
     const reader = new SqliteAttestationStore(readerDb);
-    writer.batchGenerateAndCreate(Array.from({ length: 50 }, () => cmd()), { source: "p" });
+    await writer.batchGenerateAndCreate(Array.from({ length: 50 }, () => cmd()), { source: "p" });
     const cursor = reader.iterate(filter());
-    expect(cursor.next().done).toBe(false);
+    expect((await cursor.next()).done).toBe(false);
     // A long stream on the reader does not block the writer connection.
-    writer.generateAndCreate(cmd({ subjects: ["new"] }), { source: "p" });
-    cursor.return!();
-    expect(reader.query(filter({ subjects: ["new"] }))).toHaveLength(1);
-    expect(reader.count()).toBe(51);
+    await writer.generateAndCreate(cmd({ subjects: ["new"] }), { source: "p" });
+    await cursor.return!();
+    expect(await reader.query(filter({ subjects: ["new"] }))).toHaveLength(1);
+    expect(await reader.count()).toBe(51);
   });
 });

@@ -7,8 +7,8 @@ import {
   schemaVersion,
   SqliteAttestationStore,
   type SqliteDatabase,
-} from "../src/index.js";
-import { cmd, filter, tempDir, type TempDir } from "./helpers.js";
+} from "../../src/index.js";
+import { cmd, filter, tempDir, type TempDir } from "../helpers.js";
 
 let tmp: TempDir;
 const open: SqliteDatabase[] = [];
@@ -68,35 +68,51 @@ describe("migrate", () => {
 });
 
 describe("the store's schema", () => {
-  it("is migrated once: reopening the file runs nothing and keeps the data", () => {
+  it("is migrated once: reopening the file runs nothing and keeps the data", async () => {
     tmp = tempDir();
     const first = new SqliteAttestationStore(db());
-    const made = first.batchGenerateAndCreate([cmd({ subjects: ["kept"] }), cmd({ subjects: ["too"], attributes: { n: 1 } })], {
+    const made = await first.batchGenerateAndCreate([cmd({ subjects: ["kept"] }), cmd({ subjects: ["too"], attributes: { n: 1 } })], {
       source: "p",
     });
     const before = rows(first.db);
     expect(before.filter((r) => r.namespace === ATS_NAMESPACE).map((r) => r.version)).toEqual(ATS_MIGRATIONS.map((_, i) => i + 1));
-    first.close();
+    await first.close();
     first.db.close();
 
     const second = new SqliteAttestationStore(db());
     expect(rows(second.db)).toEqual(before); // same rows, same applied_at: nothing re-ran
     expect(migrate(second.db, ATS_NAMESPACE, ATS_MIGRATIONS).applied).toEqual([]);
-    expect(second.count()).toBe(2);
-    expect(second.query(filter())).toEqual([...made].reverse());
-    expect(second.query(filter({ subjects: ["kept"] })).map((a) => a.id)).toEqual([made[0]!.id]);
+    expect(await second.count()).toBe(2);
+    expect(await second.query(filter())).toEqual([...made].reverse());
+    expect((await second.query(filter({ subjects: ["kept"] }))).map((a) => a.id)).toEqual([made[0]!.id]);
   });
 
-  it("owns and closes its connection only when opened with SqliteAttestationStore.open", () => {
+  it("owns and closes its connection only when opened with SqliteAttestationStore.open", async () => {
     tmp = tempDir();
     const shared = db();
     const store = new SqliteAttestationStore(shared);
-    store.close();
-    store.close();
+    await store.close();
+    await store.close();
     expect(shared.open).toBe(true);
     const owned = SqliteAttestationStore.open(tmp.file);
-    expect(owned.count()).toBe(0);
-    owned.close();
+    expect(await owned.count()).toBe(0);
+    await owned.close();
     expect(owned.db.open).toBe(false);
+  });
+
+  it("adds expiry (version 2) to a version-1 file without making its attestations expire", async () => {
+    tmp = tempDir();
+    const old = db();
+    migrate(old, ATS_NAMESPACE, ATS_MIGRATIONS.slice(0, 1));
+    // Written before expiry existed: the attribute meant nothing then, and must keep meaning nothing.
+    old.prepare(
+      `INSERT INTO attestations (id, timestamp, created_at, source, attributes, signer_did, subjects, predicates, contexts, actors)
+       VALUES ('v1', 1, 1, 'p', '{"expires_at":1}', '', '["s"]', '["p"]', '["c"]', '[]')`,
+    ).run();
+    const store = new SqliteAttestationStore(old);
+    expect(schemaVersion(old, ATS_NAMESPACE)).toBe(2);
+    expect((await store.query(filter())).map((a) => a.id)).toEqual(["v1"]);
+    expect(await store.sweepExpired()).toBe(0);
+    expect(await store.exists("v1")).toBe(true);
   });
 });

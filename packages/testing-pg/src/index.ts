@@ -1,0 +1,13 @@
+/**
+ * @qntx/testing-pg: a real PostgreSQL server for the test suite.
+ *
+ * - jest `globalSetup: "@qntx/testing-pg/global-setup"` and `globalTeardown:
+ *   "@qntx/testing-pg/global-teardown"` start one server per run and stop it;
+ * - {@link createTestDatabase} gives each test file a database of its own, cloned from a
+ *   template prepared once per run;
+ * - {@link pgSkipReason} says why this run has no server (the package is not installed).
+ */
+export { createTestDatabase, databaseUrl, type TemplateSpec, type TestDatabase } from "./database.js";
+export { pgServerUrl, pgSkipReason, SKIP_VAR, URL_VAR } from "./env.js";
+export { findPgBinaries, pgCommand, type PgBinaries, type PgBinariesLookup } from "./binaries.js";
+export { startPgServer, sweepStaleServers, type PgServer } from "./server.js";
