@@ -84,11 +84,22 @@ export function isConnectionError(err: unknown): boolean {
  * to check. `cause` keeps the driver's error.
  */
 export function unreachable(url: string, err: unknown, doing: string): AtsError {
-  const reason = err instanceof Error ? err.message || (err as { code?: string }).code || String(err) : String(err);
-  return new AtsError("UNAVAILABLE", `${doing}: cannot reach the attestation database at ${maskUrl(url)}: ${reason}`, {
+  return new AtsError("UNAVAILABLE", `${doing}: cannot reach the attestation database at ${maskUrl(url)}: ${reasonOf(err)}`, {
     cause: err,
     hint: "check that PostgreSQL runs and accepts connections at that address (host, port, database name, user and password)",
   });
+}
+
+/**
+ * What went wrong, in words: the error's message, else its code. (Duck-typed: socket errors
+ * come from Node's own realm, where `instanceof Error` of another realm, e.g. a test
+ * sandbox, does not hold.)
+ */
+export function reasonOf(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown } | undefined;
+  if (typeof e?.message === "string" && e.message !== "") return e.message;
+  if (typeof e?.code === "string") return e.code;
+  return String(err);
 }
 
 /** Backoff of reconnects and read retries: doubling from `baseMs` up to `maxMs`. */

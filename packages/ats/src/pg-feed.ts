@@ -19,7 +19,7 @@
 import type { Attestation } from "@qntx/protocol";
 import type pg from "pg";
 import { ATTESTATION_COLUMNS, isExpired, rowToAttestation, type AttestationRow } from "./codec.js";
-import { backoffMs, createClient, isConnectionError, maskUrl, type PgPoolOptions } from "./pg-connection.js";
+import { backoffMs, createClient, isConnectionError, maskUrl, reasonOf, type PgPoolOptions } from "./pg-connection.js";
 import type { StoreHealth } from "./store.js";
 import type { WatchRegistry } from "./watchers.js";
 
@@ -125,8 +125,7 @@ export class WatchFeed {
   /** Records that the database could not be reached (by the feed or by a store call). */
   markDown(err: unknown): void {
     if (this.stopped) return;
-    const reason = err instanceof Error ? err.message || String((err as { code?: string }).code) : String(err);
-    const detail = `attestation database at ${maskUrl(this.url)} unreachable: ${reason}; retrying with backoff (watches catch up when it is back)`;
+    const detail = `attestation database at ${maskUrl(this.url)} unreachable: ${reasonOf(err)}; retrying with backoff (watches catch up when it is back)`;
     if (!this.down) this.log("warn", detail);
     this.down = { since: this.down?.since ?? Date.now(), detail };
   }
@@ -204,7 +203,7 @@ export class WatchFeed {
       }
     } catch (err) {
       if (this.stopped) return;
-      if (!isConnectionError(err)) return void this.log("warn", `watch feed poll failed: ${(err as Error).message}`);
+      if (!isConnectionError(err)) return void this.log("warn", `watch feed poll failed: ${reasonOf(err)}`);
       this.markDown(err);
       // The backstop timer keeps polling too; this brings the first retries sooner. (Without
       // a listener, its reconnect polls as soon as the database answers.)

@@ -26,8 +26,9 @@ function hasServer(dir: string): boolean {
 }
 
 function candidateDirs(): string[] {
+  // An explicit choice is the only one: a wrong QNTX_PG_BINDIR must not be papered over.
+  if (process.env.QNTX_PG_BINDIR) return [process.env.QNTX_PG_BINDIR];
   const dirs: string[] = [];
-  if (process.env.QNTX_PG_BINDIR) dirs.push(process.env.QNTX_PG_BINDIR);
   if (existsSync(DEBIAN_ROOT)) {
     // The newest major first.
     const majors = readdirSync(DEBIAN_ROOT).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
@@ -41,11 +42,16 @@ function candidateDirs(): string[] {
   return dirs;
 }
 
-/** Looks for the server programs (`QNTX_PG_BINDIR` first) and, as root, for the `postgres` account. */
+/**
+ * Looks for the server programs — only in `QNTX_PG_BINDIR` when it is set, else in Debian's
+ * directories (newest major first) and `pg_config --bindir` — and, as root, for the
+ * `postgres` account.
+ */
 export function findPgBinaries(): PgBinariesLookup {
   const binDir = candidateDirs().find(hasServer);
   if (binDir === undefined) {
-    return { missing: "no PostgreSQL server programs (initdb, pg_ctl) found: install the Debian package postgresql, or set QNTX_PG_BINDIR" };
+    const where = process.env.QNTX_PG_BINDIR ? `in QNTX_PG_BINDIR=${process.env.QNTX_PG_BINDIR}` : `under ${DEBIAN_ROOT} or pg_config --bindir`;
+    return { missing: `no PostgreSQL server programs (initdb, pg_ctl) ${where}: install the Debian package postgresql, or set QNTX_PG_BINDIR` };
   }
   if (process.getuid?.() !== 0) return { found: { binDir, runAs: undefined } };
   try {

@@ -1,0 +1,65 @@
+/**
+ * iterate on PostgreSQL streams from a server-side cursor: the rows stay on the server until
+ * fetched, writes go on meanwhile, and the connection is handed back (or dropped, when the
+ * server killed it) however the iteration ends.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
+import pg from "pg";
+import { PostgresAttestationStore } from "../../src/index.js";
+import { loadIterateData } from "../conformance/cases/iterate.js";
+import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
+import { cmd, filter } from "../helpers.js";
+
+const describePg = pgSkipReason() ? describe.skip : describe;
+
+describePg("iterate on PostgreSQL", () => {
+  let db: TestDatabase;
+  let store: PostgresAttestationStore;
+  let admin: pg.Client;
+  /** The store's sessions that sit in an open transaction (a cursor between fetches). */
+  const inTransaction = async (): Promise<{ pid: number; query: string }[]> =>
+    (
+      await admin.query<{ pid: number; query: string }>(
+        "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'qntx-ats' AND state = 'idle in transaction'",
+      )
+    ).rows;
+
+  beforeAll(async () => {
+    db = await atsTestDatabase();
+    store = await PostgresAttestationStore.open(db.url, TEST_STORE_OPTIONS);
+    await loadIterateData(store);
+    admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.end();
+    await store.close();
+    await db.drop();
+  });
+
+  it("keeps the rows on the server until fetched, lets writes through, and ends the transaction on return()", async () => {
+    const cursor = store.iterate(filter());
+    const first3 = [await cursor.next(), await cursor.next(), await cursor.next()].map((r) => r.value!.timestamp);
+    expect(first3).toEqual([9999, 9998, 9997]);
+    // Nothing more was loaded: the cursor waits on the server for the next FETCH.
+    expect((await inTransaction()).map((s) => s.query)).toEqual([expect.stringMatching(/^FETCH 256 FROM qntx_iterate/)]);
+    const during = await store.generateAndCreate(cmd({ subjects: ["during"] }), { source: "p" });
+    expect(await store.exists(during.id)).toBe(true);
+    expect((await cursor.return!()).done).toBe(true);
+    expect(await inTransaction()).toEqual([]);
+  });
+
+  it("fails with UNAVAILABLE when the server kills its connection mid-stream, and the store goes on", async () => {
+    const cursor = store.iterate(filter({ predicates: ["common"] }));
+    await cursor.next();
+    const [session] = await inTransaction();
+    await admin.query("SELECT pg_terminate_backend($1)", [session!.pid]);
+    // The rows of the first batch are already here; the next fetch meets the dead connection.
+    let error: unknown;
+    for (let i = 0; i < 300 && error === undefined; i++) await cursor.next().catch((e: unknown) => (error = e));
+    expect(error).toMatchObject({ code: "UNAVAILABLE", message: expect.stringMatching(/^streaming attestations: cannot reach the attestation database/) });
+    expect((await cursor.next()).done).toBe(true);
+    expect(await store.query(filter({ subjects: ["s1"], limit: 1 }))).toHaveLength(1);
+  });
+});
