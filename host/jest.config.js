@@ -1,4 +1,12 @@
-/** Jest config of this package: the shared preset (jest.preset.js at the root). */
+/**
+ * Jest config of this package: the shared preset (jest.preset.js at the root), plus one
+ * PostgreSQL server for the run (@qntx/testing-pg) for the services-on-PostgreSQL tests.
+ */
 import preset from "../jest.preset.js";
 
-export default { ...preset, displayName: "host" };
+export default {
+  ...preset,
+  displayName: "host",
+  globalSetup: "@qntx/testing-pg/global-setup",
+  globalTeardown: "@qntx/testing-pg/global-teardown",
+};
