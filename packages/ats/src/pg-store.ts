@@ -66,6 +66,8 @@ export class PostgresAttestationStore implements AttestationStore {
   private readonly clock: MonotonicClock;
   private readonly watches: WatchRegistry;
   private readonly feed: WatchFeed;
+  /** Connections held by open cursors, handed back by close() if their consumers never end them. */
+  private readonly cursors = new Set<(err?: Error) => void>();
   private closed = false;
 
   /**
@@ -177,35 +179,41 @@ export class PostgresAttestationStore implements AttestationStore {
     this.assertOpen();
     const normalized = normalizeFilter(filter);
     let client: pg.PoolClient | undefined;
-    let broken: unknown;
+    let broken: Error | undefined;
+    const release = (err?: Error): void => {
+      if (!this.cursors.delete(release)) return;
+      client!.release(err);
+    };
     const open = async (): Promise<pg.PoolClient> => {
       const c = await this.connect("streaming attestations");
+      client = c;
+      this.cursors.add(release);
       try {
         await c.query("BEGIN READ ONLY");
         const { text, values } = await planPgQuery(c, normalized, this.clock.wall());
         await c.query(`DECLARE qntx_iterate NO SCROLL CURSOR FOR ${text}`, values as unknown[]);
       } catch (err) {
-        c.release(err as Error);
+        broken = err as Error;
         throw isConnectionError(err) ? unreachable(this.url, err, "streaming attestations") : err;
       }
       return c;
     };
     return new BatchIterator<Attestation>({
       fetch: async () => {
-        client ??= await open();
+        const c = client ?? (await open());
         try {
-          const { rows } = await client.query<AttestationRow>(`FETCH ${FETCH_ROWS} FROM qntx_iterate`);
+          const { rows } = await c.query<AttestationRow>(`FETCH ${FETCH_ROWS} FROM qntx_iterate`);
           return rows.map(rowToAttestation);
         } catch (err) {
-          broken = err;
+          broken = err as Error;
           throw isConnectionError(err) ? unreachable(this.url, err, "streaming attestations") : err;
         }
       },
       close: async () => {
-        if (!client) return;
+        if (!client || !this.cursors.has(release)) return;
         // COMMIT closes the cursor; a connection that failed is destroyed, not reused.
         if (broken === undefined) await client.query("COMMIT").catch((err: Error) => (broken = err));
-        client.release(broken as Error | undefined);
+        release(broken);
       },
     });
   }
@@ -255,6 +263,8 @@ export class PostgresAttestationStore implements AttestationStore {
     this.closed = true;
     this.watches.clear();
     await this.feed.stop();
+    // A cursor nobody finished would keep pool.end() waiting for its connection.
+    for (const release of [...this.cursors]) release(new Error("attestation store closed"));
     await this.pool.end().catch(() => undefined);
   }
 
@@ -315,8 +325,9 @@ export class PostgresAttestationStore implements AttestationStore {
       }
       throw err;
     } finally {
-      // A connection that failed mid-transaction is destroyed rather than handed out again.
-      client.release(failed !== undefined && !(failed instanceof AtsError) ? (failed as Error) : undefined);
+      // A connection that was lost is destroyed rather than handed out again; one whose
+      // statement was refused was rolled back and is fine.
+      client.release(isConnectionError(failed) ? (failed as Error) : undefined);
     }
     this.feed.deliver(attestations);
   }

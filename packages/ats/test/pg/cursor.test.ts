@@ -10,6 +10,7 @@ import { PostgresAttestationStore } from "../../src/index.js";
 import { loadIterateData } from "../conformance/cases/iterate.js";
 import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
 import { cmd, filter } from "../helpers.js";
+import { waitFor } from "./support.js";
 
 const describePg = pgSkipReason() ? describe.skip : describe;
 
@@ -61,5 +62,17 @@ describePg("iterate on PostgreSQL", () => {
     expect(error).toMatchObject({ code: "UNAVAILABLE", message: expect.stringMatching(/^streaming attestations: cannot reach the attestation database/) });
     expect((await cursor.next()).done).toBe(true);
     expect(await store.query(filter({ subjects: ["s1"], limit: 1 }))).toHaveLength(1);
+  });
+
+  it("does not keep close() waiting on a cursor its consumer abandoned", async () => {
+    const other = await PostgresAttestationStore.open(db.url, TEST_STORE_OPTIONS);
+    const cursor = other.iterate(filter());
+    await cursor.next();
+    expect(await inTransaction()).toHaveLength(1);
+    await other.close();
+    // The server ends the session a moment after the connection closes.
+    await waitFor("the cursor's session to end", async () => (await inTransaction()).length === 0);
+    // The abandoned consumer ending it later is harmless.
+    expect((await cursor.return!()).done).toBe(true);
   });
 });
