@@ -85,6 +85,7 @@ export class PostgresAttestationStore implements AttestationStore {
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
+      client.on("error", ignoreBetweenStatements);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw unreachable(url, err, "opening the attestation store");
@@ -94,11 +95,11 @@ export class PostgresAttestationStore implements AttestationStore {
       await checkServer(client);
       migrated = await migratePg(client, ATS_NAMESPACE, options.migrations ?? loadSqlMigrations(PG_ATS_MIGRATIONS_DIR));
     } catch (err) {
-      client.release();
+      giveBack(client, isConnectionError(err) ? (err as Error) : undefined);
       await pool.end().catch(() => undefined);
       throw isConnectionError(err) ? unreachable(url, err, "opening the attestation store") : err;
     }
-    client.release();
+    giveBack(client);
     const store = new PostgresAttestationStore(pool, url, migrated, options);
     try {
       await store.feed.start();
@@ -182,7 +183,7 @@ export class PostgresAttestationStore implements AttestationStore {
     let broken: Error | undefined;
     const release = (err?: Error): void => {
       if (!this.cursors.delete(release)) return;
-      client!.release(err);
+      giveBack(client!, err);
     };
     const open = async (): Promise<pg.PoolClient> => {
       const c = await this.connect("streaming attestations");
@@ -221,8 +222,7 @@ export class PostgresAttestationStore implements AttestationStore {
   /** {@inheritDoc AttestationStore.watch} */
   watch(filter: AttestationFilter, listener: AttestationListener): () => void {
     this.assertOpen();
-    if (typeof listener !== "function") throw new AtsError("INVALID_ARGUMENT", "watch listener must be a function");
-    return this.watches.add(normalizeFilter(filter), listener);
+    return this.watches.watch(filter, listener);
   }
 
   /** {@inheritDoc AttestationStore.count} Reads the whole table: not for hot paths. */
@@ -291,9 +291,16 @@ export class PostgresAttestationStore implements AttestationStore {
     }
   }
 
-  /** A connection of the pool; retried like a read (nothing has been sent yet). */
-  private connect(doing: string): Promise<pg.PoolClient> {
-    return this.read(doing, (pool) => pool.connect());
+  /**
+   * A connection of the pool, retried like a read (nothing has been sent yet). While checked
+   * out it has an error listener: a connection the server ends between two statements emits
+   * `error` with no query to take it, which without a listener would crash the process (the
+   * next statement fails instead). Hand it back with {@link giveBack}.
+   */
+  private async connect(doing: string): Promise<pg.PoolClient> {
+    const client = await this.read(doing, (pool) => pool.connect());
+    client.on("error", ignoreBetweenStatements);
+    return client;
   }
 
   /** Writes attestations in one transaction, notifies other hosts, then this store's watches. */
@@ -327,10 +334,19 @@ export class PostgresAttestationStore implements AttestationStore {
     } finally {
       // A connection that was lost is destroyed rather than handed out again; one whose
       // statement was refused was rolled back and is fine.
-      client.release(isConnectionError(failed) ? (failed as Error) : undefined);
+      giveBack(client, isConnectionError(failed) ? (failed as Error) : undefined);
     }
     this.feed.deliver(attestations);
   }
+}
+
+/** The checked-out connection's error listener (see `connect`): the failure surfaces at the next statement. */
+function ignoreBetweenStatements(): void {}
+
+/** Returns a connection from `connect` to the pool; with `err` it is destroyed, not reused. */
+function giveBack(client: pg.PoolClient, err?: Error): void {
+  client.off("error", ignoreBetweenStatements);
+  client.release(err);
 }
 
 /**

@@ -19,7 +19,6 @@ import {
   type AttestationRow,
   type GenerateDefaults,
 } from "./codec.js";
-import { AtsError } from "./errors.js";
 import { normalizeFilter } from "./filter.js";
 import { migrate } from "./migrations.js";
 import { openDatabase, type SqliteDatabase } from "./open.js";
@@ -200,8 +199,7 @@ export class SqliteAttestationStore implements AttestationStore {
   /** {@inheritDoc AttestationStore.watch} */
   watch(filter: AttestationFilter, listener: AttestationListener): () => void {
     this.assertOpen();
-    if (typeof listener !== "function") throw new AtsError("INVALID_ARGUMENT", "watch listener must be a function");
-    return this.watches.add(normalizeFilter(filter), listener);
+    return this.watches.watch(filter, listener);
   }
 
   /** {@inheritDoc AttestationStore.count} Reads a whole index (~11 ms at 1M rows): not for hot paths. */

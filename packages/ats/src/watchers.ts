@@ -4,8 +4,9 @@
  * The store calls {@link WatchRegistry.notify} after a write has COMMITTED, so a listener
  * never sees a row that a failed batch rolled back, and may itself write to the store.
  */
-import type { Attestation } from "@qntx/protocol";
-import { matchesFilter, type NormalizedFilter } from "./filter.js";
+import type { Attestation, AttestationFilter } from "@qntx/protocol";
+import { AtsError } from "./errors.js";
+import { matchesFilter, normalizeFilter, type NormalizedFilter } from "./filter.js";
 
 /** Receives each new attestation that matches a watch's filter. */
 export type AttestationListener = (attestation: Attestation) => void;
@@ -45,6 +46,16 @@ export class WatchRegistry {
       watch.active = false;
       this.watches.delete(watch);
     };
+  }
+
+  /**
+   * `AttestationStore.watch` for both stores: checks the caller's filter and listener, then
+   * {@link add}s them.
+   * @throws AtsError INVALID_ARGUMENT on a malformed filter or a listener that is not a function
+   */
+  watch(filter: AttestationFilter, listener: AttestationListener): () => void {
+    if (typeof listener !== "function") throw new AtsError("INVALID_ARGUMENT", "watch listener must be a function");
+    return this.add(normalizeFilter(filter), listener);
   }
 
   /** Delivers committed attestations, in write order, to every matching active watch. */

@@ -10,4 +10,4 @@
 export { createTestDatabase, databaseUrl, type TemplateSpec, type TestDatabase } from "./database.js";
 export { pgServerUrl, pgSkipReason, SKIP_VAR, URL_VAR } from "./env.js";
 export { findPgBinaries, pgCommand, type PgBinaries, type PgBinariesLookup } from "./binaries.js";
-export { startPgServer, sweepStaleServers, type PgServer } from "./server.js";
+export { freePort, startPgServer, sweepStaleServers, type PgServer } from "./server.js";

@@ -34,7 +34,8 @@ const SERVER_SETTINGS = [
   "-c listen_addresses=127.0.0.1", "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=300",
 ];
 
-function freePort(): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago (another process may take it before it is bound). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);

@@ -3,36 +3,18 @@
  * LISTEN connection was cut by the server — still reaches the watches, once: the backstop
  * poll and the reconnect read from where the feed was.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
-import pg from "pg";
-import { PostgresAttestationStore, type PostgresAttestationStoreOptions } from "../../src/index.js";
-import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
+import { beforeAll, expect, it } from "@jest/globals";
+import type pg from "pg";
+import type { PostgresAttestationStoreOptions } from "../../src/index.js";
 import { cmd, filter } from "../helpers.js";
-import { waitFor } from "./support.js";
-
-const describePg = pgSkipReason() ? describe.skip : describe;
+import { describePg, useAtsDatabase, waitFor } from "./support.js";
 
 describePg("lost notifications", () => {
-  let db: TestDatabase;
+  const file = useAtsDatabase();
+  const host = (options?: PostgresAttestationStoreOptions) => file.open(options);
   let admin: pg.Client;
-  const open: PostgresAttestationStore[] = [];
-  const host = async (options: PostgresAttestationStoreOptions = {}): Promise<PostgresAttestationStore> => {
-    const store = await PostgresAttestationStore.open(db.url, { ...TEST_STORE_OPTIONS, ...options });
-    open.push(store);
-    return store;
-  };
   beforeAll(async () => {
-    db = await atsTestDatabase();
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-  });
-  afterEach(async () => {
-    for (const store of open.splice(0)) await store.close();
-  });
-  afterAll(async () => {
-    await admin.end();
-    await db.drop();
+    admin = await file.admin();
   });
 
   it("delivers a write that never notified, through the backstop poll, once", async () => {

@@ -3,19 +3,15 @@
  * fetched, writes go on meanwhile, and the connection is handed back (or dropped, when the
  * server killed it) however the iteration ends.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
-import pg from "pg";
-import { PostgresAttestationStore } from "../../src/index.js";
+import { beforeAll, expect, it } from "@jest/globals";
+import type pg from "pg";
+import type { PostgresAttestationStore } from "../../src/index.js";
 import { loadIterateData } from "../conformance/cases/iterate.js";
-import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
 import { cmd, filter } from "../helpers.js";
-import { waitFor } from "./support.js";
-
-const describePg = pgSkipReason() ? describe.skip : describe;
+import { describePg, useAtsDatabase, waitFor } from "./support.js";
 
 describePg("iterate on PostgreSQL", () => {
-  let db: TestDatabase;
+  const file = useAtsDatabase();
   let store: PostgresAttestationStore;
   let admin: pg.Client;
   /** The store's sessions that sit in an open transaction (a cursor between fetches). */
@@ -27,16 +23,9 @@ describePg("iterate on PostgreSQL", () => {
     ).rows;
 
   beforeAll(async () => {
-    db = await atsTestDatabase();
-    store = await PostgresAttestationStore.open(db.url, TEST_STORE_OPTIONS);
+    store = await file.open({}, "file");
     await loadIterateData(store);
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-  });
-  afterAll(async () => {
-    await admin.end();
-    await store.close();
-    await db.drop();
+    admin = await file.admin();
   });
 
   it("keeps the rows on the server until fetched, lets writes through, and ends the transaction on return()", async () => {
@@ -65,7 +54,7 @@ describePg("iterate on PostgreSQL", () => {
   });
 
   it("does not keep close() waiting on a cursor its consumer abandoned", async () => {
-    const other = await PostgresAttestationStore.open(db.url, TEST_STORE_OPTIONS);
+    const other = await file.open();
     const cursor = other.iterate(filter());
     await cursor.next();
     expect(await inTransaction()).toHaveLength(1);

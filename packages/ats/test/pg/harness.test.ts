@@ -4,12 +4,12 @@
  * (and fails under CI=true); a server left by a killed test run is stopped by the next.
  */
 import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { findPgBinaries, pgSkipReason, sweepStaleServers, type TestDatabase } from "@qntx/testing-pg";
+import { describe, expect, it } from "@jest/globals";
+import { findPgBinaries, sweepStaleServers } from "@qntx/testing-pg";
 import pg from "pg";
 import { PostgresAttestationStore } from "../../src/index.js";
 import { atsTestDatabase } from "../conformance/postgres.js";
-import { kill, lastJson, runNode, startNode } from "./support.js";
+import { describePg, kill, lastJson, runNode, startNode, useAtsDatabase } from "./support.js";
 
 /** The environment of a process that runs the global setup afresh (no server of this run). */
 function freshEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -35,18 +35,13 @@ describe("the global setup on a machine without PostgreSQL", () => {
   });
 });
 
-const describePg = pgSkipReason() ? describe.skip : describe;
-
 describePg("the test PostgreSQL server", () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await atsTestDatabase();
-  });
-  afterAll(() => db.drop());
+  const file = useAtsDatabase();
 
   it("gives each test file its own database, already migrated from the template", async () => {
     const other = await atsTestDatabase();
     try {
+      const db = file.db;
       expect(other.name).not.toBe(db.name);
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();

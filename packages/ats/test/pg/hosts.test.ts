@@ -3,31 +3,14 @@
  * and reaches their watches (NOTIFY, then a poll), once per watch — also from another process,
  * and also when a transaction that began earlier commits later.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
+import { expect, it } from "@jest/globals";
 import pg from "pg";
-import { PostgresAttestationStore, type PostgresAttestationStoreOptions } from "../../src/index.js";
-import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
 import { cmd, filter } from "../helpers.js";
-import { lastJson, runNode, waitFor } from "./support.js";
-
-const describePg = pgSkipReason() ? describe.skip : describe;
+import { describePg, lastJson, runNode, useAtsDatabase, waitFor } from "./support.js";
 
 describePg("several hosts on one database", () => {
-  let db: TestDatabase;
-  const open: PostgresAttestationStore[] = [];
-  const host = async (options: PostgresAttestationStoreOptions = {}): Promise<PostgresAttestationStore> => {
-    const store = await PostgresAttestationStore.open(db.url, { ...TEST_STORE_OPTIONS, ...options });
-    open.push(store);
-    return store;
-  };
-  beforeAll(async () => {
-    db = await atsTestDatabase();
-  });
-  afterEach(async () => {
-    for (const store of open.splice(0)) await store.close();
-  });
-  afterAll(() => db.drop());
+  const file = useAtsDatabase();
+  const host = () => file.open();
 
   it("answers a query on one host with what another wrote, at once", async () => {
     const [a, b] = [await host(), await host()];
@@ -63,7 +46,7 @@ describePg("several hosts on one database", () => {
     const a = await host();
     const got: string[] = [];
     a.watch(filter({ subjects: ["from-child"] }), (x) => got.push(x.id));
-    const { ids } = lastJson<{ ids: string[] }>(await runNode("pg-writer.mjs", [db.url, "5"]));
+    const { ids } = lastJson<{ ids: string[] }>(await runNode("pg-writer.mjs", [file.db.url, "5"]));
     await waitFor("the child's 5 attestations at the watch", () => got.length >= 5);
     expect(got).toEqual(ids);
     expect((await a.query(filter({ subjects: ["from-child"] }))).map((x) => x.id)).toEqual([...ids].reverse());
@@ -75,7 +58,7 @@ describePg("several hosts on one database", () => {
     a.watch(filter({ subjects: ["late"] }), (x) => got.push(x.id));
     // A writer holding its transaction open: its row has the lower seq and the older
     // transaction id, and commits last. A position kept by seq would pass it and lose it.
-    const slow = new pg.Client({ connectionString: db.url });
+    const slow = new pg.Client({ connectionString: file.db.url });
     await slow.connect();
     try {
       await slow.query("BEGIN");

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { createTestDatabase, pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
+import { createTestDatabase, type TestDatabase } from "@qntx/testing-pg";
 import pg from "pg";
 import {
   AtsError,
@@ -20,7 +20,7 @@ import {
   PostgresAttestationStore,
   type MigrateResult,
 } from "../../src/index.js";
-import { lastJson, runNode, waitFor } from "./support.js";
+import { describePg, lastJson, runNode, waitFor } from "./support.js";
 
 describe("migration files", () => {
   let dir: string;
@@ -46,8 +46,6 @@ describe("migration files", () => {
     expect(loadSqlMigrations(PG_ATS_MIGRATIONS_DIR).map((m) => m.name)).toEqual(["001_attestations.sql"]);
   });
 });
-
-const describePg = pgSkipReason() ? describe.skip : describe;
 
 describePg("migratePg", () => {
   let db: TestDatabase;

@@ -6,8 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { databaseUrl, pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
+import { describe, expect, it } from "@jest/globals";
+import { databaseUrl } from "@qntx/testing-pg";
 import pg from "pg";
 import {
   AtsError,
@@ -17,9 +17,8 @@ import {
   PostgresAttestationStore,
   SqliteAttestationStore,
 } from "../../src/index.js";
-import { atsTestDatabase } from "../conformance/postgres.js";
 import { att, cmd } from "../helpers.js";
-import { freePort } from "./support.js";
+import { describePg, freePort, useAtsDatabase } from "./support.js";
 
 describe("maskUrl", () => {
   it("hides the password in the user part and in a password parameter, and nothing else", () => {
@@ -69,24 +68,18 @@ describe("openAttestationStore", () => {
   });
 });
 
-const describePg = pgSkipReason() ? describe.skip : describe;
-
 describePg("a PostgreSQL database the store cannot use", () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await atsTestDatabase();
-  });
-  afterAll(() => db.drop());
+  const file = useAtsDatabase();
 
   it("opens from a postgres:// URL", async () => {
-    const store = await openAttestationStore(db.url);
+    const store = await openAttestationStore(file.db.url);
     expect(store).toBeInstanceOf(PostgresAttestationStore);
     expect(store.health()).toEqual({ healthy: true });
     await store.close();
   });
 
   it("is refused when its encoding is not UTF8", async () => {
-    const name = `${db.name}_ascii`;
+    const name = `${file.db.name}_ascii`;
     const admin = new pg.Client({ connectionString: databaseUrl("postgres") });
     await admin.connect();
     try {
@@ -102,19 +95,15 @@ describePg("a PostgreSQL database the store cannot use", () => {
   });
 
   it("refuses text PostgreSQL cannot store (U+0000), naming the field and the batch command", async () => {
-    const store = await PostgresAttestationStore.open(db.url);
-    try {
-      await expect(store.generateAndCreate(cmd({ subjects: ["a\u0000b"] }), { source: "p" })).rejects.toMatchObject({
-        code: "INVALID_ARGUMENT",
-        message: "subjects holds the character U+0000, which PostgreSQL text cannot store",
-      });
-      await expect(store.batchGenerateAndCreate([cmd(), cmd({ contexts: ["\u0000"] })], { source: "p" })).rejects.toThrow(
-        "batch command 1: contexts holds the character U+0000",
-      );
-      await expect(store.create(att({ id: "nul\u0000" }))).rejects.toThrow("id holds the character U+0000");
-      expect(await store.count()).toBe(0);
-    } finally {
-      await store.close();
-    }
+    const store = await file.open();
+    await expect(store.generateAndCreate(cmd({ subjects: ["a\u0000b"] }), { source: "p" })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: "subjects holds the character U+0000, which PostgreSQL text cannot store",
+    });
+    await expect(store.batchGenerateAndCreate([cmd(), cmd({ contexts: ["\u0000"] })], { source: "p" })).rejects.toThrow(
+      "batch command 1: contexts holds the character U+0000",
+    );
+    await expect(store.create(att({ id: "nul\u0000" }))).rejects.toThrow("id holds the character U+0000");
+    expect(await store.count()).toBe(0);
   });
 });

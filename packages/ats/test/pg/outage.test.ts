@@ -5,17 +5,15 @@
  * says so; watches catch up on what others wrote meanwhile, once the database is back.
  */
 import type { ChildProcess } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { pgServerUrl, pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
+import { afterAll, beforeAll, expect, it } from "@jest/globals";
+import { pgServerUrl } from "@qntx/testing-pg";
 import { AtsError, PostgresAttestationStore } from "../../src/index.js";
-import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
+import { TEST_STORE_OPTIONS } from "../conformance/postgres.js";
 import { cmd, filter } from "../helpers.js";
-import { freePort, kill, startNode, waitFor } from "./support.js";
-
-const describePg = pgSkipReason() ? describe.skip : describe;
+import { describePg, freePort, kill, startNode, useAtsDatabase, waitFor } from "./support.js";
 
 describePg("a database that goes away and comes back", () => {
-  let db: TestDatabase;
+  const file = useAtsDatabase();
   let proxy: ChildProcess | undefined;
   let port: number;
   const startProxy = async (): Promise<void> => {
@@ -24,22 +22,20 @@ describePg("a database that goes away and comes back", () => {
     proxy = child;
   };
   beforeAll(async () => {
-    db = await atsTestDatabase();
     port = await freePort();
     await startProxy();
   });
   afterAll(async () => {
     if (proxy) await kill(proxy);
-    await db.drop();
   });
 
   it("retries, reports, fails with the masked URL, and catches up when it is back", async () => {
     const events: string[] = [];
     // Through the proxy, with a password (trust authentication ignores it) that must never show.
-    const viaProxy = `postgres://postgres:s3cret@127.0.0.1:${port}/${db.name}`;
-    const masked = `postgres://postgres:***@127.0.0.1:${port}/${db.name}`;
+    const viaProxy = `postgres://postgres:s3cret@127.0.0.1:${port}/${file.db.name}`;
+    const masked = `postgres://postgres:***@127.0.0.1:${port}/${file.db.name}`;
     const a = await PostgresAttestationStore.open(viaProxy, { ...TEST_STORE_OPTIONS, readRetryMs: 1_500, log: (level, m) => events.push(`${level}: ${m}`) });
-    const b = await PostgresAttestationStore.open(db.url, TEST_STORE_OPTIONS);
+    const b = await file.open();
     try {
       const got: string[] = [];
       a.watch(filter({ subjects: ["outage"] }), (x) => got.push(x.id));
@@ -69,7 +65,6 @@ describePg("a database that goes away and comes back", () => {
       expect(events.join("\n")).not.toContain("s3cret");
     } finally {
       await a.close();
-      await b.close();
     }
   });
 });

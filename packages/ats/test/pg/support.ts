@@ -1,8 +1,67 @@
-/** What the PostgreSQL-only tests share: waiting for a condition, and child processes. */
+/**
+ * What the PostgreSQL-only tests share: a database of the file's own with stores on it,
+ * waiting for a condition, and child processes.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe } from "@jest/globals";
+import { pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
+import pg from "pg";
+import { PostgresAttestationStore, type PostgresAttestationStoreOptions } from "../../src/index.js";
+import { atsTestDatabase, TEST_STORE_OPTIONS } from "../conformance/postgres.js";
+
+export { freePort } from "@qntx/testing-pg";
+
+/** `describe`, or `describe.skip` when this run has no PostgreSQL server (the reason is printed once). */
+export const describePg: typeof describe.skip = pgSkipReason() ? describe.skip : describe;
+
+/** What {@link useAtsDatabase} gives a describe block. */
+export interface AtsDatabase {
+  /** The file's database, cloned from the migrated template (set once beforeAll ran). */
+  readonly db: TestDatabase;
+  /** A store on it with the test options, closed after the test (or, with "file", after the file, before the drop). */
+  open(options?: PostgresAttestationStoreOptions, scope?: "test" | "file"): Promise<PostgresAttestationStore>;
+  /** A plain connection to it for the file's checks, ended before the drop. */
+  admin(): Promise<pg.Client>;
+}
+
+/** Call inside a describe: its tests get a database of their own and stores closed after each. */
+export function useAtsDatabase(): AtsDatabase {
+  let db: TestDatabase | undefined;
+  const perTest: PostgresAttestationStore[] = [];
+  const perFile: PostgresAttestationStore[] = [];
+  let admin: pg.Client | undefined;
+  beforeAll(async () => {
+    db = await atsTestDatabase();
+  });
+  afterEach(async () => {
+    for (const store of perTest.splice(0)) await store.close();
+  });
+  afterAll(async () => {
+    for (const store of perFile.splice(0)) await store.close();
+    await admin?.end();
+    await db?.drop();
+  });
+  return {
+    get db() {
+      if (!db) throw new Error("useAtsDatabase: the database is made in beforeAll");
+      return db;
+    },
+    async open(options = {}, scope = "test") {
+      const store = await PostgresAttestationStore.open(this.db.url, { ...TEST_STORE_OPTIONS, ...options });
+      (scope === "file" ? perFile : perTest).push(store);
+      return store;
+    },
+    async admin() {
+      if (!admin) {
+        admin = new pg.Client({ connectionString: this.db.url });
+        await admin.connect();
+      }
+      return admin;
+    },
+  };
+}
 
 /** A fixture script of test/fixtures. */
 export function fixture(name: string): string {
@@ -77,14 +136,3 @@ export function kill(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): P
   });
 }
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
