@@ -98,7 +98,7 @@ describe("under a host", () => {
     );
     const host = t;
     const transitions: string[] = [];
-    host.host.registry.on("state", (name: string, state: string) => transitions.push(`${name}:${state}`));
+    host.host.registry.on("plugin:state", ({ name, state }) => transitions.push(`${name}:${state}`));
 
     const { plugins } = (await http(`${host.url}/api/plugins`)).json();
     const byName = (name: string) => plugins.find((p: { name: string }) => p.name === name);

@@ -1,17 +1,8 @@
 /**
- * The plugin lifecycle state machine.
- *
- * ```
- *            start                 ready (Metadata ok, Initialize ok)
- * stopped ─────────► loading ────────────────────────────────► running ◄──► paused
- *    ▲                 │ launch/ready/initialize error           │ exit / crash
- *    │                 ▼                                         ▼
- *    └──── stop ──── failed ◄──────────────────────────── (restart budget spent)
- *                      ▲
- * running ─ restart ─► restarting ─► loading ─► …
- * ```
- * `stop` is allowed from every state and always ends in `stopped`. Only `running` serves
- * requests; every other state answers HTTP 503 with `Retry-After`.
+ * The plugin lifecycle's states. Which moves between them are allowed, and why each happens,
+ * is the table in transitions.ts (drawn in docs/architecture.md, "The plugin lifecycle");
+ * `PluginInstance` (instance.ts) is the only one that changes a plugin's state. Only `running`
+ * serves requests; every other state answers HTTP 503 with `Retry-After`.
  */
 export type PluginState = "loading" | "running" | "paused" | "stopped" | "failed" | "restarting";
 
