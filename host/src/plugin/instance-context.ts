@@ -43,6 +43,11 @@ export interface InstanceContext {
   readonly closing: () => boolean;
 }
 
+/** The InitializeRequest endpoints of a plugin: a dialed one may get the TLS services server. */
+export function endpointsFor(services: HostServices, entry: PluginEntry): Omit<InitializeRequest, "authToken" | "config"> {
+  return entry.source.kind === "address" ? (services.dialedEndpoints ?? services.endpoints) : services.endpoints;
+}
+
 /** How a config entry's plugin reaches the host. */
 export function kindOf(entry: PluginEntry): PluginKind {
   return entry.source.kind === "builtin" ? "builtin" : entry.source.kind === "address" ? "dialed" : "spawned";

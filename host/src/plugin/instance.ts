@@ -14,7 +14,7 @@ import type { PluginEntry } from "../config/types.js";
 import { checkedConfig, wantedConfig } from "./config-check.js";
 import { CrashRestarts } from "./crash-policy.js";
 import type { DomainPlugin } from "./domain-plugin.js";
-import { kindOf, type InstanceContext } from "./instance-context.js";
+import { endpointsFor, kindOf, type InstanceContext } from "./instance-context.js";
 import { layeredConfig, resolveConfigValues, writePluginConfigFile } from "./plugin-config.js";
 import type { PluginInfo } from "./plugin-info.js";
 import { PluginRecord } from "./plugin-record.js";
@@ -38,6 +38,8 @@ export class PluginInstance {
    * back a plugin that was stopped.
    */
   private wantedRunning = false;
+  /** A person paused it: a crash's restart brings it back `paused`. Gone once it is resumed, stopped, failed or restarted by a person. */
+  private held = false;
   /** Set once it is removed from the config: an operation queued before that starts nothing. */
   private disposed = false;
   /** Tail of the operation queue. */
@@ -131,26 +133,21 @@ export class PluginInstance {
   restart(): Promise<void> {
     this.want();
     return this.serialize(async () => {
+      this.held = false;
       this.moveTo("restarting");
       await this.endRun(false);
       await this.doStart(false);
     });
   }
 
-  /** Pauses it: its HTTP answers 503 and its jobs wait (they do not fail) until resumed. */
+  /** Pauses it: its HTTP answers 503 and its jobs wait (they do not fail) until resumed, even across a crash. */
   pause(): Promise<void> {
-    return this.serialize(async () => {
-      this.requireState("running", "paused");
-      this.moveTo("paused");
-    });
+    return this.switchTo("paused");
   }
 
   /** Resumes it: it serves again and its waiting jobs run. */
   resume(): Promise<void> {
-    return this.serialize(async () => {
-      this.requireState("paused", "resumed");
-      this.moveTo("running");
-    });
+    return this.switchTo("running");
   }
 
   /**
@@ -166,7 +163,7 @@ export class PluginInstance {
       const checked = plugin ? await checkedConfig(config, this.name, plugin, merged) : merged;
       if (plugin) {
         try {
-          await this.initializeRun({ ...this.endpoints(), authToken: services.tokens.issue(this.name), config: checked });
+          await this.initializeRun({ ...endpointsFor(services, this.entry), authToken: services.tokens.issue(this.name), config: checked });
         } catch (error) {
           // The plugin refused it: it is failed now, so its process goes too; the file is untouched.
           this.fail(error);
@@ -237,7 +234,7 @@ export class PluginInstance {
       const checked = await Promise.race([checkedConfig(config, this.name, plugin, values), aborted]);
       this.record.attach(plugin, { pid, address });
       unregistered = undefined;
-      const request: InitializeRequest = { ...this.endpoints(), authToken: services.tokens.issue(this.name), config: checked };
+      const request: InitializeRequest = { ...endpointsFor(services, this.entry), authToken: services.tokens.issue(this.name), config: checked };
       await Promise.race([this.initializeRun(request), aborted]);
       this.log.info({ pid, address, routes: this.record.routes.length }, "plugin running");
     } catch (error) {
@@ -252,10 +249,10 @@ export class PluginInstance {
     }
   }
 
-  /** Checks and initializes the run attached to the record; it is then `running`. */
+  /** Checks and initializes the run attached to the record; it is then `running` (or `paused`: see `held`). */
   private async initializeRun(request: InitializeRequest): Promise<void> {
     await this.record.initialize(request, this.ctx.config.host.initializeTimeoutMs, this.ctx.hostVersion);
-    this.moveTo("running");
+    this.moveTo(this.held ? "paused" : "running");
     this.ctx.events.emit("plugin:initialized", { name: this.name });
   }
 
@@ -323,21 +320,22 @@ export class PluginInstance {
     const previous = this.current;
     if (!checkTransition(this.name, previous, state)) return;
     this.current = state;
+    if (state === "failed" || state === "stopped") this.held = false;
     this.ctx.events.emit("plugin:state", reason === undefined ? { name: this.name, state, previous } : { name: this.name, state, previous, reason });
   }
 
-  private requireState(wanted: "running" | "paused", verb: string): void {
-    if (this.current !== wanted) {
-      throw new QntxError("INVALID_ARGUMENT", `plugin ${this.name} is ${this.current}: only a ${wanted} plugin can be ${verb}`, {
-        hint: wanted === "running" ? `start it first: qntx plugin start ${this.name}` : `resume applies to paused plugins; qntx plugin list shows states`,
-      });
-    }
-  }
-
-  /** The InitializeRequest endpoints: a dialed plugin may get the TLS services server. */
-  private endpoints(): Omit<InitializeRequest, "authToken" | "config"> {
-    const { services } = this.ctx;
-    return this.entry.source.kind === "address" ? (services.dialedEndpoints ?? services.endpoints) : services.endpoints;
+  /** Pause (running → paused) or resume (paused → running), refused from any other state. */
+  private switchTo(state: "paused" | "running"): Promise<void> {
+    return this.serialize(async () => {
+      const wanted = state === "paused" ? "running" : "paused";
+      if (this.current !== wanted) {
+        throw new QntxError("INVALID_ARGUMENT", `plugin ${this.name} is ${this.current}: only a ${wanted} plugin can be ${state === "paused" ? "paused" : "resumed"}`, {
+          hint: wanted === "running" ? `start it first: qntx plugin start ${this.name}` : `resume applies to paused plugins; qntx plugin list shows states`,
+        });
+      }
+      this.held = state === "paused";
+      this.moveTo(state);
+    });
   }
 
   private serialize(op: () => Promise<void>): Promise<void> {
