@@ -3,6 +3,7 @@
  * and built-in plugins alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { readFileSync, writeFileSync } from "node:fs";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
 
 let t: TestHost;
@@ -107,6 +108,27 @@ describe("pause and resume", () => {
     const res = await post("/api/plugins/loopx/pause");
     expect(res.status).toBe(400);
     expect(res.json().error).toBe("plugin loopx is failed: only a running plugin can be paused");
+  });
+});
+
+describe("a start refused for a dependency", () => {
+  it("leaves a paused plugin paused, with its process", async () => {
+    const plugins = (depExtra: string) => fakePluginTable("dep", "ok", [], depExtra) + fakePluginTable("user", "ok", [], 'depends_on = ["dep"]');
+    const h = await startTestHost(plugins(""));
+    try {
+      const act = (name: string, action: string) => http(`${h.url}/api/plugins/${name}/${action}`, { method: "POST", headers: adminHeaders(h) });
+      expect((await act("user", "pause")).json().plugin.state).toBe("paused");
+      const pid = h.host.registry.get("user")!.pid;
+      writeFileSync(h.configFile, readFileSync(h.configFile, "utf8").replace(plugins(""), plugins("enabled = false")));
+      expect((await h.host.reload("dep disabled")).restarted).toEqual(["dep"]);
+      const refused = await act("user", "start");
+      expect(refused.json()).toMatchObject({ code: "DEPENDENCY_FAILED", error: "plugin user depends on dep, which is disabled" });
+      // Before the fix the plugin was `failed` with its process left running, unseen.
+      expect(h.host.registry.get("user")).toMatchObject({ state: "paused", pid });
+      expect(processesWithArgs(["--name", "user"])).toEqual([pid]);
+    } finally {
+      await h.close();
+    }
   });
 });
 

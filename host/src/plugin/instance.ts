@@ -200,9 +200,10 @@ export class PluginInstance {
     }).catch((error: unknown) => this.log.error({ err: String(error) }, "could not restart the plugin that stopped answering Health"));
   }
 
-  /** A start was refused for a dependency: a plugin not running is `failed` with the reason. */
+  /** A start was refused for a dependency: a plugin not live (running or paused) is `failed` with the reason. */
   dependencyFailed(error: unknown): void {
-    if (this.current !== "running") this.fail(error);
+    // A paused one keeps its process: failing it would leave that process running unseen.
+    if (this.current !== "running" && this.current !== "paused") this.fail(error);
   }
 
   /** Lets go of it for good (removed from the config; stopped first). */

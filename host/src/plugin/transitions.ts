@@ -48,7 +48,7 @@ export const TRANSITIONS: readonly Transition[] = [
   },
   { from: ["running"], to: "failed", when: "new config refused by the plugin's `Initialize` (`reconfigure`); the process is killed" },
   {
-    from: ["stopped", "failed", "restarting", "paused"], to: "failed",
+    from: ["stopped", "restarting"], to: "failed",
     when: "`start` refused for a dependency (not configured, disabled, failed to start, wrong version, or a cycle); the plugin does not start",
   },
   { from: ["stopped", "running", "paused", "failed", "restarting"], to: "restarting", when: "`restart` by a person (the crash count is reset)" },
