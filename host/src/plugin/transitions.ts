@@ -51,7 +51,7 @@ export const TRANSITIONS: readonly Transition[] = [
     from: ["stopped", "restarting"], to: "failed",
     when: "`start` refused for a dependency (not configured, disabled, failed to start, wrong version, or a cycle); the plugin does not start",
   },
-  { from: ["stopped", "running", "paused", "failed", "restarting"], to: "restarting", when: "`restart` by a person (the crash count is reset)" },
+  { from: ["stopped", "running", "paused", "failed"], to: "restarting", when: "`restart` by a person (the crash count is reset)" },
   {
     from: ["running", "paused", "failed", "restarting"], to: "stopped",
     when: "`stop` (refused while running dependents need it, unless forced); a reload's remove or replace stops it first",
