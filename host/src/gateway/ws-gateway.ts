@@ -143,12 +143,13 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
 
   // A plugin that stops serving takes its sessions with it: the gRPC channel of a stopped
   // proxy does not cancel open streams by itself.
-  const onState = ({ name, state, previous }: PluginStateChange): void => {
+  // A crash or failure carries its reason (1011); a person's stop, pause or restart none: the
+  // plugin is going away, which is 1001.
+  const onState = ({ name, state, previous, reason }: PluginStateChange): void => {
     if (previous !== "running" || state === "running") return;
     const set = sessions.get(name);
     if (!set) return;
-    const crashed = state === "failed" || state === "restarting";
-    for (const session of [...set]) session.shutdown(crashed ? 1011 : 1001, `plugin ${name} is ${state}`);
+    for (const session of [...set]) session.shutdown(reason === undefined ? 1001 : 1011, `plugin ${name} is ${state}`);
   };
 
   const shutdownAll = (): void => {
