@@ -82,9 +82,20 @@ describe("pause and resume", () => {
 
   it("holds a paused plugin's jobs (they wait, not fail) until it resumes", async () => {
     await post("/api/plugins/worker/pause");
-    const { job } = (await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify({ handler: "worker/echo", payload: { x: 1 } }) })).json();
-    // Long enough for an idle pool to have claimed it several times over (claims are immediate).
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    const enqueue = (body: object) => http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
+    // A job of a running plugin, enqueued after ours, runs: the pool has claimed since ours
+    // was queued (claims go by priority and enqueue order), and passed ours over.
+    const laterOneRan = new Promise<void>((resolve) => {
+      const onCompleted = ({ job }: { job: { handler: string } }): void => {
+        if (job.handler !== "clock/now") return;
+        t.host.pulse.off("job:completed", onCompleted);
+        resolve();
+      };
+      t.host.pulse.on("job:completed", onCompleted);
+    });
+    const { job } = (await enqueue({ handler: "worker/echo", payload: { x: 1 } })).json();
+    expect((await enqueue({ handler: "clock/now" })).status).toBe(201);
+    await laterOneRan;
     const waiting = (await http(`${t.url}/api/pulse/jobs/${job.id}`)).json().job;
     expect(waiting.status).toBe("queued");
     expect(waiting.attempts).toBe(0);
