@@ -54,6 +54,7 @@ export class PluginInstance {
     this.log = ctx.logger.child({ plugin: configured.name });
   }
 
+  /** The plugin's name (its config table's). */
   get name(): string {
     return this.configured.name;
   }
@@ -63,6 +64,7 @@ export class PluginInstance {
     return this.configured;
   }
 
+  /** Its state; it changes only through transitions.ts. */
   get state(): PluginState {
     return this.current;
   }
@@ -70,11 +72,6 @@ export class PluginInstance {
   /** Whether it should be running: started (by a person or at boot) and not stopped since. */
   get wanted(): boolean {
     return this.wantedRunning;
-  }
-
-  /** Whether it runs or is on its way (running, paused, loading, restarting). */
-  get isActive(): boolean {
-    return this.current === "running" || this.current === "paused" || this.current === "loading" || this.current === "restarting";
   }
 
   /** When the automatic restart after a crash is due (epoch ms); undefined when none is pending. */

@@ -20,6 +20,7 @@ import { layeredConfig, pluginConfigFile } from "./plugin-config.js";
 import { PortAllocator } from "./ports.js";
 import type { Registry } from "./registry.js";
 import { SpawnTransports } from "./spawn-transport.js";
+import { isActive } from "./state.js";
 
 export type { HostServices } from "./instance-context.js";
 
@@ -98,7 +99,7 @@ export class PluginManager {
     const restart: string[] = [];
     await Promise.all(entries.map(async (entry) => {
       const instance = this.instance(entry.name);
-      const live = instance.wanted || instance.isActive;
+      const live = instance.wanted || isActive(instance.state);
       await this.stop(entry.name, { force: true });
       instance.replaceEntry(entry);
       if (entry.enabled && (live || startsAtBoot(entry))) restart.push(entry.name);
@@ -151,7 +152,7 @@ export class PluginManager {
    */
   async stop(name: string, options: { force?: boolean } = {}): Promise<void> {
     const instance = this.instance(name);
-    const users = this.dependents(name).filter((d) => this.registry.instance(d)?.isActive);
+    const users = this.dependents(name).filter((d) => isActive(this.registry.instance(d)?.state ?? "stopped"));
     if (users.length > 0 && !options.force) {
       throw new QntxError("IN_USE", `plugin ${name} is needed by ${users.join(", ")}`, {
         hint: `stop ${users.join(", ")} first, or force it: qntx plugin stop ${name} --force`,

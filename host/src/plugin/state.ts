@@ -9,6 +9,11 @@ export type PluginState = "loading" | "running" | "paused" | "stopped" | "failed
 /** Every state, in the order the control API documents them. */
 export const PLUGIN_STATES: readonly PluginState[] = ["loading", "running", "paused", "stopped", "failed", "restarting"];
 
+/** Whether a plugin in `state` runs or is on its way (running, paused, loading, restarting): it may be serving its dependents. */
+export function isActive(state: PluginState): boolean {
+  return state === "running" || state === "paused" || state === "loading" || state === "restarting";
+}
+
 /** States in which a retry soon may succeed: the gateway answers 503 with Retry-After. */
 export function isTransient(state: PluginState): boolean {
   return state === "loading" || state === "restarting" || state === "paused";

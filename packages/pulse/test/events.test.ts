@@ -4,18 +4,18 @@
  * order, after the `job` event of the same change.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { Pulse, SqliteJobStore, type PulseEvents } from "../src/index.js";
+import { Pulse, SqliteJobStore, type EnqueueInput, type JobStatus, type PulseEvents, type PulseJob } from "../src/index.js";
 import { mode, scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
 
 type Seen = Array<{ event: string; status: string; attempts: number; extra?: Record<string, unknown> }>;
 
 /** Records every event of `pulse` about job `id` (the `job` event as `job/<status>`). */
-function record(pulse: Pulse, id: () => string): Seen {
+function record(pulse: Pulse, id: string): Seen {
   const seen: Seen = [];
-  pulse.on("job", (job) => job.id === id() && seen.push({ event: `job/${job.status}`, status: job.status, attempts: job.attempts }));
+  pulse.on("job", (job) => job.id === id && seen.push({ event: `job/${job.status}`, status: job.status, attempts: job.attempts }));
   for (const event of ["job:claimed", "job:completed", "job:failed", "job:retried", "lease:reclaimed"] as const) {
     pulse.on(event, (e: PulseEvents[typeof event][0]) => {
-      if (e.job.id !== id()) return;
+      if (e.job.id !== id) return;
       const { job, ...extra } = e as { job: { status: string; attempts: number } } & Record<string, unknown>;
       seen.push({ event, status: job.status, attempts: job.attempts, ...(Object.keys(extra).length ? { extra } : {}) });
     });
@@ -39,14 +39,17 @@ describe("typed events", () => {
     return pulse;
   }
 
-  it("a run that succeeds: job:claimed (running, attempt 1), then job:completed", async () => {
+  /** Enqueues job `id` on a started Pulse, recording its events until it is `status`. */
+  async function runOne(id: string, input: Omit<EnqueueInput, "handler" | "id">, status: JobStatus): Promise<{ seen: Seen; job: PulseJob }> {
     t = tempDb();
     const pulse = await started();
-    let id = "";
-    const seen = record(pulse, () => id);
-    id = "ok-1";
-    await pulse.enqueue({ handler: "p/h", id, payload: mode("ok") });
-    await waitFor(pulse, id, "completed");
+    const seen = record(pulse, id);
+    await pulse.enqueue({ handler: "p/h", id, ...input });
+    return { seen, job: await waitFor(pulse, id, status) };
+  }
+
+  it("a run that succeeds: job:claimed (running, attempt 1), then job:completed", async () => {
+    const { seen } = await runOne("ok-1", { payload: mode("ok") }, "completed");
     expect(seen.map((s) => [s.event, s.status, s.attempts])).toEqual([
       ["job/queued", "queued", 0],
       ["job/running", "running", 1],
@@ -57,13 +60,7 @@ describe("typed events", () => {
   });
 
   it("a run that fails: job:retried with the error and when, then job:failed once attempts are spent", async () => {
-    t = tempDb();
-    const pulse = await started();
-    let id = "";
-    const seen = record(pulse, () => id);
-    id = "fail-1";
-    await pulse.enqueue({ handler: "p/h", id, payload: mode("fail"), maxAttempts: 2 });
-    const failed = await waitFor(pulse, id, "failed");
+    const { seen, job: failed } = await runOne("fail-1", { payload: mode("fail"), maxAttempts: 2 }, "failed");
     const typed = seen.filter((s) => !s.event.startsWith("job/"));
     expect(typed.map((s) => [s.event, s.status, s.attempts])).toEqual([
       ["job:claimed", "running", 1],
@@ -83,7 +80,7 @@ describe("typed events", () => {
     let available = false;
     const pulse = await started({ pollMs: 20, isAvailable: () => available });
     const id = "dead-worker-1";
-    const seen = record(pulse, () => id);
+    const seen = record(pulse, id);
     await pulse.enqueue({ handler: "p/h", id });
     // A worker claims it with a 50 ms lease and dies (never renews, never finishes).
     expect((await store.claim("dead-worker", 1, 50, Date.now(), ["p/h"])).map((j) => j.id)).toEqual([id]);
@@ -104,7 +101,7 @@ describe("typed events", () => {
     await store.claim(before.owner, 1, 60_000, Date.now(), ["p/h"]);
     const after = new Pulse(testOptions(t.open(), scriptedExecutor().executor));
     after.handlers.register("p", ["h"]);
-    const seen = record(after, () => job.id);
+    const seen = record(after, job.id);
     await after.start();
     stops.push(() => after.stop(0));
     await waitFor(after, job.id, "completed");
