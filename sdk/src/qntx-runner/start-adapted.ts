@@ -2,7 +2,7 @@
  * Serves an adapted QNTX module: the SDK's `startPlugin` for its definition, with the
  * adapter's answers to RegisterGlyphs and HandleHTTP wrapped around the service.
  */
-import { startPlugin, type PluginHandle, type StartOptions } from "../server.js";
+import { startPlugin, type PluginHandle, type StartOptions } from "../grpc-server.js";
 import type { AdaptedQntxModule } from "./adapter.js";
 
 /**

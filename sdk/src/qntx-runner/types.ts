@@ -1,5 +1,5 @@
 /**
- * The shape of a QNTX-format TypeScript plugin (PROTOCOL.md §2): a module whose default export
+ * The shape of a QNTX-format TypeScript plugin (docs/protocol.md §2): a module whose default export
  * is a plain object. These types describe what the runner accepts; a module written for QNTX's
  * Bun runtime needs none of them (it never imported types from QNTX either).
  */

@@ -15,7 +15,7 @@ export { classifyExports, loadPlugin, type LoadedPlugin } from "./loader.js";
 export { locateQntxPlugin, MODULE_EXTENSIONS, QNTX_ENTRY_FILE, type LocatedPlugin } from "./locate.js";
 export { createRecordingMux, type RecordedRoute } from "./mux.js";
 export { parsePluginPath, runQntxRunner, RUNNER_NAME } from "./run.js";
-export { startAdapted } from "./server.js";
+export { startAdapted } from "./start-adapted.js";
 export type {
   QntxExecuteJob,
   QntxHandler,

@@ -1,5 +1,6 @@
 /**
- * The `DomainPluginService` implementation the SDK serves for a plugin definition.
+ * The `DomainPluginService` implementation the SDK serves for a plugin definition: what each
+ * RPC does. `grpc-server.ts` binds it to a gRPC server; `serve.ts` makes that a process.
  */
 import { status as GrpcStatus, type sendUnaryData } from "@grpc/grpc-js";
 import { InitializeResponse, type DomainPluginServiceServer, type ExecuteCommandResponse, type ExecuteJobResponse, type HealthResponse, type InitializeRequest } from "@qntx/protocol";
@@ -133,7 +134,7 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
     registerGlyphs: (_call, callback) => callback(null, { glyphs: [] }),
 
     executeJob: (call, callback) => {
-      // Application errors travel in the body (PROTOCOL.md, error convention): status OK.
+      // Application errors travel in the body (docs/protocol.md §5): status OK.
       // grpc-js emits `cancelled` on every call once its trailers are sent, so without the
       // `finished` guard each completed job would abort its signal (and run its listeners).
       let finished = false;

@@ -1,7 +1,7 @@
 /**
  * The runner process: `qntx-ts-runner --plugin-path <folder-or-file> --grpc-port N` (QNTX's
  * form) or `--port N` (what hosts pass every plugin binary). It loads the module and serves it
- * under the process contract (PROTOCOL.md §2): probe from N, print `QNTX_PLUGIN_PORT=<port>`
+ * under the process contract (docs/protocol.md §2): probe from N, print `QNTX_PLUGIN_PORT=<port>`
  * once listening, stop on Shutdown, SIGTERM, SIGINT or the death of its host. A module that
  * cannot be served exits 1 before the port line, after an error and a hint on stderr (bad
  * flags exit 2); the host shows those lines in its startup error.

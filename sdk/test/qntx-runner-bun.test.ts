@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { HTTPResponse, InitializeRequest, InitializeResponse } from "@qntx/protocol";
-import { shiftMappings } from "../src/qntx-module/mapped-code.js";
+import { shiftMappings } from "../src/qntx-runner/mapped-code.js";
 import { http, init, killRunners, serveFixture, startRunner, waitForStderr, type Served } from "./fixtures/qntx-runner.js";
 import { bodyJson, call } from "./helpers.js";
 

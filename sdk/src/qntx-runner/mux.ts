@@ -2,7 +2,7 @@
  * The `mux` a QNTX module's `registerHTTP(mux)` fills. It only records routes: the runner
  * calls `registerHTTP` once and compiles what was recorded into the SDK's router (a segment
  * trie, which also routes `/api/<name>/x` as `/x`). QNTX's Bun runtime instead rebuilt its
- * route map inside every HandleHTTP call (PROTOCOL.md §4).
+ * route map inside every HandleHTTP call (docs/protocol.md §8).
  */
 import type { Logger } from "../log.js";
 import type { QntxHandler, QntxMux } from "./types.js";

@@ -1,15 +1,15 @@
 /**
  * The runner's pieces in process: QNTX's `res` semantics, the recording mux, the `req`
- * adaptation and export classification. The process and gRPC paths are in qntx-module.test.ts.
+ * adaptation and export classification. The process and gRPC paths are in qntx-runner.test.ts.
  */
 import { describe, expect, it } from "@jest/globals";
 import { definePlugin } from "../src/define.js";
 import { createLogger } from "../src/log.js";
 import { createRequest } from "../src/request.js";
-import { createQntxResponse, qntxHeaders, toQntxRequest } from "../src/qntx-module/http.js";
-import { classifyExports } from "../src/qntx-module/loader.js";
-import { createRecordingMux } from "../src/qntx-module/mux.js";
-import { QntxModuleError } from "../src/qntx-module/errors.js";
+import { createQntxResponse, qntxHeaders, toQntxRequest } from "../src/qntx-runner/http.js";
+import { classifyExports } from "../src/qntx-runner/loader.js";
+import { createRecordingMux } from "../src/qntx-runner/mux.js";
+import { QntxModuleError } from "../src/qntx-runner/errors.js";
 
 function collectingLog(): { log: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];

@@ -1,5 +1,6 @@
 /**
- * `startPlugin`: serves a plugin's `DomainPluginService` on a loopback port, in process.
+ * `startPlugin`: binds a gRPC server serving a plugin's `DomainPluginService`
+ * (`domain-service.ts`) on a loopback port or a unix socket, in process.
  * It never touches `process` (argv, stdout, signals, exit): `serve` adds those, and tests
  * use this directly.
  */
@@ -9,7 +10,7 @@ import { Server, type ServerCredentials } from "@grpc/grpc-js";
 import { grpcOptions, PORT_PROBE_SPAN, type DomainPluginServiceServer } from "@qntx/protocol";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { PluginRuntime } from "./runtime.js";
-import { createDomainService } from "./service.js";
+import { createDomainService } from "./domain-service.js";
 import type { PluginDef } from "./types.js";
 import { domainServiceDefinition, unixTarget } from "@qntx/protocol";
 import { serverCredentials, type ServerTls } from "./transport.js";
@@ -19,7 +20,7 @@ export interface StartOptions {
   /** Interface to bind. Default `127.0.0.1`: plugins are reached over loopback only. */
   host?: string;
   /**
-   * First port to try; when busy, the next ones are tried (PROTOCOL.md §2).
+   * First port to try; when busy, the next ones are tried (docs/protocol.md §2).
    * Default 0: the OS picks a free port.
    */
   port?: number;
