@@ -1,7 +1,7 @@
 /**
  * The runner with SDK plugins written in TypeScript, the `@qntx/sdk` fallback for plugins that
- * do not install it, the README's example as written, and the optional extras (WebSocket,
- * Health). Each plugin is a real `qntx-ts-runner` process over real gRPC.
+ * do not install it, docs/qntx-format-plugins.md's example as written, and the optional extras
+ * (WebSocket, Health). Each plugin is a real `qntx-ts-runner` process over real gRPC.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -95,14 +95,14 @@ describe("@qntx/sdk imported by a plugin that does not install it", () => {
   });
 });
 
-describe("README example and optional extras", () => {
+describe("the docs' example and optional extras", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "qntx-runner-extras-"));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("runs the README's example as written: `this` is the plugin object in init, registerHTTP and execute_job", async () => {
+  it("runs docs/qntx-format-plugins.md's example as written: `this` is the plugin object in init, registerHTTP and execute_job", async () => {
     const folder = join(dir, "my-plugin");
     mkdirSync(folder);
     writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "my-plugin", "qntx-plugin": true }));
