@@ -8,7 +8,9 @@
 // - a mention of `../shared` or of the design notes kept beside the repository while it was
 //   built (PROTOCOL.md, DESIGN.md, TOOLCHAIN.md) in any tracked text file;
 // - a citation `docs/<page>.md §N` (or `§N.M`) in code or docs whose page does not exist or
-//   has no heading numbered N.
+//   has no heading numbered N;
+// - a mention of a page of docs/ or a file of bench/notes, bench/investigations or bench/tools
+//   (paths from the repository root) that does not exist: what a move leaves behind.
 //
 //   node scripts/check-docs.mjs [--root DIR]      (default: this repository)
 //
@@ -27,6 +29,8 @@ const ALLOWED_OUTSIDE = new Set([".ci/run", "scripts/check-docs.mjs"]);
 const TEXT = /\.(md|ts|mts|cts|js|mjs|cjs|json|sh|py|toml|proto|ya?ml|txt)$|(^|\/)run$/;
 const OUTSIDE = /\.\.\/shared\b|\b(PROTOCOL|DESIGN|TOOLCHAIN)\.md\b/;
 const CITATION = /\bdocs\/([\w-]+\.md) §(\d+)(?:\.(\d+))?/g;
+/** Repository paths that files cite in prose and comments; a path inside a package's own folder is not one. */
+const MENTION = /(?<![\w./-])(docs\/[\w-]+\.md|bench\/(?:notes|investigations|tools)\/[\w.-]+\.(?:md|mjs))\b/g;
 
 /** The root to check, from `--root DIR` or this script's repository. */
 function rootFromArgs(argv) {
@@ -135,11 +139,15 @@ export function checkDocs(root) {
     }
 
     lines.forEach((line, i) => {
+      // A link's target is checked below, as a link.
+      for (const m of line.replace(/\]\([^)]*\)/g, "]").matchAll(MENTION)) {
+        if (!existsSync(join(root, m[1]))) problems.push(`${file}:${i + 1}: mentions ${m[1]}, which does not exist; hint: it may have moved (see bench/README.md and docs/)`);
+      }
       for (const m of line.matchAll(CITATION)) {
         const page = join(root, "docs", m[1]);
         const section = m[3] ? `${m[2]}.${m[3]}` : m[2];
-        if (!existsSync(page)) problems.push(`${file}:${i + 1}: cites docs/${m[1]}, which does not exist; hint: see the pages in docs/`);
-        else if (!headings(page).numbers.has(section)) problems.push(`${file}:${i + 1}: cites docs/${m[1]} §${section}, which has no heading numbered ${section}; hint: check the page's numbered headings`);
+        // A page that does not exist is reported once, as a mention above.
+        if (existsSync(page) && !headings(page).numbers.has(section)) problems.push(`${file}:${i + 1}: cites docs/${m[1]} §${section}, which has no heading numbered ${section}; hint: check the page's numbered headings`);
       }
     });
 

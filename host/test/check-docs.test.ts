@@ -29,6 +29,10 @@ async function scratchRepo(parent: string, name: string, files: Record<string, s
   return root;
 }
 
+/** Paths spelt in pieces, so that this file's own strings do not fail the check on the repository. */
+const notes = "bench/notes/";
+const docs = "docs/";
+
 const PROTOCOL_PAGE = "# Protocol\n\n## 1. Services\n\n### 1.2 ATS\n\n## 2. The process contract\n\n```\n## 9. not a heading\n```\n";
 
 describe("check-docs", () => {
@@ -49,6 +53,8 @@ describe("check-docs", () => {
       "README.md": "See [protocol](docs/protocol.md#2-the-process-contract), [§1.2](docs/protocol.md#12-ats), [x](#readme) and [web](https://example.com).\n\n# README\n",
       "docs/protocol.md": PROTOCOL_PAGE,
       "src/a.ts": "// the process contract (docs/protocol.md §2), ATS (docs/protocol.md §1.2)\n",
+      [`${notes}01-x.md`]: "# 1. x\n\nMeasured with `bench/tools/ab.mjs`.\n",
+      "bench/tools/ab.mjs": `// ${notes}01-x.md\n`,
     });
     const run = await check(root);
     expect(run.stderr).toBe("");
@@ -56,18 +62,16 @@ describe("check-docs", () => {
   });
 
   it("fails on every reference that leaves the repository or leads nowhere, one line each", async () => {
-    // Spelt in pieces so that this file does not fail the check on the repository itself.
     const outside = ["..", "shared", ["PROTOCOL", "md"].join(".")].join("/");
-    const docs = "docs/";
     const root = await scratchRepo(scratch, "bad", {
       "README.md": [
         `Wire-compatible with [QNTX](${outside}).`,
-        "Read [the guide](docs/guide.md) and [§2](docs/protocol.md#2-no-such-heading).",
+        `Read [the guide](${docs}guide.md) and [§2](docs/protocol.md#2-no-such-heading).`,
         "A link inside a code span is not one: `[x](nowhere.md)`.",
         "",
       ].join("\n"),
       "docs/protocol.md": PROTOCOL_PAGE,
-      "src/a.ts": `// see ${["DESIGN", "md"].join(".")}\n// ${docs}protocol.md §9 and ${docs}missing.md §1\n`,
+      "src/a.ts": `// see ${["DESIGN", "md"].join(".")}\n// ${docs}protocol.md §9 and ${docs}missing.md §1\n// measured with bench/${"tools"}/gone.mjs\n`,
     });
     const run = await check(root);
     expect(run.exitCode).toBe(1);
@@ -80,12 +84,13 @@ describe("check-docs", () => {
         expect.stringMatching(/^README\.md:2: links docs\/protocol\.md#2-no-such-heading, but docs\/protocol\.md has no heading with that anchor; hint: /),
         expect.stringMatching(/^src\/a\.ts:1: points outside the repository \(DESIGN\.md\); hint: /),
         expect.stringMatching(/^src\/a\.ts:2: cites docs\/protocol\.md §9, which has no heading numbered 9; hint: /),
-        expect.stringMatching(/^src\/a\.ts:2: cites docs\/missing\.md, which does not exist; hint: /),
+        expect.stringMatching(/^src\/a\.ts:2: mentions docs\/missing\.md, which does not exist; hint: /),
+        expect.stringMatching(/^src\/a\.ts:3: mentions bench\/tools\/gone\.mjs, which does not exist; hint: /),
       ]),
     );
     // The code span's link is not one, and the summary line closes the list.
     expect(lines.filter((l) => l.includes("nowhere.md"))).toEqual([]);
-    expect(lines.at(-1)).toBe("check-docs: 7 problems");
+    expect(lines.at(-1)).toBe("check-docs: 8 problems");
   });
 
   it("says how to call it when --root is missing its folder", async () => {

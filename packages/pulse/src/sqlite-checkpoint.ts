@@ -17,8 +17,8 @@ interface CheckpointResult {
  * WAL pages, inside whichever commit crosses that line) seldom lands inside an enqueue.
  *
  * Why: on an idle queue, the slowest enqueues were the ones whose commit ran the
- * auto-checkpoint (8.6–18 ms transactions, each followed by a WAL restart; BENCHMARKS.md
- * finding 7). A checkpoint on a worker thread, or on a timer on the main thread, measured worse:
+ * auto-checkpoint (8.6–18 ms transactions, each followed by a WAL restart;
+ * bench/notes/07-claim-and-enqueue-transactions.md). A checkpoint on a worker thread, or on a timer on the main thread, measured worse:
  * the timer's checkpoint delayed whichever enqueue arrived during it. This one runs only after
  * the pool said it has nothing running or claimed (`idle()`), and only when nothing was written
  * on the connection for `quietMs` since. An enqueue arriving during it waits for it, as it waited

@@ -6,7 +6,7 @@
  * until the child has exec'd), port line read, Metadata / ConfigSchema / Initialize answered,
  * running. Also prints the event loop's longest
  * stall. Node flags apply to the host (e.g. --cpu-prof).
- * Usage: node [flags] bench/tools/start-trace.mjs [n=20]
+ * Usage: node [flags] bench/investigations/start-trace.mjs [n=20]
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";

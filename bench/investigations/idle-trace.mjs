@@ -13,7 +13,7 @@
  * this process through the host's own channel to the plugin (no Pulse, no SQLite): the floor of
  * the same hop from the same process, so "enqueue → handler start" minus it is what Pulse adds.
  * With raw=0 it makes no raw calls: the jobs alone, 20 ms apart, exactly the `idle` case's pattern.
- * Usage: node bench/tools/idle-trace.mjs [samples=200] [gapMs=20] [raw=1]
+ * Usage: node bench/investigations/idle-trace.mjs [samples=200] [gapMs=20] [raw=1]
  */
 import { randomUUID } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";

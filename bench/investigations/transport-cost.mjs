@@ -8,7 +8,7 @@
  * Also the host's one-time cost: its client certificate (library load included), made once
  * per host process. Prints a JSON summary.
  *
- *   node bench/tools/transport-cost.mjs [rounds=8] [calls=2000]
+ *   node bench/investigations/transport-cost.mjs [rounds=8] [calls=2000]
  */
 import { spawn } from "node:child_process";
 import { X509Certificate } from "node:crypto";

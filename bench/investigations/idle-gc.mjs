@@ -5,7 +5,7 @@
  * through the same channel (no Pulse, no SQLite), with the same spacing. Run it under
  * `--trace-gc-nvp`; it sums V8's own per-scavenge lines (allocated, new_space_survived,
  * promoted, pause) over the measured part and prints them per operation.
- * Usage: node --trace-gc-nvp bench/tools/idle-gc.mjs [jobs|raw] [n=600] [gapMs=5]
+ * Usage: node --trace-gc-nvp bench/investigations/idle-gc.mjs [jobs|raw] [n=600] [gapMs=5]
  */
 import { randomUUID } from "node:crypto";
 import { runIdleJob, startInProcessHost } from "../lib/inproc-host.mjs";

@@ -4,7 +4,7 @@
  * once take when each does nothing (`node -e 0`), and when each only loads @grpc/grpc-js, the
  * least a Node gRPC plugin must do before it can answer. Alternating, several rounds; prints
  * the median wall time of each (ms) from the first spawn to the last exit.
- * Usage: node bench/tools/start-floor.mjs [rounds=3] [processes=20]
+ * Usage: node bench/investigations/start-floor.mjs [rounds=3] [processes=20]
  */
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";

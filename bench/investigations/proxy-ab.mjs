@@ -6,7 +6,7 @@
  * rounds (one per side, in rotating order) alternate many times. Prints, per side, the median
  * p50 and the median of the per-round ratios to two-hop measured in the same rotation.
  *
- * Usage: node bench/tools/proxy-ab.mjs <treeA> <treeB> [rounds=20] [seconds=1]
+ * Usage: node bench/investigations/proxy-ab.mjs <treeA> <treeB> [rounds=20] [seconds=1]
  * Pin everything to one core with `taskset -c 1` to take cross-core wake-ups out of the figures.
  */
 import { resolve, join } from "node:path";
@@ -15,7 +15,7 @@ import { quantile } from "../lib/stats.mjs";
 
 const [treeA, treeB, roundsArg = "20", secondsArg = "1"] = process.argv.slice(2);
 if (!treeA || !treeB) {
-  console.error("usage: node bench/tools/proxy-ab.mjs <treeA> <treeB> [rounds=20] [seconds=1]");
+  console.error("usage: node bench/investigations/proxy-ab.mjs <treeA> <treeB> [rounds=20] [seconds=1]");
   process.exit(2);
 }
 const PATH = "/api/hello/hello";

@@ -4,7 +4,7 @@
  * executor, counting finish+claim transactions. `batch`: every executor answers in the same
  * microtask turn (what packages/pulse/scripts/bench.mjs measures); `spread`: each answer comes
  * in its own macrotask, as gRPC responses do, each read from the socket separately.
- * Usage: node bench/tools/pulse-batching.mjs batch|spread
+ * Usage: node bench/investigations/pulse-batching.mjs batch|spread
  */
 import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";

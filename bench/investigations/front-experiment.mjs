@@ -5,7 +5,7 @@
  * node:http two-hop → bare echo; node:http two-hop → SDK hello; fastify two-hop → SDK hello;
  * the host → SDK hello. Prints the median p50 (ms) and the median CPU time per request of the
  * front process and of the plugin process (µs; /proc ticks, approximate, warm-up scaled out).
- * Usage: node bench/tools/front-experiment.mjs [rounds=5] [seconds=3]
+ * Usage: node bench/investigations/front-experiment.mjs [rounds=5] [seconds=3]
  */
 import { join } from "node:path";
 import { BENCH_DIR, FIXTURES, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";

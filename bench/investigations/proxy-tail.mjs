@@ -6,7 +6,7 @@
  * Rotating rounds of autocannon at 64 connections; prints per side the median req/s and the
  * median latency percentiles, and per process the CPU per request.
  *
- * Usage: node bench/tools/proxy-tail.mjs [rounds=6] [seconds=3] [connections=64]
+ * Usage: node bench/investigations/proxy-tail.mjs [rounds=6] [seconds=3] [connections=64]
  */
 import { join } from "node:path";
 import { BENCH_DIR, FIXTURES, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";

@@ -5,7 +5,7 @@
  * used during the run by the requests served, so a process that wakes up on its own (timers,
  * polling) shows up there as per-request cost. Measures the host (with the hello plugin) and
  * its plugin, the two-hop front and the bare echo, the same way, idle.
- * Usage: node bench/tools/idle-cpu.mjs [seconds=10]
+ * Usage: node bench/investigations/idle-cpu.mjs [seconds=10]
  */
 import { join } from "node:path";
 import { FIXTURES, cpuMsOf, spawnWithPort, stopChild } from "../lib/procs.mjs";

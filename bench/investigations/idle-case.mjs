@@ -7,7 +7,7 @@
  * the round, so cold-start jobs (low indices) and periodic ones can be told apart.
  * idleBeforeMs: the host sits idle that long after start-up before the first round, as in the
  * case, where the floor's round (about 5 s) runs first.
- * Usage: node bench/tools/idle-case.mjs [rounds=3] [samples=200] [gapMs=20] [idleBeforeMs=0]
+ * Usage: node bench/investigations/idle-case.mjs [rounds=3] [samples=200] [gapMs=20] [idleBeforeMs=0]
  */
 import { BENCH_PLUGIN, startHostWith } from "../lib/hosts.mjs";
 import { quantile } from "../lib/stats.mjs";

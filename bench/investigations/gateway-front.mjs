@@ -1,5 +1,5 @@
 /**
- * Server half of bench/tools/gateway-overhead.mjs: serves GET /api/hello/hello either through
+ * Server half of bench/investigations/gateway-overhead.mjs: serves GET /api/hello/hello either through
  * the host's real gateway (`createGateway`, with an in-process plugin answering at once), or
  * through a bare fastify route / node:http handler answering the same bytes after the same
  * microtask. Prints PORT=<port>.

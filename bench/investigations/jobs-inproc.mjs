@@ -6,7 +6,7 @@
  * 1 000 and waits for the last `completed`; prints jobs/s, host CPU per job and GC count, and
  * what dispatch-ahead did (counted by wrapping the pool's dispatcher: jobs started from the
  * ready list, calls in flight at each finish transaction). BENCH_NO_AHEAD=1 turns it off.
- * Usage: node [flags] bench/tools/jobs-inproc.mjs [n=20000] [concurrency=16]
+ * Usage: node [flags] bench/investigations/jobs-inproc.mjs [n=20000] [concurrency=16]
  */
 import { PerformanceObserver } from "node:perf_hooks";
 import { startInProcessHost } from "../lib/inproc-host.mjs";

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
  * Diagnostic for finding 6 (not part of `pnpm bench`): what the host's gateway costs per
- * request without gRPC. Three fronts (bench/tools/gateway-front.mjs) answer GET
+ * request without gRPC. Three fronts (bench/investigations/gateway-front.mjs) answer GET
  * /api/hello/hello after a microtask: node:http, a bare fastify route, and the host's real
  * gateway with an in-process plugin. Alternating, one connection each (load/http-pingpong.mjs),
  * then autocannon with 16 connections for CPU time per request. Prints medians.
- * Usage: node bench/tools/gateway-overhead.mjs [rounds=5] [seconds=2]
+ * Usage: node bench/investigations/gateway-overhead.mjs [rounds=5] [seconds=2]
  */
 import { join } from "node:path";
 import { BENCH_DIR, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";
@@ -14,7 +14,7 @@ import { quantile } from "../lib/stats.mjs";
 const [roundsArg = "5", secondsArg = "2"] = process.argv.slice(2);
 const AUTOCANNON = join(BENCH_DIR, "node_modules", "autocannon", "autocannon.js");
 const fronts = {};
-for (const mode of ["node", "fastify", "gateway"]) fronts[mode] = await spawnWithPort(join(BENCH_DIR, "tools", "gateway-front.mjs"), [mode]);
+for (const mode of ["node", "fastify", "gateway"]) fronts[mode] = await spawnWithPort(join(BENCH_DIR, "investigations", "gateway-front.mjs"), [mode]);
 const p50 = {};
 const cpu = {};
 try {

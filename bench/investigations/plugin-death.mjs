@@ -14,7 +14,7 @@
  *              the first time the plugin is not `running` (the kill), and its restart (running
  *              again with a new pid).
  *
- * Usage: node bench/tools/plugin-death.mjs host-kill|hung [--rounds N] [--repo DIR] [--wait S]
+ * Usage: node bench/investigations/plugin-death.mjs host-kill|hung [--rounds N] [--repo DIR] [--wait S]
  *        [--set key=value]...   (hung: [host] settings, e.g. --set health_interval_ms=500)
  * Figures in ms from the SIGKILL / SIGSTOP; medians over rounds (each round printed too).
  */

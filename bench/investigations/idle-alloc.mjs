@@ -8,7 +8,7 @@
  * Pulse and the host's job code. (Sampling without the objects collected by scavenges does not
  * show what survives scavenges: the profiler's own weak handles keep some sampled objects
  * alive; a script of only short-lived objects still showed a third of them. See idle-gc.mjs.)
- * Usage: node bench/tools/idle-alloc.mjs [n=300] [gapMs=20] [top=30]
+ * Usage: node bench/investigations/idle-alloc.mjs [n=300] [gapMs=20] [top=30]
  */
 import { Session } from "node:inspector/promises";
 import { runIdleJobs, startInProcessHost } from "../lib/inproc-host.mjs";

@@ -5,9 +5,10 @@
  * `warm` jobs one at a time, takes a heap snapshot after a full GC, runs `n` more, takes another,
  * and prints the object groups (constructor or type name) whose count or size grew, per job.
  * Anything that grows by about one (or a few) per job is kept by someone: it survives scavenges,
- * is copied and promoted, and makes each scavenge longer (BENCHMARKS.md finding 7: 11–16 ms
- * scavenges on an idle host that should keep almost nothing).
- * Usage: node --expose-gc bench/tools/idle-heap.mjs [n=500] [gapMs=2] [warm=200]
+ * is copied and promoted, and makes each scavenge longer
+ * (bench/notes/07-claim-and-enqueue-transactions.md: 11–16 ms scavenges on an idle host that
+ * should keep almost nothing).
+ * Usage: node --expose-gc bench/investigations/idle-heap.mjs [n=500] [gapMs=2] [warm=200]
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

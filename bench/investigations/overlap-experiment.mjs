@@ -6,7 +6,7 @@
  * synchronous CPU per finished call (standing in for Pulse's finish + claim transaction).
  *   lockstep: record, then dispatch the replacements (what WorkerPool does today);
  *   ahead:    dispatch a replacement as each answer arrives, record in the next turn.
- * Usage: node bench/tools/overlap-experiment.mjs [n=20000] [concurrency=16] [costUs=60]
+ * Usage: node bench/investigations/overlap-experiment.mjs [n=20000] [concurrency=16] [costUs=60]
  */
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";

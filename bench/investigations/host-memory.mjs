@@ -13,7 +13,7 @@
  *             listens, and 3 s after all 5 plugins run (the case's figure), read inside the
  *             host by a preloaded probe on SIGUSR2, plus VmRSS from /proc.
  *
- * Usage: node bench/tools/host-memory.mjs [imports|server|all] [--rounds N] [--repo DIR]
+ * Usage: node bench/investigations/host-memory.mjs [imports|server|all] [--rounds N] [--repo DIR]
  *        [--node-flag FLAG]... [--gc]
  *   --repo DIR       measure another built worktree (e.g. /tmp/qntx-s5base) instead of this one
  *   --node-flag F    pass F to the host's node (e.g. --max-semi-space-size=1, --trace-gc)
