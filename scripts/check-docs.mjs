@@ -69,20 +69,27 @@ export function slug(heading) {
     .replace(/\s/g, "-");
 }
 
-/** Headings of a markdown text (outside code fences): their anchors and their numbers. */
-function headingsOf(text) {
-  const anchors = new Set();
-  const numbers = new Set();
-  const seen = new Map();
+/** The lines of a markdown text outside code fences, each with its 1-based number. */
+function* proseLines(text) {
   let fence = null;
-  for (const line of text.split("\n")) {
-    const f = /^\s*(```|~~~)/.exec(line);
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const f = /^\s*(```|~~~)/.exec(lines[i]);
     if (f) {
       if (fence === null) fence = f[1];
       else if (f[1] === fence) fence = null;
       continue;
     }
-    if (fence !== null) continue;
+    if (fence === null) yield [lines[i], i + 1];
+  }
+}
+
+/** Headings of a markdown text: their anchors (numbered as GitHub does when repeated) and their numbers. */
+function headingsOf(text) {
+  const anchors = new Set();
+  const numbers = new Set();
+  const seen = new Map();
+  for (const [line] of proseLines(text)) {
     const h = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!h) continue;
     const base = slug(h[1]);
@@ -98,18 +105,10 @@ function headingsOf(text) {
 /** Markdown links `[text](target)` outside code fences and code spans, with their line. */
 function linksOf(text) {
   const links = [];
-  let fence = null;
-  text.split("\n").forEach((line, i) => {
-    const f = /^\s*(```|~~~)/.exec(line);
-    if (f) {
-      if (fence === null) fence = f[1];
-      else if (f[1] === fence) fence = null;
-      return;
-    }
-    if (fence !== null) return;
+  for (const [line, number] of proseLines(text)) {
     const bare = line.replace(/`[^`]*`/g, "``");
-    for (const m of bare.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1], line: i + 1 });
-  });
+    for (const m of bare.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ target: m[1], line: number });
+  }
   return links;
 }
 

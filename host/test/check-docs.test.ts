@@ -3,12 +3,12 @@
  * leads outside it or to a page or section it lacks), and a scratch repository with every
  * kind of broken reference fails with one `file:line:` line per problem and a hint.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, describe, expect, it } from "@jest/globals";
 import { execa } from "execa";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const SCRIPT = join(REPO, "scripts/check-docs.mjs");
@@ -18,9 +18,9 @@ function check(root?: string) {
   return execa(process.execPath, [SCRIPT, ...(root ? ["--root", root] : [])], { reject: false });
 }
 
-/** Writes `files` (path → text) under a fresh git repository and returns its folder. */
-async function scratchRepo(parent: string, name: string, files: Record<string, string>): Promise<string> {
-  const root = join(parent, name);
+/** Writes `files` (path → text) into a fresh git repository and returns its folder. */
+async function scratchRepo(files: Record<string, string>): Promise<string> {
+  const root = makeTempDir("qntx-check-docs-");
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
@@ -36,11 +36,7 @@ const docs = "docs/";
 const PROTOCOL_PAGE = "# Protocol\n\n## 1. Services\n\n### 1.2 ATS\n\n## 2. The process contract\n\n```\n## 9. not a heading\n```\n";
 
 describe("check-docs", () => {
-  let scratch: string;
-  beforeAll(() => {
-    scratch = mkdtempSync(join(tmpdir(), "qntx-check-docs-"));
-  });
-  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+  afterAll(cleanupTempDirs);
 
   it("passes on this repository", async () => {
     const run = await check();
@@ -49,7 +45,7 @@ describe("check-docs", () => {
   });
 
   it("passes on links, anchors and citations that resolve", async () => {
-    const root = await scratchRepo(scratch, "good", {
+    const root = await scratchRepo({
       "README.md": "See [protocol](docs/protocol.md#2-the-process-contract), [§1.2](docs/protocol.md#12-ats), [x](#readme) and [web](https://example.com).\n\n# README\n",
       "docs/protocol.md": PROTOCOL_PAGE,
       "src/a.ts": "// the process contract (docs/protocol.md §2), ATS (docs/protocol.md §1.2)\n",
@@ -63,7 +59,7 @@ describe("check-docs", () => {
 
   it("fails on every reference that leaves the repository or leads nowhere, one line each", async () => {
     const outside = ["..", "shared", ["PROTOCOL", "md"].join(".")].join("/");
-    const root = await scratchRepo(scratch, "bad", {
+    const root = await scratchRepo({
       "README.md": [
         `Wire-compatible with [QNTX](${outside}).`,
         `Read [the guide](${docs}guide.md) and [§2](docs/protocol.md#2-no-such-heading).`,
