@@ -197,10 +197,11 @@ export class PluginInstance {
     }).catch((error: unknown) => this.log.error({ err: String(error) }, "could not restart the plugin that stopped answering Health"));
   }
 
-  /** A start was refused for a dependency: a plugin not live (running or paused) is `failed` with the reason. */
+  /** A start was refused for a dependency: a plugin that is not up (stopped, failed, restarting) is `failed` with the reason. */
   dependencyFailed(error: unknown): void {
-    // A paused one keeps its process: failing it would leave that process running unseen.
-    if (this.current !== "running" && this.current !== "paused") this.fail(error);
+    // A running or paused one keeps its process (failing it would leave that process running
+    // unseen), and a loading one is a start under way (a crash's restart) that ends by itself.
+    if (this.current === "stopped" || this.current === "failed" || this.current === "restarting") this.fail(error);
   }
 
   /** Lets go of it for good (removed from the config; stopped first). */
