@@ -3,7 +3,7 @@
  * `EventEmitter<PulseEvents>`, shared by the pool and the Pulse facade (`pulse.on(...)`). The
  * `job` event is every state change of a job (the SSE stream of `GET /api/pulse/jobs/<id>/events`
  * sends these); the others say what happened to a run, for dashboards and metrics, each once,
- * after the change is written and after its `job` event.
+ * right after the `job` event of the same change, synchronously.
  */
 import type { EventEmitter } from "node:events";
 import type { PulseJob } from "./types.js";
@@ -15,7 +15,8 @@ export interface PulseEvents {
   /**
    * This pool took the job for a run: it is `running` under this pool's lease, the attempt
    * counted (`job.attempts`), its executor call starting. A job claimed ahead counts when its
-   * run starts; one given back unstarted never does.
+   * run starts (the store says `running` from the next write batch); one given back unstarted
+   * never does.
    */
   "job:claimed": [event: { readonly job: PulseJob }];
   /** A run succeeded and is written: the job is `completed`. */
