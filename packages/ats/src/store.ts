@@ -4,7 +4,7 @@
  * The host's ATSStoreService and built-in plugins depend on this interface only;
  * `SqliteAttestationStore` (embedded, the default) and `PostgresAttestationStore` (several
  * hosts on one database) implement it, and one conformance suite (test/conformance) runs
- * against both. Semantics are QNTX's (PROTOCOL.md, atsstore.proto).
+ * against both. Semantics are QNTX's (docs/protocol.md §1.2, atsstore.proto).
  *
  * Methods return promises because PostgreSQL answers over the network; the SQLite store does
  * its work synchronously inside them (better-sqlite3), so its promises are already settled
