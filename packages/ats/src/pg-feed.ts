@@ -18,7 +18,7 @@
  */
 import type { Attestation } from "@qntx/protocol";
 import type pg from "pg";
-import { ATTESTATION_COLUMNS, isExpired, rowToAttestation, type AttestationRow } from "./codec.js";
+import { ATTESTATION_COLUMNS, rowToAttestation, type AttestationRow } from "./codec.js";
 import { backoffMs, createClient, isConnectionError, maskUrl, reasonOf, type PgPoolOptions } from "./pg-connection.js";
 import type { StoreHealth } from "./store.js";
 import type { WatchRegistry } from "./watchers.js";
@@ -102,9 +102,7 @@ export class WatchFeed {
 
   /** Hands attestations this store committed to its watches. */
   deliver(attestations: readonly Attestation[]): void {
-    if (this.watches.size === 0) return;
-    const now = this.wall();
-    this.watches.notify(attestations.filter((a) => !isExpired(a, now)));
+    this.watches.deliver(attestations, this.wall());
   }
 
   /** Polls now, or once more after the poll under way. */

@@ -12,7 +12,6 @@ import { BatchIterator } from "./batch-iterator.js";
 import {
   attestationFromCommand,
   attestationToInsert,
-  isExpired,
   prepareAttestation,
   rowToAttestation,
   type AttestationInsert,
@@ -141,7 +140,7 @@ export class SqliteAttestationStore implements AttestationStore {
     this.assertOpen();
     const stored = prepareAttestation(attestation, this.clock.now());
     this.writeAll.immediate([stored], false);
-    this.notify([stored]);
+    this.watches.deliver([stored], this.clock.wall());
   }
 
   /** {@inheritDoc AttestationStore.exists} */
@@ -155,7 +154,7 @@ export class SqliteAttestationStore implements AttestationStore {
     this.assertOpen();
     const attestation = attestationFromCommand(command, defaults, this.clock.now());
     this.writeAll.immediate([attestation], true);
-    this.notify([attestation]);
+    this.watches.deliver([attestation], this.clock.wall());
     return attestation;
   }
 
@@ -165,7 +164,7 @@ export class SqliteAttestationStore implements AttestationStore {
     const attestations = buildBatch(commands, defaults, this.clock);
     if (attestations.length === 0) return attestations;
     this.writeAll.immediate(attestations, true);
-    this.notify(attestations);
+    this.watches.deliver(attestations, this.clock.wall());
     return attestations;
   }
 
@@ -246,12 +245,6 @@ export class SqliteAttestationStore implements AttestationStore {
     if (this.closed) throw storeClosed();
   }
 
-  /** Hands committed attestations to the watches; one that expired already is news to nobody. */
-  private notify(attestations: readonly Attestation[]): void {
-    if (this.watches.size === 0) return;
-    const now = this.clock.wall();
-    this.watches.notify(attestations.filter((a) => !isExpired(a, now)));
-  }
 
   /** Inserts one attestation and its terms; must run inside `writeAll`'s transaction. */
   private insertOne(attestation: Attestation, generated: boolean): void {

@@ -5,6 +5,7 @@
  * never sees a row that a failed batch rolled back, and may itself write to the store.
  */
 import type { Attestation, AttestationFilter } from "@qntx/protocol";
+import { isExpired } from "./codec.js";
 import { AtsError } from "./errors.js";
 import { matchesFilter, normalizeFilter, type NormalizedFilter } from "./filter.js";
 
@@ -74,6 +75,15 @@ export class WatchRegistry {
         }
       }
     }
+  }
+
+  /**
+   * {@link notify} for a store's committed writes: one that has already expired at `now`
+   * (unix ms) is news to nobody and is left out.
+   */
+  deliver(attestations: readonly Attestation[], now: number): void {
+    if (this.watches.size === 0) return;
+    this.notify(attestations.filter((a) => !isExpired(a, now)));
   }
 
   /** Drops every watch (store closing). */
