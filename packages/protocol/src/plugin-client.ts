@@ -178,15 +178,21 @@ export class PluginClient {
   /**
    * Opens a HandleWebSocket stream. Nothing is sent yet: the caller writes CONNECT first. The
    * stream ends with a `status` event ({@link callErrorOf} turns a failed one into a
-   * PluginCallError); aborting `options.signal` cancels it. Throws a PluginCallError
-   * (CANCELLED) when the signal is already aborted.
+   * PluginCallError); aborting `options.signal` cancels it. Throws a PluginCallError when the
+   * signal is already aborted (CANCELLED) or the client is closed (UNAVAILABLE).
    */
   handleWebSocket(options: PluginStreamOptions): WebSocketStream {
     const signal = options.signal;
     if (signal?.aborted) throw new PluginCallError(grpc.status.CANCELLED, "session cancelled before it started", { method: "HandleWebSocket" });
-    const call = this.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
-      HANDLE_WEBSOCKET_PATH, encodeWebSocketFrame, decodeWebSocketFrame, options.metadata ?? new grpc.Metadata(), { deadline: options.deadline },
-    );
+    let call: WebSocketStream;
+    try {
+      call = this.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
+        HANDLE_WEBSOCKET_PATH, encodeWebSocketFrame, decodeWebSocketFrame, options.metadata ?? new grpc.Metadata(), { deadline: options.deadline },
+      );
+    } catch (error) {
+      // A closed channel, as for unary calls.
+      throw new PluginCallError(grpc.status.UNAVAILABLE, (error as Error).message, { method: "HandleWebSocket", cause: error });
+    }
     if (signal) {
       const onAbort = (): void => call.cancel();
       signal.addEventListener("abort", onAbort, { once: true });
@@ -208,11 +214,19 @@ export class PluginClient {
         reject(new PluginCallError(grpc.status.CANCELLED, "call cancelled before it started", { method: name }));
         return;
       }
-      const call = method.call(this.client, request, new grpc.Metadata(), { deadline: options.deadline }, (error, response) => {
-        signal?.removeEventListener("abort", onAbort);
-        if (error) reject(callErrorOf(error, name, error) ?? error);
-        else resolve(response);
-      });
+      let call: grpc.ClientUnaryCall;
+      try {
+        call = method.call(this.client, request, new grpc.Metadata(), { deadline: options.deadline }, (error, response) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (error) reject(callErrorOf(error, name, error) ?? error);
+          else resolve(response);
+        });
+      } catch (error) {
+        // grpc-js throws, rather than fails the call, on a closed channel: a stopped plugin's
+        // proxy still in someone's hands. Callers branch on UNAVAILABLE (a crash), not on this.
+        reject(new PluginCallError(grpc.status.UNAVAILABLE, (error as Error).message, { method: name, cause: error }));
+        return;
+      }
       const onAbort = (): void => call.cancel();
       signal?.addEventListener("abort", onAbort, { once: true });
     });

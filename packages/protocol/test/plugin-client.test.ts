@@ -100,6 +100,13 @@ describe("unary calls", () => {
     const error = await client.handleHTTP(get("/hang"), { deadline: Date.now() + 60_000, signal: controller.signal }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: status.CANCELLED, message: "call cancelled before it started", method: "HandleHTTP" });
   });
+  it("fail with UNAVAILABLE once the client is closed (grpc-js throws; the client rejects)", async () => {
+    const client = connect();
+    client.close();
+    const error = await client.handleHTTP(get("/a"), within(5_000)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PluginCallError);
+    expect(error).toMatchObject({ code: status.UNAVAILABLE, method: "HandleHTTP", errorCode: "PLUGIN_CALL_FAILED" });
+  });
 });
 
 describe("HandleWebSocket", () => {
@@ -141,6 +148,18 @@ describe("HandleWebSocket", () => {
     const controller = new AbortController();
     controller.abort();
     expect(() => connect().handleWebSocket({ deadline: Infinity, signal: controller.signal })).toThrow(PluginCallError);
+  });
+
+  it("refuses to open on a closed client with UNAVAILABLE", () => {
+    const client = connect();
+    client.close();
+    let thrown: unknown;
+    try {
+      client.handleWebSocket({ deadline: Infinity });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: status.UNAVAILABLE, method: "HandleWebSocket" });
   });
 });
 
