@@ -56,11 +56,6 @@ export class QntxError<Code extends QntxErrorCode = QntxErrorCode> extends Error
   }
 }
 
-/** True when `error` is a QntxError (of any subclass), optionally with one of `codes`. */
-export function isQntxError<Code extends QntxErrorCode>(error: unknown, ...codes: Code[]): error is QntxError<Code> {
-  return error instanceof QntxError && (codes.length === 0 || codes.includes(error.code as Code));
-}
-
 /**
  * A call into a plugin that failed. `code` is the gRPC status (the one number the gateway maps
  * to HTTP with `grpcStatusToHttp`); `details` is what the status said; `method` is the RPC
