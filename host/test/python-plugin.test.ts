@@ -11,7 +11,6 @@
  * What happens without it is tested in python-toolchain.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import * as grpc from "@grpc/grpc-js";
 import { HTTPRequest, InitializeRequest, PluginClient } from "@qntx/protocol";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
