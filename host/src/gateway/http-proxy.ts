@@ -20,7 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { setMaxListeners } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalHeaderName, errorBody, httpStatusOf, type HTTPHeader, type HTTPRequest, type HTTPResponse, type QntxErrorCode } from "@qntx/protocol";
+import { canonicalHeaderName, errorBody, httpStatusOf, type ErrorBody, type HTTPHeader, type HTTPRequest, type HTTPResponse, type QntxErrorCode } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
 import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
@@ -127,12 +127,12 @@ export class HttpGatewayProxy {
       if (!plugin) {
         const info = this.options.registry.get(name);
         if (!info) return writeError(res, "PLUGIN_NOT_FOUND", `no plugin named "${name}"`);
-        return writeJson(res, 503, notRunningBody(name, info.state, info.error), ["retry-after", RETRY_AFTER_SECONDS]);
+        return writeAnswer(res, notRunningBody(name, info.state, info.error), ["retry-after", RETRY_AFTER_SECONDS]);
       }
       // A plugin that left its last Health call unanswered would leave this request waiting
       // out its whole deadline too: refuse it now, until the plugin answers or is restarted.
       const missed = this.options.registry.unansweredHealthChecks(name);
-      if (missed > 0) return writeJson(res, 503, notAnsweringBody(name, missed), ["retry-after", RETRY_AFTER_SECONDS]);
+      if (missed > 0) return writeAnswer(res, notAnsweringBody(name, missed), ["retry-after", RETRY_AFTER_SECONDS]);
       const prefix = API_PREFIX + name;
       const wire: HTTPRequest = {
         method: req.method ?? "GET",
@@ -256,7 +256,12 @@ function callHint(code: QntxErrorCode, name: string): string | undefined {
  * `message` and `hint` default to the catalogue's.
  */
 export function writeError(res: ServerResponse, code: QntxErrorCode, message?: string, hint?: string, extra?: object, extraHeaders?: string[]): void {
-  writeJson(res, httpStatusOf(code), errorBody(code, message, hint, extra), extraHeaders);
+  writeAnswer(res, errorBody(code, message, hint, extra), extraHeaders);
+}
+
+/** Answers an error body with its code's status from the catalogue. */
+function writeAnswer(res: ServerResponse, body: ErrorBody, extraHeaders?: string[]): void {
+  writeJson(res, httpStatusOf(body.code), body, extraHeaders);
 }
 
 /** Answers with a JSON body, unless the client is gone or an answer has already started. */

@@ -18,11 +18,12 @@ export type ErrorBody<Extra extends object = object> = { error: string; code: Qn
 
 /**
  * The body of an error answer with `code`: `message` and `hint` default to the catalogue's.
- * Extras come after the three fields and never replace them.
+ * Extras come after the three fields (in that order in the JSON) and never replace them.
  */
 export function errorBody<Extra extends object = object>(code: QntxErrorCode, message?: string, hint?: string, extra?: Extra): ErrorBody<Extra> {
   const spec = ERROR_CATALOGUE[code];
-  return { ...extra, error: message ?? spec.message, code, hint: hint ?? spec.hint } as ErrorBody<Extra>;
+  const body = { error: message ?? spec.message, code, hint: hint ?? spec.hint };
+  return (extra ? { ...body, ...extra, ...body } : body) as ErrorBody<Extra>;
 }
 
 /**
