@@ -20,7 +20,7 @@ export function pluginCallErrorCode(code: number): QntxErrorCode {
 
 /**
  * The one mapping from a gRPC status of a plugin call to the HTTP status the gateway answers
- * (protocol.md §3): the catalogue's status of {@link pluginCallErrorCode} — 404, 504 or 502 —
+ * (docs/protocol.md §3): the catalogue's status of {@link pluginCallErrorCode} — 404, 504 or 502 —
  * and 200 for OK. "Not ready" (503) is decided by the host from the plugin's state before any
  * call is made, not from a gRPC status.
  */
