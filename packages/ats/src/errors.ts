@@ -3,26 +3,24 @@
  *
  * The host's ATSStoreService turns these into `success:false, error:<message>` bodies (the
  * QNTX convention: plugins read the body, not the gRPC status), so the message is what a
- * plugin author sees and must say what was wrong; the `code` is for the host's own branching.
+ * plugin author sees and must say what was wrong; the `code` is for the host's own branching
+ * and its HTTP API, which answers it with the catalogue's status (@qntx/protocol).
  */
+import { QntxError } from "@qntx/protocol";
 
-/** Stable codes of {@link AtsError}. A code never changes meaning; messages may be reworded. */
-export type AtsErrorCode = "INVALID_ARGUMENT" | "ALREADY_EXISTS" | "NOT_FOUND";
+/** Catalogue codes of {@link AtsError}. A code never changes meaning; messages may be reworded. */
+export type AtsErrorCode = "INVALID_ARGUMENT" | "ALREADY_EXISTS";
 
-/** An attestation-store error with a stable {@link AtsErrorCode}. */
-export class AtsError extends Error {
-  /** What kind of failure this is; see {@link AtsErrorCode}. */
-  readonly code: AtsErrorCode;
-
+/** A QntxError raised by the attestation store, with one of {@link AtsErrorCode}. */
+export class AtsError extends QntxError<AtsErrorCode> {
   /**
    * @param code stable failure kind
    * @param message human-readable, names the offending value (id, batch index…)
    * @param options standard `cause` chaining, e.g. the underlying SQLite error
    */
   constructor(code: AtsErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = "AtsError";
-    this.code = code;
   }
 }
 
