@@ -67,6 +67,16 @@ go_gopath() {
   printf '%s:%s\n' "$gopath" "$GOCODE"
 }
 
+# Exports what a GOPATH-mode build here needs: GO111MODULE=off, GOPATH (go_gopath), GOPROXY=off
+# (nothing is ever fetched), and a GOCACHE when neither HOME nor XDG_CACHE_HOME would give one.
+go_env() {
+  GOPATH=$(go_gopath) || return 1
+  export GOPATH GO111MODULE=off GOPROXY=off GOFLAGS=
+  if [ -z "${GOCACHE:-}" ] && [ -z "${HOME:-}" ] && [ -z "${XDG_CACHE_HOME:-}" ]; then
+    export GOCACHE="${TMPDIR:-/tmp}/qntx-go-build-cache"
+  fi
+}
+
 # `pnpm start`: installs the packages when that can work, else leaves it to the build's skip line.
 go_install() {
   go_check >/dev/null && return 0

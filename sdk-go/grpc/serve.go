@@ -68,10 +68,16 @@ func (s *PluginServer) Serve(ctx context.Context, addr string) error {
 	select {
 	case <-ctx.Done():
 		why = "context done"
+		// A main like the guide's cancels ctx on the same signal: name the signal when it is there.
+		select {
+		case sig := <-signals:
+			why = signalName(sig)
+		default:
+		}
 	case <-s.stopRequested:
 		why = "Shutdown RPC"
 	case sig := <-signals:
-		why = sig.String()
+		why = signalName(sig)
 	case pid := <-hostGone:
 		why = fmt.Sprintf("host process %d is gone", pid)
 	case err := <-serveErr:
@@ -83,6 +89,16 @@ func (s *PluginServer) Serve(ctx context.Context, addr string) error {
 	s.stopOnce.Do(func() { close(s.stopRequested) })
 	gracefulStop(server, stopGrace)
 	return nil
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGINT:
+		return "SIGINT"
+	}
+	return sig.String()
 }
 
 // newGRPCServer makes a gRPC server with the host's message limit, that accepts the host's
