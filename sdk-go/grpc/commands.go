@@ -180,7 +180,11 @@ func (s *PluginServer) ExecuteCommand(ctx context.Context, req *protocol.Execute
 		}
 	}()
 
-	runErr := runner.ExecuteContext(domains.WithCommandCall(ctx, &domains.CommandCall{Env: req.Env, Cwd: req.Cwd}))
+	// Cobra prints the usage after an error to the command's stdout; a CLI's usage on error
+	// belongs on stderr, so it is printed here instead, when the command would have shown it.
+	silenced := silenceUsage(runner)
+	defer restoreUsage(silenced)
+	failed, runErr := runner.ExecuteContextC(domains.WithCommandCall(ctx, &domains.CommandCall{Env: req.Env, Cwd: req.Cwd}))
 	code := int32(0)
 	if runErr != nil {
 		code = 1
@@ -189,8 +193,11 @@ func (s *PluginServer) ExecuteCommand(ctx context.Context, req *protocol.Execute
 			code = int32(coder.ExitCode())
 		}
 		// With SilenceErrors cobra printed nothing: say what failed.
-		if runner.SilenceErrors || target.cmd.SilenceErrors {
+		if runner.SilenceErrors || (failed != nil && failed.SilenceErrors) {
 			fmt.Fprintf(&stderr, "Error: %v\n", runErr)
+		}
+		if failed != nil && !silenced[failed] && !silenced[runner] {
+			fmt.Fprintln(&stderr, failed.UsageString())
 		}
 	}
 	return &protocol.ExecuteCommandResponse{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: code}, nil
@@ -216,6 +223,27 @@ func commandArgs(path []string, req *protocol.ExecuteCommandRequest) []string {
 		}
 	}
 	return append(args, req.Args...)
+}
+
+// silenceUsage sets SilenceUsage on every command of the tree, returning what each had.
+func silenceUsage(c *cobra.Command) map[*cobra.Command]bool {
+	had := map[*cobra.Command]bool{}
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		had[c] = c.SilenceUsage
+		c.SilenceUsage = true
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(c)
+	return had
+}
+
+func restoreUsage(had map[*cobra.Command]bool) {
+	for c, silent := range had {
+		c.SilenceUsage = silent
+	}
 }
 
 // resetFlags puts back every changed scalar flag of the tree to its default, in case the

@@ -42,6 +42,11 @@ var portLineOut io.Writer = os.Stdout
 // gives calls in flight up to 2 s, and returns nil. It returns an error only when it cannot
 // listen or the gRPC server fails.
 func (s *PluginServer) Serve(ctx context.Context, addr string) error {
+	// Before the port line: a host may send SIGTERM as soon as it has read it, and Go's default
+	// for SIGTERM is to die without running the plugin's Shutdown.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
 	lis, err := listenFirstFree(addr, portTries)
 	if err != nil {
 		return err
@@ -57,9 +62,6 @@ func (s *PluginServer) Serve(ctx context.Context, addr string) error {
 	fmt.Fprintf(portLineOut, "QNTX_PLUGIN_PORT=%d\n", port)
 	s.logger.Infow("listening", "plugin", s.plugin.Metadata().Name, "address", lis.Addr().String())
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(signals)
 	watchDone := make(chan struct{})
 	defer close(watchDone)
 	hostGone := watchHost(os.Getenv("QNTX_HOST_PID"), hostPollInterval, watchDone)
