@@ -54,6 +54,7 @@ func (p *MyPlugin) attestJob(ctx context.Context, job *domains.JobRun) ([]byte, 
 	for i := 1; i <= in.Steps; i++ {
 		select {
 		case <-ctx.Done():
+			p.log().Infow("job stopped", "job", job.ID, "steps_done", i-1, "error", ctx.Err().Error())
 			job.Log("warn", "cancelled", fmt.Sprintf("stopped after %d of %d step(s)", i-1, in.Steps), nil)
 			return nil, fmt.Errorf("stopped after %d of %d step(s): %v", i-1, in.Steps, ctx.Err())
 		case <-time.After(delay):
