@@ -12,7 +12,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, wr
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HELLO_PLUGIN, http, startTestHost, type TestHost } from "./harness.js";
+import { CLI, HELLO_PLUGIN, http, startTestHost, type TestHost } from "./harness.js";
 import { GO_EXAMPLE_DIR, SDK_GO_DIR } from "./helpers/go-toolchain.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 
@@ -103,6 +103,21 @@ describe("goplug's launcher without a built binary (examples/go-plugin/run.sh)",
     expect(run).toEqual({
       status: 3, stdout: "",
       stderr: `goplug: ${dir}/bin/goplug is not built\ngoplug: hint: pnpm build && pnpm -s qntx plugin start goplug\n`,
+    });
+  });
+});
+
+describe("a scaffolded Go plugin (qntx plugin new --lang go) without the toolchain", () => {
+  it("exits 3 from run.sh before any port line, the apt-get command as its last stderr line", async () => {
+    const dir = makeTempDir("qntx-goscaffold-");
+    const made = spawnSync(process.execPath, [CLI, "plugin", "new", "nogo", "--lang", "go"], { cwd: dir, encoding: "utf8" });
+    expect(made.status).toBe(0);
+    expect(made.stdout).toContain(`Created plugins/nogo/ (go): plugin.go, main.go, go.mod, run.sh, build.sh, .gitignore, README.md, sdk-go/ (`);
+    expect(made.stdout).toContain(`  apt-get install -y ${PACKAGES}   # if not installed yet\n  sh plugins/nogo/build.sh`);
+    const run = sh(join(dir, "plugins", "nogo", "run.sh"), ["--port", "0"], { GO: `${NOWHERE}/go` });
+    expect(run).toEqual({
+      status: 3, stdout: "",
+      stderr: `nogo: ${NOWHERE}/go not found (Debian package golang-go)\nnogo: hint: ${INSTALL}\n`,
     });
   });
 });

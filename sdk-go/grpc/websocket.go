@@ -16,6 +16,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"qntx/sdk-go/domains"
 	"qntx/sdk-go/internal/wsframe"
 	"qntx/sdk-go/protocol"
@@ -37,6 +40,7 @@ const bridgeWriteTimeout = time.Second
 // is passed on with its code and reason. The host's keepalive PINGs are answered here with a
 // PONG carrying the same timestamp; they do not reach the handler.
 //
+// A plugin without WebSocket handlers answers UNIMPLEMENTED, as one without HandleWebSocket would.
 // The handler is chosen by the CONNECT frame's path: the key equal to it, else the longest key
 // it starts with (at a "/"), else the one key when there is only one; "/<name>-ws" and
 // "/ws/<name>" are the same path.
@@ -49,6 +53,10 @@ func (s *PluginServer) HandleWebSocket(stream protocol.DomainPluginService_Handl
 	st := s.state()
 	if st == nil {
 		return send.error(fmt.Sprintf("plugin %s is not initialized yet", s.plugin.Metadata().Name))
+	}
+	if len(st.ws) == 0 {
+		// As a plugin without HandleWebSocket answers: callers treat it as "no WebSocket".
+		return status.Errorf(codes.Unimplemented, "plugin %s has no WebSocket handlers", s.plugin.Metadata().Name)
 	}
 	var headers map[string]string
 	var pending *protocol.WebSocketMessage

@@ -158,6 +158,14 @@ func TestWebSocketRefusalsAreErrorFrames(t *testing.T) {
 	}
 }
 
+func TestNoWebSocketHandlersIsUnimplemented(t *testing.T) {
+	client, _ := startPlugin(t, &testPlugin{name: "plain"}, nil)
+	m := recv(t, openStream(t, client, map[string]string{"path": "/ws/plain"}))
+	if m.Type != -1 || !strings.Contains(string(m.Data), "Unimplemented") || !strings.Contains(string(m.Data), "plugin plain has no WebSocket handlers") {
+		t.Errorf("got %v %q", m.Type, m.Data)
+	}
+}
+
 // golang.org/x/net/websocket is another server implementation: the bridge is a real
 // WebSocket client, not one that only speaks to this SDK's wsconn.
 func TestWebSocketBridgeWorksWithAnotherLibrarysServer(t *testing.T) {

@@ -15,12 +15,12 @@ export interface ScaffoldFile {
 }
 
 /** The languages `qntx plugin new --lang` knows. */
-export const SCAFFOLD_LANGUAGES = ["ts", "python"] as const;
+export const SCAFFOLD_LANGUAGES = ["ts", "python", "go"] as const;
 
 /** One of {@link SCAFFOLD_LANGUAGES}. */
 export type ScaffoldLanguage = (typeof SCAFFOLD_LANGUAGES)[number];
 
-/** A string for a TypeScript or Python source literal (both accept JSON's escapes for these names). */
+/** A string for a TypeScript, Python or Go source literal (all accept JSON's escapes for these names). */
 export function quoted(value: string): string {
   return JSON.stringify(value);
 }
