@@ -1,6 +1,6 @@
 /**
  * Jest settings every workspace package shares: ESM TypeScript through ts-jest (see
- * TOOLCHAIN.md §4). Each package's jest.config.js spreads this and adds its displayName.
+ * docs/development.md). Each package's jest.config.js spreads this and adds its displayName.
  */
 export default {
   testEnvironment: "node",

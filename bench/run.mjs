@@ -11,7 +11,7 @@
  * each side in its own process, with load generated from yet another process. It prints one
  * row per metric: median (min–max) of ours and of the baseline, the ratio ours/baseline, the
  * target and PASS/MISS, then writes bench/results/latest.{json,md}. BENCHMARKS.md at the
- * repository root records reviewed runs.
+ * repository root records reviewed runs; bench/notes the findings behind them.
  *
  * @typedef {{ metric: string, unit: string, ours: number[], baseline?: number[], better: "higher"|"lower",
  *   target: string, pass?: (ours: number, baseline: number) => boolean, note?: string }} Row

@@ -8,7 +8,7 @@
 //
 //   node scripts/check-front-door.mjs [--timeout SECONDS] [-- COMMAND...]    (default: pnpm start)
 //
-// CI runs it under ../shared/tools/fresh-machine, which hides the Debian packages installed
+// CI (.ci/run) runs it under its fresh-machine tool, which hides the Debian packages installed
 // since the machine's image: the first run on a fresh machine. The host must get the README's
 // port (127.0.0.1:8770, from am.plugins.toml); when something else holds it the check fails at
 // once, saying so, rather than talk to another host.

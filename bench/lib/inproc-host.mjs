@@ -1,5 +1,5 @@
 /**
- * A host started in the calling process (for the diagnostics in bench/tools that need node
+ * A host started in the calling process (for the diagnostics in bench/investigations that need node
  * flags or hooks inside the host: --trace-gc, heap snapshots, wrapped store calls), with the
  * bench SDK plugin as `benchp`, and the idle case's job pattern.
  */

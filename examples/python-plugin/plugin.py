@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""pyplug, an example qntx/QNTX plugin in Python: the process contract (PROTOCOL.md §2).
+"""pyplug, an example qntx/QNTX plugin in Python: the process contract (docs/protocol.md §2).
 
     /usr/bin/python3 plugin.py --port N [args…]
 

@@ -1,6 +1,6 @@
 /**
  * bookmarks — a QNTX-format plugin: this file's default export is a plain object, as QNTX's
- * TypeScript runtime expects (PROTOCOL.md §2). The host runs it with `node qntx-ts-runner
+ * TypeScript runtime expects (docs/protocol.md §2). The host runs it with `node qntx-ts-runner
  * --plugin-path examples/qntx-module`, no build step and no Bun.
  *
  * - `init` connects to the host's attestation store (ATSStoreService) with the token it is given;

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const BINS = [
   { pkg: "host", name: "qntx", builtFile: "dist/cli.js" },
-  { pkg: "sdk", name: "qntx-ts-runner", builtFile: "dist/qntx-module/cli.js" },
+  { pkg: "sdk", name: "qntx-ts-runner", builtFile: "dist/qntx-runner/cli.js" },
 ];
 
 /** The path of bin `name` in package `pkg`'s package.json, relative to the package. */

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig, type HostConfig } from "../src/config/index.js";
+import { configError } from "./helpers/config-error.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 
 afterEach(() => cleanupTempDirs());
@@ -40,13 +41,7 @@ function load(lines: string[], box: Sandbox = sandbox()): HostConfig {
 }
 
 function loadError(lines: string[]): ConfigError {
-  try {
-    load(lines);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  return configError(() => load(lines));
 }
 
 /** A QNTX user's am.toml, as QNTX's ADR-002 and am.go describe it. */

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig, pluginEntriesDiffer, type HostConfig } from "../src/config/index.js";
+import { configError } from "./helpers/config-error.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 
 afterEach(() => cleanupTempDirs());
@@ -20,13 +21,7 @@ function load(lines: string[]): HostConfig {
 }
 
 function loadError(lines: string[]): ConfigError {
-  try {
-    load(lines);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  return configError(() => load(lines));
 }
 
 describe("[[plugins]] entries", () => {

@@ -9,6 +9,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadConfig, type HostConfig } from "../src/config/index.js";
 import { issue, makeCa, type TestCert } from "./helpers/certs.js";
+import { configError } from "./helpers/config-error.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 
 afterEach(() => cleanupTempDirs());
@@ -26,13 +27,7 @@ function load(dir: string, env: NodeJS.ProcessEnv, lines: string[]): HostConfig 
 }
 
 function loadError(dir: string, env: NodeJS.ProcessEnv, lines: string[]): ConfigError {
-  try {
-    load(dir, env, lines);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
+  return configError(() => load(dir, env, lines));
 }
 
 describe("a dialed plugin's tls", () => {

@@ -17,6 +17,7 @@ import {
   RESERVED_PLUGIN_NAMES,
   type HostConfig,
 } from "../src/config/index.js";
+import { configError } from "./helpers/config-error.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
 
 afterEach(() => cleanupTempDirs());
@@ -38,16 +39,6 @@ function write(dir: string, lines: string[], name = "am.plugins.toml"): string {
 }
 
 /** The ConfigError thrown by `fn` (fails the test when nothing is thrown). */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected a ConfigError");
-}
-
 /** Loads `lines` as `<dir>/am.plugins.toml` with cwd = dir. */
 function load(lines: string[]): { config: HostConfig; dir: string; home: string } {
   const { dir, home, env } = sandbox();

@@ -9,34 +9,19 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { execa } from "execa";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
 import { QntxError } from "@qntx/protocol";
-import { PluginProcess, type SpawnSpec } from "../src/plugin/process.js";
+import { PluginProcess } from "../src/plugin/process.js";
 import { adminHeaders, CLI, http, startTestHost, type TestHost } from "./harness.js";
 import { cleanupTempDirs, makeTempDir } from "./helpers/tmp.js";
+import { inlineScriptSpec } from "./helpers/plugin-process.js";
 
-const logger = pino({ level: "silent" });
-
-/** What PluginProcess.spawn needs to run `node -e <script>` as plugin `name`. */
-function spec(name: string, script: string): SpawnSpec {
-  return {
-    name,
-    command: { command: process.execPath, args: ["-e", script, "--"], path: "<inline script>" },
-    port: 1,
-    args: [],
-    env: {},
-    cwd: undefined,
-    portLineTimeoutMs: 10_000,
-    logger,
-  };
-}
 
 /** Spawns a script that writes `stderr` and `stdout`, then exits 3; resolves with the start's error. */
 async function failingStart(name: string, output: { stderr?: string; stdout?: string }): Promise<QntxError> {
   const script = `
     process.stdout.write(${JSON.stringify(output.stdout ?? "")});
     process.stderr.write(${JSON.stringify(output.stderr ?? "")}, () => process.exit(3));`;
-  const error = await PluginProcess.spawn(spec(name, script)).then(
+  const error = await PluginProcess.spawn(inlineScriptSpec(name, script)).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -65,7 +50,7 @@ describe("PluginProcess: a plugin that exits before its port line", () => {
 
   it("leaves the config's args (which may hold secrets) out of the host's own hint", async () => {
     const script = `process.stderr.write("fatal\\n", () => process.exit(3));`;
-    const error = await PluginProcess.spawn({ ...spec("secret", script), args: ["--api-key", "s3cr3t"] }).then(() => undefined, (e: unknown) => e as QntxError);
+    const error = await PluginProcess.spawn({ ...inlineScriptSpec("secret", script), args: ["--api-key", "s3cr3t"] }).then(() => undefined, (e: unknown) => e as QntxError);
     expect(error!.hint).toMatch(/--port 1 and the args of its config entry$/);
     expect(error!.hint).not.toContain("s3cr3t");
   });

@@ -4,30 +4,15 @@
  * "exited before announcing its port (exit code 3)" without the line the plugin printed.
  */
 import { describe, expect, it } from "@jest/globals";
-import { pino } from "pino";
 import { spawn } from "node:child_process";
-import { PluginProcess, terminateGroup, type SpawnSpec } from "../src/plugin/process.js";
-
-const logger = pino({ level: "silent" });
+import { PluginProcess, terminateGroup } from "../src/plugin/process.js";
+import { inlineScriptSpec } from "./helpers/plugin-process.js";
 
 /** Spawns `node -e <script>` as a plugin; the script gets `--port <n>` like any plugin. */
 function spawnScript(name: string, script: string): ReturnType<typeof PluginProcess.spawn> {
-  return PluginProcess.spawn(spec(name, script));
+  return PluginProcess.spawn(inlineScriptSpec(name, script));
 }
 
-/** What PluginProcess.spawn needs to run `node -e <script>` as plugin `name`. */
-function spec(name: string, script: string): SpawnSpec {
-  return {
-    name,
-    command: { command: process.execPath, args: ["-e", script, "--"], path: "<inline script>" },
-    port: 1,
-    args: [],
-    env: {},
-    cwd: undefined,
-    portLineTimeoutMs: 10_000,
-    logger,
-  };
-}
 
 /** Blocks the event loop for `ms` (to line up what one poll round of the loop sees). */
 function blockLoop(ms: number): void {
@@ -51,7 +36,7 @@ describe("a plugin that exits before announcing its port", () => {
       console.log("ready");
       setInterval(() => {}, 1000);`;
     const spawned = PluginProcess.spawn({
-      ...spec("reaped-early", script),
+      ...inlineScriptSpec("reaped-early", script),
       output: {
         started: (pid) => (pluginPid = pid),
         line: (_stream, _level, line) => line === "ready" && announceReady(),
@@ -91,7 +76,7 @@ describe("a plugin that exits before announcing its port", () => {
       process.exit(5);`;
     let pluginPid = 0;
     const started = Date.now();
-    const error = await PluginProcess.spawn({ ...spec("leaves-child", script), output: { started: (pid) => (pluginPid = pid), line: () => undefined, exited: () => undefined } }).then(
+    const error = await PluginProcess.spawn({ ...inlineScriptSpec("leaves-child", script), output: { started: (pid) => (pluginPid = pid), line: () => undefined, exited: () => undefined } }).then(
       () => undefined,
       (e: Error) => e,
     );

@@ -5,7 +5,7 @@
  * - request header names reach plugins as QNTX's Go proxy sends them (canonical, no Host);
  * - `GET /api/plugins/glyphs` lists every running plugin's glyphs in QNTX's JSON shape.
  * Bun's `import.meta.dir` and top-level await in QNTX TypeScript plugins are tested with the
- * runner in sdk/test/qntx-module-bun.test.ts.
+ * runner in sdk/test/qntx-runner-bun.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { connect } from "node:net";

@@ -1,9 +1,9 @@
 /**
  * Compatibility the other way: plugins built for this host (the SDK example `hello`, an SDK
  * plugin with job handlers, the Python example) load in a QNTX-shaped host. The host here is
- * the stand-in of helpers/qntx-standin.ts, written only from PROTOCOL.md with proto-loader and
- * plain grpc-js clients; none of this repository's host code runs in these tests. Real
- * processes, real sockets; the plugins' ATS and queue calls reach real stand-in services.
+ * the stand-in of helpers/qntx-standin.ts, written only from docs/protocol.md's QNTX contract
+ * with proto-loader and plain grpc-js clients; none of this repository's host code runs here.
+ * Real processes, real sockets; the plugins' ATS and queue calls reach real stand-in services.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { existsSync } from "node:fs";

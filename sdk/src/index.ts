@@ -10,7 +10,7 @@
  */
 export { definePlugin, isPluginDefinition, PLUGIN_NAME_RE, type PluginDefinition } from "./define.js";
 export { serve, type ServeOptions } from "./serve.js";
-export { startPlugin, joinHostPort, type PluginHandle, type StartOptions } from "./server.js";
+export { startPlugin, joinHostPort, type PluginHandle, type StartOptions } from "./grpc-server.js";
 export { parsePluginArgs, type PluginArgs } from "./args.js";
 export { transportFromEnv, serverCredentials, TLS_ENV, type ServerTls, type TransportChoice } from "./transport.js";
 export { hostChannelFromEnv, HOST_TLS_ENV, type HostChannel } from "./clients/host-tls.js";
@@ -20,7 +20,7 @@ export { json, text, reply, isPluginResponse, type PluginResponse, type Response
 export { HttpError, isHttpError } from "./errors.js";
 export { log, createLogger, type Logger, type LogLevel, type LogFields, type LoggerOptions } from "./log.js";
 export { resolveConfig, toConfigSchemaResponse } from "./config.js";
-export { createDomainService, type ServiceHooks } from "./service.js";
+export { createDomainService, type ServiceHooks } from "./domain-service.js";
 export { PluginRuntime } from "./runtime.js";
 export { decodePayload, encodeResult, MAX_JOB_LOG_ENTRIES } from "./jobs.js";
 export { PROGRESS_MIN_INTERVAL_MS } from "./progress.js";

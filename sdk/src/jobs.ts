@@ -106,7 +106,7 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
 
   // Made on first use, like the progress pusher below: most jobs never log or report progress.
   // A pusher made for every job cost about 30 µs of plugin CPU per job, mostly finishing it
-  // (a timer and promises) before the answer (BENCHMARKS.md, finding 3).
+  // (a timer and promises) before the answer (bench/notes/03-sdk-job-abort.md).
   let jobLogger: Logger | undefined;
   const jobLog = (): Logger => (jobLogger ??= def.log.child({ jobId: request.jobId, handler: found.name }));
   // Snapshot: a re-Initialize during the job does not change what this job sees.

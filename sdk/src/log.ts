@@ -3,7 +3,7 @@
  *
  * Why not stdout: a plugin's stdout carries the `QNTX_PLUGIN_PORT=` line the host waits for,
  * so every log line goes to stderr. Why JSON: the host keeps the `level` of a JSON line
- * (PROTOCOL.md §2), so a warning logged here shows up as a warning in the host's logs.
+ * (docs/protocol.md §2), so a warning logged here shows up as a warning in the host's logs.
  */
 
 /** Severity of a log line, lowest first. */

@@ -51,7 +51,7 @@ export interface RequestParts {
 /**
  * The request object: headers, query, body text and JSON are worked out on first use and
  * cached, since most handlers read one or none of them and at one connection per-request work
- * is latency (BENCHMARKS.md finding 6). A class, so the lazy fields are prototype getters:
+ * is latency (bench/notes/06-proxy-one-connection.md). A class, so the lazy fields are prototype getters:
  * an object literal with getters was slower to build than the eager object in a
  * micro-benchmark, this class about 40 % faster.
  */

@@ -4,7 +4,7 @@
  * Routes are compiled once, when the plugin is defined, into a segment trie; a request walks
  * the trie (static segments before `:params`) and nothing is built per request except the
  * request object. QNTX's shipped TypeScript runtime re-registered every route on every
- * request (PROTOCOL.md §4); this is the fix.
+ * request (docs/protocol.md §8); this is the fix.
  */
 import type { HTTPRequest, HTTPResponse, RouteInfo } from "@qntx/protocol";
 import { isHttpError } from "./errors.js";
@@ -170,7 +170,7 @@ class TrieRouter implements Router {
     const raw = segmentsOf(path);
     const decoded = raw.map(decodeSegment);
     // `/api/<name>/x` is routed as `/x`: QNTX retries with the full path after a 404 and a
-    // host that does not strip the prefix sends it too (PROTOCOL.md §3).
+    // host that does not strip the prefix sends it too (docs/protocol.md §3).
     const skips = this.pluginName && decoded[0] === "api" && decoded[1] === this.pluginName ? [2, 0] : [0];
     for (const skip of skips) {
       const ends: Array<{ node: TrieNode; values: string[] }> = [];

@@ -1,12 +1,12 @@
 /**
  * `serve`: the entry point of a plugin process. It adds the process contract
- * (PROTOCOL.md §2) around `startPlugin`: flags, the stdout port line, signals and exit codes.
+ * (docs/protocol.md §2) around `startPlugin`: flags, the stdout port line, signals and exit codes.
  */
 import { formatCertLine, formatPortLine, formatSocketLine } from "@qntx/protocol";
 import { parsePluginArgs } from "./args.js";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
 import { watchParent } from "./parent-watch.js";
-import { startPlugin, type PluginHandle, type StartOptions } from "./server.js";
+import { startPlugin, type PluginHandle, type StartOptions } from "./grpc-server.js";
 import { transportFromEnv, type TransportChoice } from "./transport.js";
 import type { PluginDef } from "./types.js";
 

@@ -1,5 +1,5 @@
 /**
- * The process contract (PROTOCOL.md §2) with a real plugin process: flags, port probing,
+ * The process contract (docs/protocol.md §2) with a real plugin process: flags, port probing,
  * the stdout port line, Shutdown RPC and signals, exit codes.
  */
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";

@@ -1,7 +1,7 @@
 /**
  * HTTP steps: every announced GET route without parameters is called with the path the host
  * sends (`/api/<name>` stripped) and with the full path QNTX retries with after a 404
- * (PROTOCOL.md §3: plugins accept both); an unknown path must answer 404 in the body.
+ * (docs/protocol.md §3: plugins accept both); an unknown path must answer 404 in the body.
  * Other routes are listed as SKIP, so the author sees what was not exercised.
  */
 import { randomBytes } from "node:crypto";
@@ -9,7 +9,7 @@ import type { HTTPRequest, HTTPResponse, RouteInfo } from "@qntx/protocol";
 import type { CheckRun } from "./run.js";
 import { hasParams } from "./validate.js";
 
-const BOTH_FORMS_HINT = "strip a leading /api/<name> before routing: QNTX sends /api/<name>/… after a 404 on the stripped path, and PROTOCOL.md §3 asks plugins to accept both forms";
+const BOTH_FORMS_HINT = "strip a leading /api/<name> before routing: QNTX sends /api/<name>/… after a 404 on the stripped path, and docs/protocol.md §3 asks plugins to accept both forms";
 
 /** A GET request as the gateway builds it (no body, a plain Accept header). */
 function get(path: string): HTTPRequest {

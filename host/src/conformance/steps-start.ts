@@ -1,6 +1,6 @@
 /**
  * The steps of starting a plugin, as the host takes them: spawn with `--port` and read the
- * port line (PROTOCOL.md §2), poll Metadata for the name, check version and qntx_version,
+ * port line (docs/protocol.md §2), poll Metadata for the name, check version and qntx_version,
  * check ConfigSchema and the config against it, Initialize with the host's real services.
  */
 import { status } from "@grpc/grpc-js";

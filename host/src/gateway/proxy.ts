@@ -13,7 +13,7 @@
  * {@link PluginProxy.forward}, which writes the answer itself. Why the bypass: at one connection
  * fastify's per-request work (request and reply objects, hooks, routing, its send path) was
  * the largest part of the host's latency over a bare node:http front making the same gRPC call
- * (BENCHMARKS.md finding 6); a GET has nothing for fastify to parse or limit.
+ * (bench/notes/06-proxy-one-connection.md); a GET has nothing for fastify to parse or limit.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { setMaxListeners } from "node:events";

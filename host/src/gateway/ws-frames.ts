@@ -1,5 +1,5 @@
 /**
- * The browser side of QNTX's WebSocket frame contract (PROTOCOL.md §3): every WebSocket
+ * The browser side of QNTX's WebSocket frame contract (docs/protocol.md §4): every WebSocket
  * message is JSON `{type, data, headers, timestamp}` with `type` the `WebSocketMessage.Type`
  * number (its name is accepted too), `data` base64, `headers` a string map and `timestamp`
  * unix nanoseconds. Also: close reasons that fit a close frame.

@@ -1,6 +1,6 @@
 /**
  * One browser WebSocket bridged to one plugin session (`HandleWebSocket`), as QNTX does it
- * (PROTOCOL.md §3), with the gaps closed: browser frames are forwarded whatever their type,
+ * (docs/protocol.md §4), with the gaps closed: browser frames are forwarded whatever their type,
  * only DATA goes back; the host answers the plugin's PINGs and sends its own, and a plugin
  * that misses a PONG is disconnected; frames are size-checked both ways; every way either
  * side can end closes the other with a code that says why:

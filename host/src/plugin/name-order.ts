@@ -3,7 +3,7 @@
  * computed without ICU for the names the host allows. The first `localeCompare` call makes
  * V8 load ICU's collator, which stays resident for the life of the process (measured on the
  * idle host with 5 plugins: about 2 MB of node's binary paged in plus collator tables on the
- * heap, bench/tools/host-memory.mjs). Plugin names are `[A-Za-z0-9_-]` (PLUGIN_NAME_PATTERN),
+ * heap, bench/investigations/host-memory.mjs). Plugin names are `[A-Za-z0-9_-]` (PLUGIN_NAME_PATTERN),
  * and for those the default collation (CLDR root, which English and the C locale use) is
  * simple enough to compute here:
  *   - primary: "_" < "-" < digits < letters, letters without case; a prefix sorts first;

@@ -124,8 +124,8 @@ export class PluginProcess extends EventEmitter {
    */
   static async spawn(spec: SpawnSpec): Promise<{ process: PluginProcess; port: number; announced: boolean; latePort: Promise<number> }> {
     // execa (the project's process library). Profiled during a 20-plugin mass start its wrapper
-    // costs about 13 ms of event loop per spawn over bare child_process (BENCHMARKS.md); loading
-    // it is about 2.7 MB of the idle host's heap (bench/tools/host-memory.mjs).
+    // costs about 13 ms of event loop per spawn over bare child_process (bench/notes/04-start20-event-loop.md); loading
+    // it is about 2.7 MB of the idle host's heap (bench/investigations/host-memory.mjs).
     // Detached: the plugin leads its own process group, so a stop reaches its children too.
     const child = execa(spec.command.command, [...spec.command.args, "--port", String(spec.port), ...spec.args], {
       cwd: spec.cwd,

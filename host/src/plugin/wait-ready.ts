@@ -1,6 +1,6 @@
 /**
  * Waits until a freshly started plugin answers `Metadata` with the configured name
- * (PROTOCOL.md §2: poll for up to 5 s). Connection refusals are retried; a different name
+ * (docs/protocol.md §2: poll for up to 5 s). Connection refusals are retried; a different name
  * fails at once, naming both; the budget running out fails with NOT_READY.
  */
 import { QntxError, grpcStatusName } from "@qntx/protocol";

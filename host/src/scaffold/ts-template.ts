@@ -168,7 +168,7 @@ The host runs \`node <qntx-ts-runner> --plugin-path plugin.ts --port N\`. To run
 prints \`QNTX_PLUGIN_PORT=<port>\` and serves gRPC until Ctrl-C):
 
 \`\`\`sh
-node <repo>/sdk/dist/qntx-module/cli.js --plugin-path plugin.ts --port 0
+node <repo>/sdk/dist/qntx-runner/cli.js --plugin-path plugin.ts --port 0
 \`\`\`
 
 ## Try it

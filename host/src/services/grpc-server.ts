@@ -1,6 +1,6 @@
 /**
  * The host's own gRPC server, which plugins call back: ATSStoreService and QueueService on one
- * loopback port (PROTOCOL.md: one server may serve several services; the same address goes
+ * loopback port (docs/protocol.md §1.1: one server may serve several services; the same address goes
  * in each endpoint field of InitializeRequest). Message limits match the plugin channels'.
  */
 import { readFileSync } from "node:fs";

@@ -3,6 +3,8 @@
  * for its announcement: the port line, or the socket line of a plugin told to use a socket.
  */
 import { execa, type ResultPromise } from "execa";
+import { pino } from "pino";
+import type { SpawnSpec } from "../../src/plugin/process.js";
 
 /** A plugin process started by a test. */
 export interface RunningPlugin {
@@ -28,4 +30,18 @@ export async function runPlugin(file: string, args: string[], env: Record<string
     child.once("exit", (code) => reject(new Error(`${file} exited early (${code}): ${output}`)));
   });
   return { process: child, port, output: () => output, kill: () => void child.kill("SIGKILL") };
+}
+
+/** What PluginProcess.spawn needs to run `node -e <script>` as plugin `name` (port 1, no args). */
+export function inlineScriptSpec(name: string, script: string): SpawnSpec {
+  return {
+    name,
+    command: { command: process.execPath, args: ["-e", script, "--"], path: "<inline script>" },
+    port: 1,
+    args: [],
+    env: {},
+    cwd: undefined,
+    portLineTimeoutMs: 10_000,
+    logger: pino({ level: "silent" }),
+  };
 }

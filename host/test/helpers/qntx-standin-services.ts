@@ -1,7 +1,7 @@
 /**
  * The host side services of the QNTX-host stand-in (see qntx-standin.ts): a small in-memory
  * ATSStoreService and QueueService on one loopback gRPC server, written only from
- * PROTOCOL.md §1 (atsstore.proto, queue.proto and "Error convention of the host services")
+ * docs/protocol.md §1.2, §1.3 (atsstore.proto, queue.proto) and §5 (errors in the answer)
  * and loaded with @grpc/proto-loader, so nothing here comes from the host's own code.
  *
  * QNTX's conventions kept here: one shared auth token; a bad token or a bad request is an

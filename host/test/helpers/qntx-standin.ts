@@ -1,7 +1,7 @@
 /**
- * A QNTX-host stand-in: loads a plugin the way QNTX's host does, written only from
- * PROTOCOL.md (never from this repository's host code), so a plugin that works here works
- * under a second, independent implementation of the host side of the contract.
+ * A QNTX-host stand-in: loads a plugin the way QNTX's host does, written only from the QNTX
+ * contract of docs/protocol.md (never from this repository's host code), so a plugin that
+ * works here works under a second, independent implementation of the host side of the contract.
  *
  * - spawn `<command> [args…] --port N`, N probed upward from a base port (QNTX: from 38700)
  *   in the plugin's own process group;

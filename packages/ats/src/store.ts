@@ -3,7 +3,7 @@
  *
  * The host's ATSStoreService and built-in plugins depend on this interface only, so a
  * PostgreSQL (or other) implementation can replace `SqliteAttestationStore` when one machine
- * is no longer enough. Semantics are QNTX's (PROTOCOL.md, atsstore.proto).
+ * is no longer enough. Semantics are QNTX's (docs/protocol.md §1.2, atsstore.proto).
  */
 import type { Attestation, AttestationCommand, AttestationFilter } from "@qntx/protocol";
 import type { GenerateDefaults } from "./codec.js";

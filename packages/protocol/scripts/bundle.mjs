@@ -7,7 +7,7 @@
  * Why: every host and every TypeScript plugin loads this package at start-up, and Node 20's
  * ES module loader costs about 1.3 ms of CPU per module file. The 32 files of the unbundled
  * package took about 70 ms to load beyond grpc-js; the single file takes about 27 ms
- * (BENCHMARKS.md, finding 11). @grpc/grpc-js stays external, so a process that also uses
+ * (bench/notes/11-node-plugin-boot.md). @grpc/grpc-js stays external, so a process that also uses
  * grpc-js directly keeps one copy of it (its classes are checked with instanceof).
  */
 import { build } from "esbuild";

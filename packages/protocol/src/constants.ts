@@ -6,7 +6,7 @@ export const PORT_LINE_PREFIX = "QNTX_PLUGIN_PORT=";
 /** First port the host probes when it picks `--port` for a spawned plugin. */
 export const DEFAULT_PLUGIN_BASE_PORT = 38700;
 
-/** How many ports above `--port` a plugin tries when its port is busy (PROTOCOL.md §2). */
+/** How many ports above `--port` a plugin tries when its port is busy (docs/protocol.md §2). */
 export const PORT_PROBE_SPAN = 64;
 
 /** How long the host waits for the port line before assuming the port it passed. */

@@ -2,7 +2,7 @@ import { status as GrpcStatus } from "@grpc/grpc-js";
 
 /**
  * The one mapping from a gRPC status of a plugin call to the HTTP status the gateway answers
- * (PROTOCOL.md §3): NotFound/Unimplemented → 404, an expired deadline → 504 (QNTX has no
+ * (docs/protocol.md §3): NotFound/Unimplemented → 404, an expired deadline → 504 (QNTX has no
  * deadline; ours is configurable), anything else → 502. "Not ready" (503) is decided by the
  * host from the plugin's state before any call is made, not from a gRPC status.
  */

@@ -82,7 +82,7 @@ describe("canonicalHeaderName (Go's textproto.CanonicalMIMEHeaderKey)", () => {
 });
 
 describe("grpc → http status", () => {
-  it("maps as PROTOCOL.md §3 says", () => {
+  it("maps as docs/protocol.md §3 says", () => {
     expect(grpcStatusToHttp(status.NOT_FOUND)).toBe(404);
     expect(grpcStatusToHttp(status.UNIMPLEMENTED)).toBe(404);
     expect(grpcStatusToHttp(status.DEADLINE_EXCEEDED)).toBe(504);

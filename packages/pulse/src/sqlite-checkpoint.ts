@@ -16,15 +16,16 @@ interface CheckpointResult {
  * A WAL checkpoint run while the queue is idle, so that SQLite's own auto-checkpoint (at 1 000
  * WAL pages, inside whichever commit crosses that line) seldom lands inside an enqueue.
  *
- * Why: on an idle queue, the slowest enqueues were the ones whose commit ran the
- * auto-checkpoint (8.6–18 ms transactions, each followed by a WAL restart; BENCHMARKS.md
- * finding 7). A checkpoint on a worker thread, or on a timer on the main thread, measured worse:
- * the timer's checkpoint delayed whichever enqueue arrived during it. This one runs only after
- * the pool said it has nothing running or claimed (`idle()`), and only when nothing was written
- * on the connection for `quietMs` since. An enqueue arriving during it waits for it, as it waited
- * for the auto-checkpoint before; the checkpoint is PASSIVE, so readers and other connections
- * are never blocked, and nothing about durability changes (a checkpoint only copies committed
- * pages from the WAL into the database file).
+ * Why: on an idle queue, the slowest enqueues were the ones whose commit ran the auto-checkpoint
+ * (8.6–18 ms transactions, each followed by a WAL restart;
+ * bench/notes/07-claim-and-enqueue-transactions.md). A checkpoint on a worker thread, or on a
+ * timer on the main thread, measured worse: the timer's checkpoint delayed whichever enqueue
+ * arrived during it. This one runs only after the pool said it has nothing running or claimed
+ * (`idle()`), and only when nothing was written on the connection for `quietMs` since. An
+ * enqueue arriving during it waits for it, as it waited for the auto-checkpoint before; the
+ * checkpoint is PASSIVE, so readers and other connections are never blocked, and nothing about
+ * durability changes (a checkpoint only copies committed pages from the WAL into the database
+ * file).
  *
  * Its threshold is rows changed on the connection (`total_changes()`, ATS writes on the shared
  * connection included), a cheap stand-in for WAL pages: an idle job changes two rows (its insert

@@ -1,6 +1,6 @@
 /**
- * `AtsClient`: a typed promise API over the host's `ATSStoreService` (PROTOCOL.md,
- * atsstore.proto). One gRPC channel per client, created once and reused by every call.
+ * `AtsClient`: a typed promise API over the host's `ATSStoreService` (docs/protocol.md
+ * §1.2, atsstore.proto). One gRPC channel per client, created once and reused by every call.
  */
 import { credentials } from "@grpc/grpc-js";
 import {

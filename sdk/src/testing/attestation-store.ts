@@ -1,6 +1,6 @@
 /**
  * The fake host's attestation store: an array in memory with the host's semantics
- * (PROTOCOL.md §1, atsstore.proto): OR within a filter dimension, AND across, inclusive time
+ * (docs/protocol.md §1.2, atsstore.proto): OR within a filter dimension, AND across, inclusive time
  * bounds on `timestamp`, newest `created_at` first, limit unset or 0 = none, generated ids
  * `AS-<S>-<P>-<C>-<8 random chars>`, `["_"]` for empty predicates/contexts, the id as the
  * only actor of a generated attestation without actors, the source

@@ -3,7 +3,7 @@
  * reached over real gRPC like a process would be, so what a test sees is what a host sees.
  */
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "../define.js";
-import { startPlugin, type PluginHandle } from "../server.js";
+import { startPlugin, type PluginHandle } from "../grpc-server.js";
 import type { PluginDef } from "../types.js";
 
 /** A plugin served in this process. */

@@ -1,6 +1,6 @@
 /**
  * The fake host's job queue: jobs in memory with the host's `QueueService` semantics
- * (PROTOCOL.md §1, queue.proto): Enqueue fills what a plugin leaves empty (id, `queued`,
+ * (docs/protocol.md §1.3 and §6, queue.proto): Enqueue fills what a plugin leaves empty (id, `queued`,
  * `created_at`, `source`), UpdateJob applies progress and cost to a job that has not ended,
  * ListJobs answers newest first. Nothing runs the jobs: a test looks at them, or runs one
  * through `TestPlugin.job`.

@@ -1,5 +1,5 @@
 /**
- * A plugin under test run as a process, under the process contract (PROTOCOL.md §2): spawned
+ * A plugin under test run as a process, under the process contract (docs/protocol.md §2): spawned
  * with `--port N` in its own process group, its port read from the `QNTX_PLUGIN_PORT=` line,
  * stderr kept for error messages, the whole group killed on stop. A process that exits before
  * the line, or never prints it, fails the start with its exit code and last stderr lines.

@@ -27,7 +27,7 @@ export const protobufFileName = "domain.proto";
 
 /**
  * DomainPluginService: served by every plugin, called by the host.
- * Field numbers and method paths are the QNTX wire contract (see PROTOCOL.md); never renumber.
+ * Field numbers and method paths are the QNTX wire contract (see docs/protocol.md); never renumber.
  */
 
 /** Empty is the request or response of calls that carry no data. */

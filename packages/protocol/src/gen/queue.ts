@@ -25,7 +25,7 @@ export const protobufFileName = "queue.proto";
 
 /**
  * QueueService: Pulse, the host's durable job queue, served by the host, called by plugins.
- * Field numbers and method paths are the QNTX wire contract (see PROTOCOL.md); never renumber.
+ * Field numbers and method paths are the QNTX wire contract (see docs/protocol.md); never renumber.
  * Application errors travel in the body (success=false, error), not as gRPC status.
  */
 
