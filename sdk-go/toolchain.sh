@@ -6,10 +6,9 @@
 # does not, since the stubs are committed.
 #
 #   sh toolchain.sh check     prints the first thing missing and exits 1; silent, 0 when whole
-#   sh toolchain.sh command   prints the command that installs the toolchain
-#   sh toolchain.sh install   for `pnpm start`: as root with apt-get, installs what is missing
-#                             (one line says so; QNTX_NO_APT=1 opts out); always exits 0, since
-#                             a missing optional example must not stop the host
+#   sh toolchain.sh command   prints the command that installs the toolchain (nothing installs
+#                             it by itself: at about 90 MB to fetch and 550 MB installed, not
+#                             even `pnpm start` as root, unlike the Python example's packages)
 #   sh toolchain.sh gopath    prints the GOPATH that builds the SDK and its users in GOPATH
 #                             mode: <sdk-go>/.gopath (where src/qntx/sdk-go links back to this
 #                             folder) and /usr/share/gocode
@@ -77,39 +76,14 @@ go_env() {
   fi
 }
 
-# `pnpm start`: installs the packages when that can work, else leaves it to the build's skip line.
-go_install() {
-  go_check >/dev/null && return 0
-  case "${QNTX_NO_APT:-}" in ""|0|false) ;; *) return 0 ;; esac
-  [ "$(id -u)" = 0 ] || return 0
-  command -v apt-get >/dev/null 2>&1 || return 0
-  echo "go-plugin: installing Debian packages for the Go example: apt-get install -y $GO_PACKAGES (QNTX_NO_APT=1 skips this)"
-  log=$(mktemp)
-  # Without `apt-get update` first when the lists are fresh enough; a fresh image has none.
-  if ! go_apt_install >"$log" 2>&1; then
-    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq && go_apt_install; } >>"$log" 2>&1; then
-      echo "go-plugin: apt-get install failed: $(grep -v '^ *$' "$log" | tail -n 1)"
-    fi
-  fi
-  rm -f "$log"
-  return 0
-}
-
-go_apt_install() {
-  # The list is complete (CI checks it with fresh-machine --keep): Recommends are not needed.
-  # shellcheck disable=SC2086  # the list is meant to split into words
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $GO_PACKAGES
-}
-
 # Run as a command (not sourced).
 case "$0" in
   */toolchain.sh|toolchain.sh)
     case "${1:-}" in
       check) go_check ;;
       command) go_install_command ;;
-      install) go_install ;;
       gopath) go_gopath ;;
-      *) echo "usage: sh toolchain.sh check|command|install|gopath" >&2; exit 2 ;;
+      *) echo "usage: sh toolchain.sh check|command|gopath" >&2; exit 2 ;;
     esac
     ;;
 esac

@@ -20,40 +20,14 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import { adminHeaders, CLI, freePort, http, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
 import { describeWithGo, GO_EXAMPLE_DIR } from "./helpers/go-toolchain.js";
+import { pulseApi } from "./helpers/pulse-api.js";
 
 const RUN_SH = join(GO_EXAMPLE_DIR, "run.sh");
 const BINARY = join(GO_EXAMPLE_DIR, "bin", "goplug");
 
 let t: TestHost;
 
-interface JobJson {
-  id: string;
-  handler: string;
-  status: string;
-  error: string;
-  result: any;
-  progress: { current: number; total: number };
-  costActual: number;
-  pluginVersion: string;
-  logs?: Array<{ message: string; stage: string; level: string }>;
-}
-
-async function enqueue(body: Record<string, unknown>): Promise<JobJson> {
-  const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
-  expect(res.status).toBeLessThan(300);
-  return res.json().job;
-}
-
-async function job(id: string): Promise<JobJson> {
-  return (await http(`${t.url}/api/pulse/jobs/${id}`)).json().job;
-}
-
-function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<JobJson> {
-  return until(async () => {
-    const j = await job(id);
-    return statuses.includes(j.status) ? j : undefined;
-  }, `job ${id} to be ${statuses.join("/")}`, timeoutMs);
-}
+const { enqueue, job, waitFor } = pulseApi(() => t);
 
 async function attestations(query: string): Promise<Array<Record<string, any>>> {
   return (await http(`${t.url}/api/attestations?${query}`)).json().attestations;

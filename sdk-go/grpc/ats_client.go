@@ -29,11 +29,8 @@ func (a *atsClient) GenerateAndCreateAttestation(ctx context.Context, cmd *domai
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
 	resp, err := a.client.GenerateAndCreateAttestation(ctx, &protocol.GenerateAttestationRequest{AuthToken: a.token, Command: command})
-	if err != nil {
-		return nil, callError("ATSStoreService.GenerateAndCreateAttestation", a.endpoint, err)
-	}
-	if !resp.Success {
-		return nil, &HostError{Method: "ATSStoreService.GenerateAndCreateAttestation", Message: resp.Error}
+	if err := answered("ATSStoreService.GenerateAndCreateAttestation", a.endpoint, resp, err); err != nil {
+		return nil, err
 	}
 	return fromWireAttestation(resp.Attestation), nil
 }
@@ -50,11 +47,8 @@ func (a *atsClient) BatchGenerateAndCreateAttestations(ctx context.Context, cmds
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
 	resp, err := a.client.BatchGenerateAndCreateAttestations(ctx, &protocol.BatchGenerateAttestationsRequest{AuthToken: a.token, Commands: commands})
-	if err != nil {
-		return 0, callError("ATSStoreService.BatchGenerateAndCreateAttestations", a.endpoint, err)
-	}
-	if !resp.Success {
-		return 0, &HostError{Method: "ATSStoreService.BatchGenerateAndCreateAttestations", Message: resp.Error}
+	if err := answered("ATSStoreService.BatchGenerateAndCreateAttestations", a.endpoint, resp, err); err != nil {
+		return 0, err
 	}
 	return int(resp.Created), nil
 }
@@ -64,24 +58,21 @@ func (a *atsClient) CreateAttestation(as *domains.As) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	resp, err := a.client.CreateAttestation(ctx, &protocol.CreateAttestationRequest{AuthToken: a.token, Attestation: &protocol.Attestation{
 		Id: as.ID, Subjects: as.Subjects, Predicates: as.Predicates, Contexts: as.Contexts, Actors: as.Actors,
 		Timestamp: unixMilli(as.Timestamp), Source: as.Source, Attributes: attributes, CreatedAt: unixMilli(as.CreatedAt),
 		Signature: as.Signature, SignerDid: as.SignerDID,
 	}})
-	if err != nil {
-		return callError("ATSStoreService.CreateAttestation", a.endpoint, err)
-	}
-	if !resp.Success {
-		return &HostError{Method: "ATSStoreService.CreateAttestation", Message: resp.Error}
+	if err := answered("ATSStoreService.CreateAttestation", a.endpoint, resp, err); err != nil {
+		return err
 	}
 	return nil
 }
 
 func (a *atsClient) AttestationExists(id string) bool {
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	resp, err := a.client.AttestationExists(ctx, &protocol.AttestationExistsRequest{AuthToken: a.token, Id: id})
 	if err != nil {
@@ -106,14 +97,11 @@ func (a *atsClient) GetAttestations(filter domains.AttestationFilter) ([]*domain
 		limit := int32(filter.Limit)
 		wire.Limit = &limit
 	}
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	resp, err := a.client.GetAttestations(ctx, &protocol.GetAttestationsRequest{AuthToken: a.token, Filter: wire})
-	if err != nil {
-		return nil, callError("ATSStoreService.GetAttestations", a.endpoint, err)
-	}
-	if !resp.Success {
-		return nil, &HostError{Method: "ATSStoreService.GetAttestations", Message: resp.Error}
+	if err := answered("ATSStoreService.GetAttestations", a.endpoint, resp, err); err != nil {
+		return nil, err
 	}
 	out := make([]*domains.As, len(resp.Attestations))
 	for i, w := range resp.Attestations {

@@ -61,7 +61,7 @@ func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // Metadata asks the plugin for its Metadata (5 s deadline). As in QNTX's guide it returns
 // only the Metadata: a failed call is logged and answers the zero Metadata.
 func (c *PluginClient) Metadata() domains.Metadata {
-	ctx, cancel := callContext(nil)
+	ctx, cancel := callContext(context.Background())
 	defer cancel()
 	m, err := c.client.Metadata(ctx, &protocol.Empty{})
 	if err != nil {

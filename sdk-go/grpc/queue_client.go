@@ -16,37 +16,31 @@ type queueClient struct {
 }
 
 func (q *queueClient) Enqueue(job *domains.Job) error {
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	resp, err := q.client.Enqueue(ctx, &protocol.EnqueueRequest{AuthToken: q.token, Job: &protocol.Job{
 		HandlerName: job.HandlerName, Payload: job.Payload, Source: job.Source, Status: string(job.Status),
 		CostEstimate: job.CostEstimate, ParentJobId: job.ParentJobID, CreatedAt: unixSeconds(job.CreatedAt),
 	}})
-	if err != nil {
-		return callError("QueueService.Enqueue", q.endpoint, err)
-	}
-	if !resp.Success {
-		return &HostError{Method: "QueueService.Enqueue", Message: resp.Error}
+	if err := answered("QueueService.Enqueue", q.endpoint, resp, err); err != nil {
+		return err
 	}
 	job.ID = resp.JobId
 	return nil
 }
 
 func (q *queueClient) GetJob(id string) (*domains.Job, error) {
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	resp, err := q.client.GetJob(ctx, &protocol.GetJobRequest{AuthToken: q.token, JobId: id})
-	if err != nil {
-		return nil, callError("QueueService.GetJob", q.endpoint, err)
-	}
-	if !resp.Success {
-		return nil, &HostError{Method: "QueueService.GetJob", Message: resp.Error}
+	if err := answered("QueueService.GetJob", q.endpoint, resp, err); err != nil {
+		return nil, err
 	}
 	return fromWireJob(resp.Job), nil
 }
 
 func (q *queueClient) UpdateJob(job *domains.Job) error {
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	return q.update(ctx, &protocol.Job{
 		Id: job.ID, Status: string(job.Status), CostActual: job.CostActual, Error: job.Error,
@@ -57,11 +51,8 @@ func (q *queueClient) UpdateJob(job *domains.Job) error {
 // update sends UpdateJob and reads the answer's body.
 func (q *queueClient) update(ctx context.Context, job *protocol.Job) error {
 	resp, err := q.client.UpdateJob(ctx, &protocol.UpdateJobRequest{AuthToken: q.token, Job: job})
-	if err != nil {
-		return callError("QueueService.UpdateJob", q.endpoint, err)
-	}
-	if !resp.Success {
-		return &HostError{Method: "QueueService.UpdateJob", Message: resp.Error}
+	if err := answered("QueueService.UpdateJob", q.endpoint, resp, err); err != nil {
+		return err
 	}
 	return nil
 }
@@ -75,14 +66,11 @@ func (q *queueClient) ListJobs(status *domains.JobStatus, limit int) ([]*domains
 		l := int32(limit)
 		req.Limit = &l
 	}
-	ctx, cancel := withDeadline(nil)
+	ctx, cancel := withDeadline(context.Background())
 	defer cancel()
 	resp, err := q.client.ListJobs(ctx, req)
-	if err != nil {
-		return nil, callError("QueueService.ListJobs", q.endpoint, err)
-	}
-	if !resp.Success {
-		return nil, &HostError{Method: "QueueService.ListJobs", Message: resp.Error}
+	if err := answered("QueueService.ListJobs", q.endpoint, resp, err); err != nil {
+		return nil, err
 	}
 	out := make([]*domains.Job, len(resp.Jobs))
 	for i, j := range resp.Jobs {

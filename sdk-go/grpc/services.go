@@ -120,7 +120,20 @@ func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, hostCallTimeout)
 }
 
-// callError names the method and the endpoint of a failed call.
-func callError(method, endpoint string, err error) error {
-	return fmt.Errorf("%s at %s: %w", method, endpoint, err)
+// bodyAnswer is a host service answer that carries its own outcome (success, error).
+type bodyAnswer interface {
+	GetSuccess() bool
+	GetError() string
+}
+
+// answered turns one call's outcome into an error: a transport failure naming the method and
+// the endpoint, or a *HostError with the text the host put in the answer's body.
+func answered(method, endpoint string, resp bodyAnswer, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s at %s: %w", method, endpoint, err)
+	}
+	if !resp.GetSuccess() {
+		return &HostError{Method: method, Message: resp.GetError()}
+	}
+	return nil
 }

@@ -25,7 +25,20 @@ export function quoted(value: string): string {
   return JSON.stringify(value);
 }
 
-/** The "Check it" section both scaffolds' README.md share: the same command, whatever the language. */
+/** The lines every scaffold's README.md shows the plugin's table with (under its "Run" heading). */
+export function tableSection(input: { readonly name: string; readonly binary: string; readonly configFile: string }): string {
+  const { name, binary, configFile } = input;
+  return `\`${configFile}\` has the table that loads it:
+
+\`\`\`toml
+[plugins.${name}]
+binary = ${quoted(binary)}
+config = { greeting = "Hello" }
+\`\`\`
+`;
+}
+
+/** The "Check it" section every scaffold's README.md shares: the same command, whatever the language. */
 export function checkSection(input: { readonly name: string; readonly binary: string; readonly configFile: string }): string {
   const { name, binary, configFile } = input;
   return `## Check it

@@ -6,7 +6,7 @@
  * Go SDK in `sdk-go/`, a README and a .gitignore. It builds in GOPATH mode from Debian's Go
  * packages, with no network.
  */
-import { checkSection, quoted, type ScaffoldFile } from "./files.js";
+import { checkSection, quoted, tableSection, type ScaffoldFile } from "./files.js";
 import { goAptPackages, readGoSdk } from "./go-sdk.js";
 import type { TemplateInput } from "./ts-template.js";
 
@@ -274,7 +274,7 @@ echo "${name}: built bin/${name}"
 }
 
 function readme(input: TemplateInput): string {
-  const { name, binary, configFile } = input;
+  const { name, configFile } = input;
   const apt = goAptPackages();
   return `# ${name}
 
@@ -302,14 +302,7 @@ directive finds \`sdk-go/\`; \`go mod tidy\` fetches the rest.
 
 ## Run
 
-\`${configFile}\` has the table that loads it:
-
-\`\`\`toml
-[plugins.${name}]
-binary = ${quoted(binary)}
-config = { greeting = "Hello" }
-\`\`\`
-
+${tableSection(input)}
 \`\`\`sh
 qntx server            # from the folder of ${configFile}
 curl 'http://127.0.0.1:8770/api/${name}/hello?name=you'

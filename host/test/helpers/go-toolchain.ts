@@ -5,29 +5,18 @@
  * with that line under CI=true. The check is the SDK's own (`sh sdk-go/toolchain.sh check`), so
  * tests, `pnpm build` and the example's launcher agree on what "missing" means.
  */
-import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { toolchainGate, type ToolchainGate, type ToolchainState } from "./toolchain.js";
+import { scriptToolchain, toolchainGate, type ToolchainGate, type ToolchainState } from "./toolchain.js";
 
 /** The Go SDK's folder. */
 export const SDK_GO_DIR = fileURLToPath(new URL("../../../sdk-go", import.meta.url));
-/** The SDK's toolchain script (`check`, `command`, `install`, `gopath`). */
+/** The SDK's toolchain script (`check`, `command`, `gopath`). */
 export const GO_TOOLCHAIN_SH = `${SDK_GO_DIR}/toolchain.sh`;
 /** The Go example's folder. */
 export const GO_EXAMPLE_DIR = fileURLToPath(new URL("../../../examples/go-plugin", import.meta.url));
 
-let cached: ToolchainState | undefined;
-
 /** Why the Go toolchain is incomplete here ("" when it is whole), and the command that installs it. */
-export function goToolchain(): ToolchainState {
-  if (!cached) {
-    const check = spawnSync("sh", [GO_TOOLCHAIN_SH, "check"], { encoding: "utf8" });
-    const command = spawnSync("sh", [GO_TOOLCHAIN_SH, "command"], { encoding: "utf8" });
-    const missing = check.status === 0 ? "" : check.stdout.trim() || check.stderr.trim() || `toolchain.sh check exited ${check.status}`;
-    cached = { missing, install: command.stdout.trim() };
-  }
-  return cached;
-}
+export const goToolchain: () => ToolchainState = scriptToolchain(GO_TOOLCHAIN_SH);
 
 const go = toolchainGate("Go", goToolchain);
 

@@ -18,18 +18,25 @@ export const PYTHON_EXAMPLE_DIR = fileURLToPath(new URL("../../../examples/pytho
 /** Its toolchain script (`check`, `command`, `install`). */
 export const TOOLCHAIN_SH = `${PYTHON_EXAMPLE_DIR}/toolchain.sh`;
 
-let cached: { missing: string; install: string } | undefined;
-
-/** Why the toolchain is incomplete here ("" when it is whole), and the command that installs it. */
-export function pythonToolchain(): { missing: string; install: string } {
-  if (!cached) {
-    const check = spawnSync("sh", [TOOLCHAIN_SH, "check"], { encoding: "utf8" });
-    const command = spawnSync("sh", [TOOLCHAIN_SH, "command"], { encoding: "utf8" });
-    const missing = check.status === 0 ? "" : check.stdout.trim() || check.stderr.trim() || `toolchain.sh check exited ${check.status}`;
-    cached = { missing, install: command.stdout.trim() };
-  }
-  return cached;
+/**
+ * The state of the toolchain whose script is `script` (a `sh` script answering `check`: silent
+ * and 0 when whole, else why on stdout; and `command`: the install command), read once.
+ */
+export function scriptToolchain(script: string): () => ToolchainState {
+  let cached: ToolchainState | undefined;
+  return () => {
+    if (!cached) {
+      const check = spawnSync("sh", [script, "check"], { encoding: "utf8" });
+      const command = spawnSync("sh", [script, "command"], { encoding: "utf8" });
+      const missing = check.status === 0 ? "" : check.stdout.trim() || check.stderr.trim() || `${basename(script)} check exited ${check.status}`;
+      cached = { missing, install: command.stdout.trim() };
+    }
+    return cached;
+  };
 }
+
+/** Why the Python toolchain is incomplete here ("" when it is whole), and the command that installs it. */
+export const pythonToolchain: () => ToolchainState = scriptToolchain(TOOLCHAIN_SH);
 
 /** Whether CI asked for every test to run (`CI=true`, as .ci/run sets). */
 export function underCi(): boolean {
