@@ -26,7 +26,7 @@ func (a *atsClient) GenerateAndCreateAttestation(ctx context.Context, cmd *domai
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := withDeadline(ctx)
+	ctx, cancel := withDeadline(ctx, hostCallTimeout)
 	defer cancel()
 	resp, err := a.client.GenerateAndCreateAttestation(ctx, &protocol.GenerateAttestationRequest{AuthToken: a.token, Command: command})
 	if err := answered("ATSStoreService.GenerateAndCreateAttestation", a.endpoint, resp, err); err != nil {
@@ -44,7 +44,7 @@ func (a *atsClient) BatchGenerateAndCreateAttestations(ctx context.Context, cmds
 		}
 		commands[i] = c
 	}
-	ctx, cancel := withDeadline(ctx)
+	ctx, cancel := withDeadline(ctx, hostCallTimeout)
 	defer cancel()
 	resp, err := a.client.BatchGenerateAndCreateAttestations(ctx, &protocol.BatchGenerateAttestationsRequest{AuthToken: a.token, Commands: commands})
 	if err := answered("ATSStoreService.BatchGenerateAndCreateAttestations", a.endpoint, resp, err); err != nil {
@@ -58,7 +58,7 @@ func (a *atsClient) CreateAttestation(as *domains.As) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	resp, err := a.client.CreateAttestation(ctx, &protocol.CreateAttestationRequest{AuthToken: a.token, Attestation: &protocol.Attestation{
 		Id: as.ID, Subjects: as.Subjects, Predicates: as.Predicates, Contexts: as.Contexts, Actors: as.Actors,
@@ -72,7 +72,7 @@ func (a *atsClient) CreateAttestation(as *domains.As) error {
 }
 
 func (a *atsClient) AttestationExists(id string) bool {
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	resp, err := a.client.AttestationExists(ctx, &protocol.AttestationExistsRequest{AuthToken: a.token, Id: id})
 	if err != nil {
@@ -97,7 +97,7 @@ func (a *atsClient) GetAttestations(filter domains.AttestationFilter) ([]*domain
 		limit := int32(filter.Limit)
 		wire.Limit = &limit
 	}
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	resp, err := a.client.GetAttestations(ctx, &protocol.GetAttestationsRequest{AuthToken: a.token, Filter: wire})
 	if err := answered("ATSStoreService.GetAttestations", a.endpoint, resp, err); err != nil {

@@ -48,20 +48,10 @@ func (c *PluginClient) Client() protocol.DomainPluginServiceClient { return c.cl
 // Close closes the connection.
 func (c *PluginClient) Close() error { return c.conn.Close() }
 
-func callContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if _, ok := ctx.Deadline(); ok {
-		return context.WithCancel(ctx)
-	}
-	return context.WithTimeout(ctx, clientCallTimeout)
-}
-
 // Metadata asks the plugin for its Metadata (5 s deadline). As in QNTX's guide it returns
 // only the Metadata: a failed call is logged and answers the zero Metadata.
 func (c *PluginClient) Metadata() domains.Metadata {
-	ctx, cancel := callContext(context.Background())
+	ctx, cancel := withDeadline(context.Background(), clientCallTimeout)
 	defer cancel()
 	m, err := c.client.Metadata(ctx, &protocol.Empty{})
 	if err != nil {
@@ -73,14 +63,14 @@ func (c *PluginClient) Metadata() domains.Metadata {
 
 // Initialize initializes the plugin (the host's services, token and config in req).
 func (c *PluginClient) Initialize(ctx context.Context, req *protocol.InitializeRequest) (*protocol.InitializeResponse, error) {
-	ctx, cancel := callContext(ctx)
+	ctx, cancel := withDeadline(ctx, clientCallTimeout)
 	defer cancel()
 	return c.client.Initialize(ctx, req)
 }
 
 // Health asks the plugin for its health; a failed call is an unhealthy status saying why.
 func (c *PluginClient) Health(ctx context.Context) domains.HealthStatus {
-	ctx, cancel := callContext(ctx)
+	ctx, cancel := withDeadline(ctx, clientCallTimeout)
 	defer cancel()
 	h, err := c.client.Health(ctx, &protocol.Empty{})
 	if err != nil {
@@ -107,7 +97,7 @@ func (c *PluginClient) Do(req *http.Request) (*http.Response, error) {
 	for name, values := range req.Header {
 		wire.Headers = append(wire.Headers, &protocol.HTTPHeader{Name: name, Values: values})
 	}
-	ctx, cancel := callContext(req.Context())
+	ctx, cancel := withDeadline(req.Context(), clientCallTimeout)
 	defer cancel()
 	resp, err := c.client.HandleHTTP(ctx, wire)
 	if err != nil {
@@ -153,14 +143,14 @@ func (c *PluginClient) ExecuteJob(ctx context.Context, handler string, payload [
 
 // ExecuteCommand runs one of the plugin's commands, as `qntx <plugin> <command> args --flags`.
 func (c *PluginClient) ExecuteCommand(ctx context.Context, command string, args []string, flags map[string]string, stdin string) (*protocol.ExecuteCommandResponse, error) {
-	ctx, cancel := callContext(ctx)
+	ctx, cancel := withDeadline(ctx, clientCallTimeout)
 	defer cancel()
 	return c.client.ExecuteCommand(ctx, &protocol.ExecuteCommandRequest{Command: command, Args: args, Flags: flags, Stdin: []byte(stdin)})
 }
 
 // Shutdown asks the plugin to stop.
 func (c *PluginClient) Shutdown(ctx context.Context) error {
-	ctx, cancel := callContext(ctx)
+	ctx, cancel := withDeadline(ctx, clientCallTimeout)
 	defer cancel()
 	_, err := c.client.Shutdown(ctx, &protocol.Empty{})
 	if err != nil && strings.Contains(err.Error(), "transport is closing") {

@@ -16,7 +16,7 @@ type queueClient struct {
 }
 
 func (q *queueClient) Enqueue(job *domains.Job) error {
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	resp, err := q.client.Enqueue(ctx, &protocol.EnqueueRequest{AuthToken: q.token, Job: &protocol.Job{
 		HandlerName: job.HandlerName, Payload: job.Payload, Source: job.Source, Status: string(job.Status),
@@ -30,7 +30,7 @@ func (q *queueClient) Enqueue(job *domains.Job) error {
 }
 
 func (q *queueClient) GetJob(id string) (*domains.Job, error) {
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	resp, err := q.client.GetJob(ctx, &protocol.GetJobRequest{AuthToken: q.token, JobId: id})
 	if err := answered("QueueService.GetJob", q.endpoint, resp, err); err != nil {
@@ -40,7 +40,7 @@ func (q *queueClient) GetJob(id string) (*domains.Job, error) {
 }
 
 func (q *queueClient) UpdateJob(job *domains.Job) error {
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	return q.update(ctx, &protocol.Job{
 		Id: job.ID, Status: string(job.Status), CostActual: job.CostActual, Error: job.Error,
@@ -66,7 +66,7 @@ func (q *queueClient) ListJobs(status *domains.JobStatus, limit int) ([]*domains
 		l := int32(limit)
 		req.Limit = &l
 	}
-	ctx, cancel := withDeadline(context.Background())
+	ctx, cancel := withDeadline(context.Background(), hostCallTimeout)
 	defer cancel()
 	resp, err := q.client.ListJobs(ctx, req)
 	if err := answered("QueueService.ListJobs", q.endpoint, resp, err); err != nil {

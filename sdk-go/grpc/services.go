@@ -109,15 +109,15 @@ type HostError struct {
 
 func (e *HostError) Error() string { return e.Method + ": " + e.Message }
 
-// withDeadline gives ctx the default deadline when it has none.
-func withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+// withDeadline gives ctx (nil: a background context) the deadline d from now when it has none.
+func withDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if _, ok := ctx.Deadline(); ok {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeout(ctx, hostCallTimeout)
+	return context.WithTimeout(ctx, d)
 }
 
 // bodyAnswer is a host service answer that carries its own outcome (success, error).
