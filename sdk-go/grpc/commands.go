@@ -62,7 +62,7 @@ func exposedCommands(plugin string, commands []*cobra.Command) map[string]expose
 			continue
 		}
 		if synthetic == nil {
-			synthetic = &cobra.Command{Use: plugin, SilenceErrors: false}
+			synthetic = &cobra.Command{Use: plugin}
 			synthetic.CompletionOptions.DisableDefaultCmd = true
 		}
 		synthetic.AddCommand(c)

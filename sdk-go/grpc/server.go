@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
@@ -115,8 +116,9 @@ func (s *PluginServer) Initialize(ctx context.Context, req *protocol.InitializeR
 	s.current = next
 	s.mu.Unlock()
 	if previous != nil {
-		// Calls in flight keep their own clients; new calls use the new ones.
-		previous.services.close()
+		// New calls get the new clients; calls already on the old connections get the time of
+		// a host call to finish before those close (closing cuts what is in flight).
+		time.AfterFunc(hostCallTimeout, previous.services.close)
 	}
 	return s.announce(next), nil
 }
