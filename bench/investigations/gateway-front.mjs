@@ -7,6 +7,8 @@
  */
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_DIR } from "../lib/procs.mjs";
 
@@ -36,11 +38,26 @@ if (mode === "node") {
   process.stdout.write(`PORT=${app.server.address().port}\n`);
 } else {
   const { createGateway } = await import(join(REPO_DIR, "host", "dist", "gateway", "http-server.js"));
-  const { Registry } = await import(join(REPO_DIR, "host", "dist", "plugin", "registry.js"));
-  const registry = new Registry("0.1.0");
-  const plugin = { handleHTTP: async () => response, close() {} };
-  registry.register("hello", plugin, { kind: "in-process" });
-  registry.setState("hello", "running");
+  const dist = (...path) => import(join(REPO_DIR, "host", "dist", ...path));
+  const [{ Registry }, { PluginManager }, { parseConfig }, { PluginTokens }] = await Promise.all([
+    dist("plugin", "registry.js"), dist("plugin", "manager.js"), dist("config", "index.js"), dist("services", "tokens.js"),
+  ]);
+  // The plugin in process, started through a manager as a built-in entry would be.
+  const plugin = {
+    metadata: async () => ({ name: "hello", version: "0.1.0", qntxVersion: "", description: "" }),
+    initialize: async () => ({ httpRoutes: [], handlerNames: [], schedules: [], watchers: [] }),
+    handleHTTP: async () => response,
+    close() {},
+  };
+  const registry = new Registry();
+  const cwd = mkdtempSync(join(tmpdir(), "gateway-front-"));
+  process.on("exit", () => rmSync(cwd, { recursive: true, force: true }));
+  const config = parseConfig('[plugins.hello]\nbuiltin = "clock"\n', undefined, { cwd, env: {} });
+  const endpoints = Object.fromEntries(["atsStoreEndpoint", "queueEndpoint"].map((k) => [k, ""]));
+  const manager = new PluginManager(config, registry, { endpoints, tokens: new PluginTokens() }, hostRequire("pino")({ level: "warn" }), {
+    launch: async () => ({ plugin, aborted: new Promise(() => undefined) }),
+  });
+  await manager.start("hello");
   const none = new Proxy({}, { get: () => () => undefined });
   const app = createGateway({
     registry, manager: none, store: none, pulse: none, adminToken: "x", adminTokenFile: "/dev/null", logger: hostRequire("pino")({ level: "warn" }),

@@ -66,7 +66,7 @@ const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 const t0 = performance.now();
 const host = await startHost(loadConfig({ configPath, cwd: dir }), createLogger({ pretty: false }));
-host.registry.on("state", (name, state) => state === "running" && step(name, "running"));
+host.registry.on("plugin:state", ({ name, state }) => state === "running" && step(name, "running"));
 await host.ready;
 const readyMs = performance.now() - t0;
 delay.disable();

@@ -2,7 +2,9 @@
 export { startHost, type Host } from "./server.js";
 export { loadConfig } from "./config/index.js";
 export type { HostConfig, HostSettings, PluginEntry, PluginSource } from "./config/types.js";
-export { Registry, type PluginInfo, type PluginKind, type HealthSnapshot } from "./plugin/registry.js";
+export { Registry, type PluginInfo, type PluginKind, type HealthSnapshot, type PluginEvents, type PluginStateChange } from "./plugin/registry.js";
+export { PluginInstance } from "./plugin/instance.js";
+export { TRANSITIONS, type Transition } from "./plugin/transitions.js";
 export { PluginManager } from "./plugin/manager.js";
 export { ExternalDomainProxy } from "./plugin/external-proxy.js";
 export { PluginCallError, type DomainPlugin, type CallOptions } from "./plugin/domain-plugin.js";

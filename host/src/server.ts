@@ -77,7 +77,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   // Streams read on their own connection: an open cursor on the main one would block writers.
   const readStore = new SqliteAttestationStore(openDatabase(dbPath, { readonly: true }), { ownsDatabase: true });
 
-  const registry = new Registry(HOST_VERSION);
+  const registry = new Registry();
   const tokens = new PluginTokens();
   const pulse = new Pulse({
     db, executor: createJobExecutor(registry), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
@@ -115,7 +115,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     }),
   });
   const detachJobs = connectPluginJobs(registry, pulse, store, logger.child({ component: "pulse" }));
-  registry.on("state", (name: string, state: string, previous: string) => logger.debug({ plugin: name, state, previous }, "plugin state"));
+  registry.on("plugin:state", ({ name, state, previous, reason }) => logger.debug({ plugin: name, state, previous, reason }, "plugin state"));
   const recovered = await pulse.start();
   if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
 

@@ -94,6 +94,31 @@ describe("crash loop", () => {
   });
 });
 
+describe("a paused plugin that crashes", () => {
+  it("comes back paused (its jobs still wait, its HTTP still answers 503) and serves once resumed", async () => {
+    const t = await host(fakePluginTable("napper", "ok"));
+    const post = (path: string) => http(`${t.url}${path}`, { method: "POST", headers: adminHeaders(t) });
+    expect((await post("/api/plugins/napper/pause")).json().plugin.state).toBe("paused");
+    const pid = t.host.registry.get("napper")!.pid!;
+    const states: string[] = [];
+    const back = new Promise<void>((resolve) => t.host.registry.on("plugin:state", ({ name, state, previous }) => {
+      if (name !== "napper") return;
+      states.push(`${previous} → ${state}`);
+      if (previous === "loading") resolve();
+    }));
+    process.kill(pid, "SIGKILL");
+    await back;
+    // Before the fix the restart ended in `running`: a crash undid the person's pause.
+    expect(states).toEqual(["paused → restarting", "restarting → loading", "loading → paused"]);
+    expect(t.host.registry.get("napper")!.pid).not.toBe(pid);
+    const paused = await http(`${t.url}/api/napper/ping`);
+    expect(paused.status).toBe(503);
+    expect(paused.json().hint).toContain("qntx plugin resume napper");
+    expect((await post("/api/plugins/napper/resume")).json().plugin.state).toBe("running");
+    expect((await http(`${t.url}/api/napper/ping`)).text).toBe("pong");
+  });
+});
+
 describe("hangs", () => {
   it("times out a hung Initialize and keeps serving the others", async () => {
     const t = await host(fakePluginTable("stuck", "hangs-initialize") + fakePluginTable("fine", "ok"), { initialize_timeout_ms: 1000 });

@@ -185,7 +185,7 @@ describe("built-in next to external", () => {
   });
 
   it("reports health of both", async () => {
-    await t.host.registry.healthCheckAll(2000);
+    await t.host.manager.checkHealth(2000);
     const { plugins } = (await http(`${t.url}/api/plugins`)).json();
     for (const p of plugins.filter((x: { name: string }) => ["hello", "clock"].includes(x.name))) {
       expect(p.health.healthy).toBe(true);

@@ -3,6 +3,7 @@
  * and built-in plugins alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { readFileSync, writeFileSync } from "node:fs";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
 
 let t: TestHost;
@@ -81,9 +82,20 @@ describe("pause and resume", () => {
 
   it("holds a paused plugin's jobs (they wait, not fail) until it resumes", async () => {
     await post("/api/plugins/worker/pause");
-    const { job } = (await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify({ handler: "worker/echo", payload: { x: 1 } }) })).json();
-    // Long enough for an idle pool to have claimed it several times over (claims are immediate).
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    const enqueue = (body: object) => http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
+    // A job of a running plugin, enqueued after ours, runs: the pool has claimed since ours
+    // was queued (claims go by priority and enqueue order), and passed ours over.
+    const laterOneRan = new Promise<void>((resolve) => {
+      const onCompleted = ({ job }: { job: { handler: string } }): void => {
+        if (job.handler !== "clock/now") return;
+        t.host.pulse.off("job:completed", onCompleted);
+        resolve();
+      };
+      t.host.pulse.on("job:completed", onCompleted);
+    });
+    const { job } = (await enqueue({ handler: "worker/echo", payload: { x: 1 } })).json();
+    expect((await enqueue({ handler: "clock/now" })).status).toBe(201);
+    await laterOneRan;
     const waiting = (await http(`${t.url}/api/pulse/jobs/${job.id}`)).json().job;
     expect(waiting.status).toBe("queued");
     expect(waiting.attempts).toBe(0);
@@ -107,6 +119,27 @@ describe("pause and resume", () => {
     const res = await post("/api/plugins/loopx/pause");
     expect(res.status).toBe(400);
     expect(res.json().error).toBe("plugin loopx is failed: only a running plugin can be paused");
+  });
+});
+
+describe("a start refused for a dependency", () => {
+  it("leaves a paused plugin paused, with its process", async () => {
+    const plugins = (depExtra: string) => fakePluginTable("dep", "ok", [], depExtra) + fakePluginTable("user", "ok", [], 'depends_on = ["dep"]');
+    const h = await startTestHost(plugins(""));
+    try {
+      const act = (name: string, action: string) => http(`${h.url}/api/plugins/${name}/${action}`, { method: "POST", headers: adminHeaders(h) });
+      expect((await act("user", "pause")).json().plugin.state).toBe("paused");
+      const pid = h.host.registry.get("user")!.pid;
+      writeFileSync(h.configFile, readFileSync(h.configFile, "utf8").replace(plugins(""), plugins("enabled = false")));
+      expect((await h.host.reload("dep disabled")).restarted).toEqual(["dep"]);
+      const refused = await act("user", "start");
+      expect(refused.json()).toMatchObject({ code: "DEPENDENCY_FAILED", error: "plugin user depends on dep, which is disabled" });
+      // Before the fix the plugin was `failed` with its process left running, unseen.
+      expect(h.host.registry.get("user")).toMatchObject({ state: "paused", pid });
+      expect(processesWithArgs(["--name", "user"])).toEqual([pid]);
+    } finally {
+      await h.close();
+    }
   });
 });
 

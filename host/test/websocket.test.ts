@@ -256,6 +256,21 @@ describe("WebSocket gateway", () => {
     expect((await c.closed).code).toBe(1000);
   });
 
+  it("closes open sessions with 1001 on a person's restart (not a crash), and takes new ones after it", async () => {
+    const c = await open("/ws/wsp");
+    c.sendData("hi");
+    expect(await c.nextText()).toBe("hi");
+    const restarting = t.host.manager.restart("wsp");
+    // Before the fix: 1011, as if the plugin had crashed.
+    expect(await c.closed).toMatchObject({ code: 1001, reason: "plugin wsp is restarting" });
+    await restarting;
+    const again = await open("/ws/wsp");
+    again.sendData("back");
+    expect(await again.nextText()).toBe("back");
+    again.ws.close(1000);
+    expect((await again.closed).code).toBe(1000);
+  });
+
   // Last in this block: it stops the plugin.
   it("closes open sessions with 1001 when the plugin is stopped", async () => {
     const c = await open("/ws/wsp");

@@ -11,7 +11,8 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { Registry } from "../plugin/registry.js";
-import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody, type PluginState } from "../plugin/state.js";
+import type { PluginStateChange } from "../plugin/plugin-info.js";
+import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
 import type { GatewayDrain } from "./drain.js";
 import { createOriginCheck } from "./ws-origin.js";
 import { WebSocketSession, type SessionSettings } from "./ws-session.js";
@@ -142,24 +143,25 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
 
   // A plugin that stops serving takes its sessions with it: the gRPC channel of a stopped
   // proxy does not cancel open streams by itself.
-  const onState = (name: string, state: PluginState, previous: PluginState): void => {
+  // A crash or failure carries its reason (1011); a person's stop, pause or restart none: the
+  // plugin is going away, which is 1001.
+  const onState = ({ name, state, previous, reason }: PluginStateChange): void => {
     if (previous !== "running" || state === "running") return;
     const set = sessions.get(name);
     if (!set) return;
-    const crashed = state === "failed" || state === "restarting";
-    for (const session of [...set]) session.shutdown(crashed ? 1011 : 1001, `plugin ${name} is ${state}`);
+    for (const session of [...set]) session.shutdown(reason === undefined ? 1001 : 1011, `plugin ${name} is ${state}`);
   };
 
   const shutdownAll = (): void => {
     for (const set of sessions.values()) for (const session of [...set]) session.shutdown(1001, "host shutting down");
   };
   app.server.on("upgrade", onUpgrade);
-  registry.on("state", onState);
+  registry.on("plugin:state", onState);
   options.drain?.onForce(shutdownAll);
   app.get("/ws/*", (_request, reply) => reply.code(426).header("upgrade", "websocket").send({ error: "this is a WebSocket endpoint", hint: "connect with a WebSocket client" }));
   app.addHook("onClose", async () => {
     app.server.off("upgrade", onUpgrade);
-    registry.off("state", onState);
+    registry.off("plugin:state", onState);
     shutdownAll();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   });

@@ -11,7 +11,7 @@ import type { Executor } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import { PluginCallError } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
-import type { PluginState } from "../plugin/state.js";
+import type { PluginStateChange } from "../plugin/plugin-info.js";
 
 /**
  * How long a failed call waits to learn whether its plugin crashed. gRPC sees the connection
@@ -56,7 +56,7 @@ async function explainCrash(registry: Registry, plugin: string, error: unknown):
 /** Resolves with the reason `plugin` stopped running, when it does within `ms`; else undefined. */
 function crashOf(registry: Registry, plugin: string, ms: number): Promise<string | undefined> {
   const reason = (): string | undefined => {
-    // A crash leaves the plugin `failed` with the reason, then `restarting` (the reason kept).
+    // A crash leaves the plugin `restarting` (or `failed`, its budget spent) with the reason.
     // A restart, stop or pause by a person leaves no reason: it is not a crash.
     const info = registry.get(plugin);
     return info && (info.state === "failed" || info.state === "restarting") && info.error ? info.error : undefined;
@@ -66,14 +66,15 @@ function crashOf(registry: Registry, plugin: string, ms: number): Promise<string
   return new Promise((resolve) => {
     const done = (value: string | undefined): void => {
       clearTimeout(timer);
-      registry.off("state", onState);
+      registry.off("plugin:state", onState);
       resolve(value);
     };
-    const onState = (name: string, state: PluginState): void => {
-      if (name === plugin && state !== "running") done(reason());
+    // The change carries the reason a crash recorded; a person's restart, stop or pause has none.
+    const onState = (change: PluginStateChange): void => {
+      if (change.name === plugin && change.state !== "running") done(change.reason);
     };
     const timer = setTimeout(() => done(undefined), ms);
-    registry.on("state", onState);
+    registry.on("plugin:state", onState);
   });
 }
 

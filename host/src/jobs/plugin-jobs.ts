@@ -10,13 +10,13 @@ import { attestationAsQntxJson, type WatcherRegistration } from "@qntx/protocol"
 import type { Pulse } from "@qntx/pulse";
 import type { Logger } from "pino";
 import type { Registry } from "../plugin/registry.js";
-import type { PluginState } from "../plugin/state.js";
+import type { PluginStateChange } from "../plugin/plugin-info.js";
 
-/** Connects registry state changes to Pulse and the attestation store. Returns a detach function. */
+/** Connects the registry's `plugin:*` events to Pulse and the attestation store. Returns a detach function. */
 export function connectPluginJobs(registry: Registry, pulse: Pulse, store: AttestationStore, logger: Logger): () => void {
   const disarm = new Map<string, Array<() => void>>();
 
-  const onState = (name: string, state: PluginState): void => {
+  const onState = ({ name, state }: PluginStateChange): void => {
     if (state === "running") {
       // Back from a pause: its handlers and watchers stayed; let its waiting jobs run.
       pulse.wake();
@@ -73,16 +73,16 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
     });
   };
 
-  const onInitialized = (name: string): void => void onRunning(name);
+  const onInitialized = ({ name }: { name: string }): void => void onRunning(name);
   // A plugin gone from the config takes its handlers along: new jobs for them are refused.
-  const onRemoved = (name: string): void => pulse.unregisterPlugin(name);
-  registry.on("state", onState);
-  registry.on("initialized", onInitialized);
-  registry.on("removed", onRemoved);
+  const onRemoved = ({ name }: { name: string }): void => pulse.unregisterPlugin(name);
+  registry.on("plugin:state", onState);
+  registry.on("plugin:initialized", onInitialized);
+  registry.on("plugin:removed", onRemoved);
   return () => {
-    registry.off("state", onState);
-    registry.off("initialized", onInitialized);
-    registry.off("removed", onRemoved);
+    registry.off("plugin:state", onState);
+    registry.off("plugin:initialized", onInitialized);
+    registry.off("plugin:removed", onRemoved);
     for (const stops of disarm.values()) for (const stop of stops) stop();
     disarm.clear();
   };

@@ -46,7 +46,7 @@ interface PidFileContent {
   readonly plugins: readonly PluginProcessRecord[];
 }
 
-/** The environment entry the host gives every plugin it spawns (see manager.ts), which children inherit. */
+/** The environment entry the host gives every plugin it spawns (see launch.ts), which children inherit. */
 export function hostPidEntry(hostPid: number): string {
   return `QNTX_HOST_PID=${hostPid}`;
 }

@@ -1,22 +1,18 @@
 /**
- * The plugin lifecycle state machine.
- *
- * ```
- *            start                 ready (Metadata ok, Initialize ok)
- * stopped ─────────► loading ────────────────────────────────► running ◄──► paused
- *    ▲                 │ launch/ready/initialize error           │ exit / crash
- *    │                 ▼                                         ▼
- *    └──── stop ──── failed ◄──────────────────────────── (restart budget spent)
- *                      ▲
- * running ─ restart ─► restarting ─► loading ─► …
- * ```
- * `stop` is allowed from every state and always ends in `stopped`. Only `running` serves
- * requests; every other state answers HTTP 503 with `Retry-After`.
+ * The plugin lifecycle's states. Which moves between them are allowed, and why each happens,
+ * is the table in transitions.ts (drawn in docs/architecture.md, "The plugin lifecycle");
+ * `PluginInstance` (instance.ts) is the only one that changes a plugin's state. Only `running`
+ * serves requests; every other state answers HTTP 503 with `Retry-After`.
  */
 export type PluginState = "loading" | "running" | "paused" | "stopped" | "failed" | "restarting";
 
 /** Every state, in the order the control API documents them. */
 export const PLUGIN_STATES: readonly PluginState[] = ["loading", "running", "paused", "stopped", "failed", "restarting"];
+
+/** Whether a plugin in `state` runs or is on its way (running, paused, loading, restarting): it may be serving its dependents. */
+export function isActive(state: PluginState): boolean {
+  return state === "running" || state === "paused" || state === "loading" || state === "restarting";
+}
 
 /** States in which a retry soon may succeed: the gateway answers 503 with Retry-After. */
 export function isTransient(state: PluginState): boolean {

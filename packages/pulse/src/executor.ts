@@ -22,12 +22,6 @@ export type ExecutorResult = Pick<ExecuteJobResponse, "success"> & Partial<Execu
 /** Runs one job: the host wires it to `ExternalDomainProxy.executeJob` (or a built-in plugin). */
 export type Executor = (job: PulseJob, call: ExecutorCall) => Promise<ExecutorResult>;
 
-/** Events of the pool (and of the Pulse facade, which shares the emitter). */
-export interface PulseEvents {
-  /** Every state change of a job, with its new state. */
-  job: [job: PulseJob];
-}
-
 /** What a response stores (zero progress/cost and empty version mean "not reported": the stored values stay). */
 export function outputOf(res: ExecutorResult): RunOutput {
   const current = res.progressCurrent ?? 0;

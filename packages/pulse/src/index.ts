@@ -3,14 +3,15 @@
  * backoff, cancellation, schedules, a handler registry (`plugin/handler` routing) and a worker
  * pool that calls an executor the host plugs in. Knows nothing about gRPC or plugin processes.
  */
-export { Pulse, type EnqueueInput, type JobUpdate, type PayloadInput, type PulseOptions } from "./queue.js";
+export { Pulse, type PulseOptions } from "./queue.js";
+export { newJobRecord, type EnqueueInput, type JobUpdate, type PayloadInput } from "./enqueue-input.js";
+export { type PulseEvents } from "./events.js";
 export {
   WorkerPool,
   newOwnerId,
   type Executor,
   type ExecutorCall,
   type ExecutorResult,
-  type PulseEvents,
   type WorkerPoolOptions,
 } from "./pool.js";
 export { HandlerRegistry, type HandlerEntry, type HandlerChangeListener } from "./handlers.js";

@@ -189,6 +189,7 @@ export class Dispatcher {
   private begin(job: PulseJob, fence: Fence): void {
     const { core } = this;
     core.emit(job);
+    core.events.emit("job:claimed", { job });
     const timeoutSecs = job.timeoutSecs ?? core.defaultTimeoutSecs;
     const run: Run = {
       job, fence, controller: new AbortController(), timer: undefined, timeoutSecs,

@@ -1,3 +1,4 @@
+import { emitRunEnds } from "./events.js";
 import type { FinishOp } from "./job-store.js";
 import type { Claims } from "./pool-claims.js";
 import type { Dispatcher, RunSink } from "./pool-dispatch.js";
@@ -91,6 +92,7 @@ export class Finisher implements RunSink {
           this.core.emit(j);
           if (j.status === "queued") this.claims.wakeAt(j.runAt);
         }
+        emitRunEnds(this.core.events, finished, new Set(ops.flatMap((o) => (o.kind === "fail" ? [o.fence.id] : []))));
         needFill = req === undefined;
       } catch (err) {
         // The leases of these jobs expire and they run again: nothing is lost.

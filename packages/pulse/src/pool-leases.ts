@@ -47,6 +47,7 @@ export class Leases {
         if (mine) this.dispatcher.settle(mine, { kind: "lost" });
         this.dispatcher.takeReady(job.id);
         this.core.emit(job);
+        this.core.events.emit("lease:reclaimed", { job, cause: "expired" });
       }
     } catch (err) {
       this.core.log.error({ err }, "pulse: poll failed");

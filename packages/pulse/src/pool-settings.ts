@@ -4,7 +4,8 @@ import type { BackoffOptions } from "./backoff.js";
 import type { HandlerRegistry } from "./handlers.js";
 import type { JobStore } from "./job-store.js";
 import type { Clock, PulseLogger } from "./logger.js";
-import type { Executor, PulseEvents } from "./executor.js";
+import type { Executor } from "./executor.js";
+import type { PulseEvents } from "./events.js";
 import type { PulseJob } from "./types.js";
 
 /** Options of {@link WorkerPool}. */
@@ -61,6 +62,8 @@ export interface PoolCore {
   readonly clock: Clock;
   /** Emits a 'job' event (every state change). */
   emit(job: PulseJob): void;
+  /** Where the typed events (`job:claimed`, …, see events.ts) go. */
+  readonly events: EventEmitter<PulseEvents>;
 }
 
 /** A new lease-owner id: unique per process and per pool, so a restarted host never mistakes old leases for its own. */

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { PulseEvents } from "./executor.js";
+import type { PulseEvents } from "./events.js";
 import { silentLogger, systemClock } from "./logger.js";
 import { Cancellation } from "./pool-cancel.js";
 import { Claims } from "./pool-claims.js";
@@ -10,7 +10,8 @@ import { newOwnerId, nonNegative, positive, positiveInt, type PoolCore, type Wor
 import type { ClaimRequest } from "./job-store.js";
 import type { PulseJob } from "./types.js";
 
-export type { Executor, ExecutorCall, ExecutorResult, PulseEvents } from "./executor.js";
+export type { Executor, ExecutorCall, ExecutorResult } from "./executor.js";
+export type { PulseEvents } from "./events.js";
 export { newOwnerId, type WorkerPoolOptions } from "./pool-settings.js";
 
 /**
@@ -62,6 +63,7 @@ export class WorkerPool {
       log: options.logger ?? silentLogger,
       clock: options.clock ?? systemClock,
       emit: (job) => events.emit("job", job),
+      events,
     };
     this.finisher = new Finisher(core);
     this.dispatcher = new Dispatcher(core, this.finisher);

@@ -1,46 +1,18 @@
 import { EventEmitter } from "node:events";
-import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { Job, JobLogEntry } from "@qntx/protocol";
+import type { Job } from "@qntx/protocol";
 import { PulseError } from "./errors.js";
 import { HandlerRegistry } from "./handlers.js";
-import type { JobStore, ProgressPatch } from "./job-store.js";
+import type { JobStore } from "./job-store.js";
+import { newJobRecord, type EnqueueInput, type JobUpdate } from "./enqueue-input.js";
 import { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";
-import { WorkerPool, newOwnerId, type PulseEvents, type WorkerPoolOptions } from "./pool.js";
+import type { PulseEvents } from "./events.js";
+import { WorkerPool, newOwnerId, type WorkerPoolOptions } from "./pool.js";
 import { SqliteScheduleStore, type ScheduleRecord, type ScheduleStore } from "./schedule-store.js";
 import { Scheduler, type ScheduleInput } from "./scheduler.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import type { ListQuery, NewJobRecord, PulseJob, PulseJobDetail, PulseLogEntry } from "./types.js";
 
-/** A job payload: bytes, a string (UTF-8), or a value serialised as JSON. */
-export type PayloadInput = Buffer | Uint8Array | string | object | null | undefined;
-
-/** What a caller gives to enqueue a job. */
-export interface EnqueueInput {
-  /** `plugin/handler`, or a bare handler name announced by exactly one plugin. */
-  handler: string;
-  payload?: PayloadInput;
-  /** Default: a generated UUID. */
-  id?: string | undefined;
-  source?: string | undefined;
-  /** Higher runs first. Default 0. */
-  priority?: number | undefined;
-  /** Default: the pool's maxAttempts (3). */
-  maxAttempts?: number | undefined;
-  /** Default: the pool's defaultTimeoutSecs (300). */
-  timeoutSecs?: number | undefined;
-  /** Unix ms before which the job is not run. Default now. */
-  runAt?: number | undefined;
-  parentJobId?: string | undefined;
-  costEstimate?: number | undefined;
-  /** Enqueue as `paused` (runs after resume). */
-  paused?: boolean | undefined;
-}
-
-/** A progress update (UpdateJob), optionally with log lines. */
-export interface JobUpdate extends ProgressPatch {
-  logs?: readonly JobLogEntry[] | undefined;
-}
 
 /** Options of {@link Pulse}: the pool's options plus where to store. */
 export interface PulseOptions extends Omit<WorkerPoolOptions, "store" | "handlers" | "events" | "logger" | "clock"> {
@@ -56,8 +28,8 @@ export interface PulseOptions extends Omit<WorkerPoolOptions, "store" | "handler
 
 /**
  * Pulse, the durable job queue, as the host uses it: handler registry, enqueue with routing,
- * job queries and state changes, the worker pool and the scheduler, and one 'job' event for
- * every state change.
+ * job queries and state changes, the worker pool and the scheduler, a 'job' event for every
+ * state change, and typed events of runs and leases (events.ts).
  *
  * Ownership: every Pulse has a random lease-owner id (`owner`). `start()` treats every running
  * job leased by another owner as abandoned by a dead host and re-queues it (the attempt
@@ -116,15 +88,16 @@ export class Pulse {
     this.handlers.onChange(() => this.pool.wake());
   }
 
-  /** Subscribes to 'job' events (every state change, with the job's new state). */
-  on(event: "job", listener: (job: PulseJob) => void): this {
-    this.events.on(event, listener);
+  /** Subscribes to one of Pulse's events (events.ts): `job` (every state change), `job:claimed`, `job:completed`, `job:failed`, `job:retried`, `lease:reclaimed`. */
+  on<K extends keyof PulseEvents>(event: K, listener: (...args: PulseEvents[K]) => void): this {
+    // node's listener type does not resolve for a generic K; the signature above is the check.
+    this.events.on(event, listener as never);
     return this;
   }
 
   /** Unsubscribes a listener. */
-  off(event: "job", listener: (job: PulseJob) => void): this {
-    this.events.off(event, listener);
+  off<K extends keyof PulseEvents>(event: K, listener: (...args: PulseEvents[K]) => void): this {
+    this.events.off(event, listener as never);
     return this;
   }
 
@@ -137,7 +110,10 @@ export class Pulse {
     if (this.started) return [];
     this.started = true;
     const recovered = await this.store.recoverAbandoned(this.owner, this.clock.now());
-    for (const job of recovered) this.events.emit("job", job);
+    for (const job of recovered) {
+      this.events.emit("job", job);
+      this.events.emit("lease:reclaimed", { job, cause: "recovered" });
+    }
     if (recovered.length) this.log.info({ jobs: recovered.map((j) => j.id) }, "pulse: recovered jobs left running by a previous host");
     this.pool.start();
     this.scheduler.start();
@@ -250,37 +226,10 @@ export class Pulse {
     if (due && wake) this.pool.wake();
   }
 
-  /** Builds a complete row from an EnqueueInput (validates and applies defaults). */
+
+  /** A complete row from an EnqueueInput (see newJobRecord). */
   private record(i: EnqueueInput, now: number): NewJobRecord {
-    if (typeof i.handler !== "string" || i.handler === "") throw new PulseError("INVALID_ARGUMENT", "a job needs a handler name");
-    const route = this.handlers.resolve(i.handler);
-    const maxAttempts = i.maxAttempts ?? this.pool.maxAttempts;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new PulseError("INVALID_ARGUMENT", `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
-    const priority = i.priority ?? 0;
-    if (!Number.isInteger(priority)) throw new PulseError("INVALID_ARGUMENT", `priority must be an integer, got ${priority}`);
-    if (i.timeoutSecs !== undefined && !(i.timeoutSecs > 0 && Number.isFinite(i.timeoutSecs))) {
-      throw new PulseError("INVALID_ARGUMENT", `timeoutSecs must be a positive number, got ${i.timeoutSecs}`);
-    }
-    const runAt = i.runAt ?? now;
-    if (!Number.isFinite(runAt)) throw new PulseError("INVALID_ARGUMENT", `runAt must be a unix time in ms, got ${i.runAt}`);
-    const costEstimate = i.costEstimate ?? 0;
-    if (!Number.isFinite(costEstimate)) throw new PulseError("INVALID_ARGUMENT", `costEstimate must be a number, got ${i.costEstimate}`);
-    return {
-      id: i.id || randomUUID(),
-      handler: route.qualified,
-      plugin: route.plugin,
-      handlerName: route.handler,
-      payload: toPayload(i.payload),
-      source: i.source ?? "",
-      status: i.paused ? "paused" : "queued",
-      priority,
-      runAt,
-      maxAttempts,
-      timeoutSecs: i.timeoutSecs,
-      costEstimate,
-      parentJobId: i.parentJobId ?? "",
-      createdAt: now,
-    };
+    return newJobRecord(i, now, this.handlers, this.pool.maxAttempts);
   }
 
   /** A job with its logs, or undefined. */
@@ -356,10 +305,3 @@ export class Pulse {
   }
 }
 
-function toPayload(p: PayloadInput): Buffer {
-  if (p === undefined || p === null) return Buffer.alloc(0);
-  if (Buffer.isBuffer(p)) return p;
-  if (p instanceof Uint8Array) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-  if (typeof p === "string") return Buffer.from(p, "utf8");
-  return Buffer.from(JSON.stringify(p), "utf8");
-}
