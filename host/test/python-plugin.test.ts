@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { adminHeaders, freePort, http, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
 import { within } from "./helpers/plugin-client.js";
+import { pulseApi } from "./helpers/pulse-api.js";
 import { describeWithPython } from "./helpers/toolchain.js";
 
 const RUN_SH = fileURLToPath(new URL("../../examples/python-plugin/run.sh", import.meta.url));
@@ -27,35 +28,7 @@ const STUBS = fileURLToPath(new URL("../../examples/python-plugin/gen/domain_pb2
 
 let t: TestHost;
 
-interface JobJson {
-  id: string;
-  handler: string;
-  status: string;
-  attempts: number;
-  error: string;
-  result: any;
-  progress: { current: number; total: number };
-  costActual: number;
-  pluginVersion: string;
-  logs?: Array<{ message: string; stage: string; level: string }>;
-}
-
-async function enqueue(body: Record<string, unknown>): Promise<JobJson> {
-  const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
-  expect(res.status).toBeLessThan(300);
-  return res.json().job;
-}
-
-async function job(id: string): Promise<JobJson> {
-  return (await http(`${t.url}/api/pulse/jobs/${id}`)).json().job;
-}
-
-function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<JobJson> {
-  return until(async () => {
-    const j = await job(id);
-    return statuses.includes(j.status) ? j : undefined;
-  }, `job ${id} to be ${statuses.join("/")}`, timeoutMs);
-}
+const { enqueue, job, waitFor } = pulseApi(() => t);
 
 function post(path: string, body: unknown): ReturnType<typeof http> {
   return http(`${t.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
