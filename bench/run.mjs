@@ -24,14 +24,14 @@ import { join } from "node:path";
 import { execSync } from "node:child_process";
 import { BENCH_DIR } from "./lib/procs.mjs";
 import { fmt, summary } from "./lib/stats.mjs";
-import { proxy1, proxy64 } from "./cases/proxy.mjs";
+import { proxy1, proxy64, proxyGo } from "./cases/proxy.mjs";
 import { ws, ws4k } from "./cases/ws.mjs";
 import { jobs, jobsC4, jobsPayload, idle } from "./cases/jobs.mjs";
 import { ats, query } from "./cases/ats.mjs";
 import { cold, start20, memory } from "./cases/lifecycle.mjs";
 
 /** @type {Case[]} In the order `pnpm bench` runs them (each variant right after its case). */
-const CASES = [proxy64, proxy1, ws, ws4k, jobs, jobsC4, jobsPayload, idle, ats, query, cold, start20, memory];
+const CASES = [proxy64, proxy1, proxyGo, ws, ws4k, jobs, jobsC4, jobsPayload, idle, ats, query, cold, start20, memory];
 
 function parseArgs(argv) {
   const opts = { names: [], rounds: undefined, seconds: undefined, list: false };

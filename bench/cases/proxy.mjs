@@ -2,10 +2,12 @@
  * HTTP GET /api/hello/hello through the host to the SDK hello plugin, against "two-hop": a
  * node:http server making one grpc-js HandleHTTP call per request to a bare echo process.
  * 64 connections: autocannon (its own process) for req/s and p99. 1 connection: a raw-socket
- * ping-pong client (its own process) for a µs-resolution p50.
+ * ping-pong client (its own process) for a µs-resolution p50. proxy-go: the same 64-connection
+ * load through the host to the Go example plugin, beside the SDK hello plugin.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BENCH_DIR, FIXTURES, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";
+import { BENCH_DIR, FIXTURES, REPO_DIR, runJson, spawnWithPort, stopChild, withCpu } from "../lib/procs.mjs";
 import { HELLO_PLUGIN, startHostWith } from "../lib/hosts.mjs";
 import { alternate, pick } from "../lib/rounds.mjs";
 
@@ -97,6 +99,49 @@ export const proxy1 = {
       ];
     } finally {
       await s.cleanup();
+    }
+  },
+};
+
+/** The Go example plugin, built by `pnpm build` when Debian's Go toolchain is there. */
+const GO_PLUGIN = join(REPO_DIR, "examples", "go-plugin", "bin", "goplug");
+
+/** @type {import("../run.mjs").Case} */
+export const proxyGo = {
+  name: "proxy-go",
+  title: "HTTP GET /api/goplug/hello via host → Go plugin (examples/go-plugin, sdk-go), 64 connections (autocannon)",
+  baseline: "the same host → the SDK hello plugin (TypeScript), GET /api/hello/hello (proxy-64's ours side)",
+  // The host's share of a request should not depend on the plugin's language; the plugin's
+  // share will. Both hosts run side by side, measured in turns, as proxy-64's two sides are.
+  async run({ rounds = 8, seconds = 3, log }) {
+    if (!existsSync(GO_PLUGIN)) {
+      throw new Error(`${GO_PLUGIN} is not built: \`sh sdk-go/toolchain.sh check\` says what is missing, then \`pnpm build\``);
+    }
+    const ts = await startHostWith("proxy-ts", [{ name: "hello", binary: HELLO_PLUGIN }]);
+    let go;
+    try {
+      go = await startHostWith("proxy-go", [{ name: "goplug", binary: GO_PLUGIN }]);
+      const sides = {
+        baseline: { url: ts.host.url + PATH, pids: [ts.host.pid, ...ts.ready.plugins.map((p) => p.pid)] },
+        ours: { url: `${go.host.url}/api/goplug/hello`, pids: [go.host.pid, ...go.ready.plugins.map((p) => p.pid)] },
+      };
+      log("  warm-up 2 s each");
+      await autocannon(sides.baseline.url, 64, 2);
+      await autocannon(sides.ours.url, 64, 2);
+      const r = await alternate(rounds, {
+        baseline: () => autocannon(sides.baseline.url, 64, seconds, sides.baseline.pids),
+        ours: () => autocannon(sides.ours.url, 64, seconds, sides.ours.pids),
+      }, log);
+      return [
+        { metric: "throughput", unit: "req/s", ours: pick(r.ours, "rps"), baseline: pick(r.baseline, "rps"), better: "higher", target: "(info)" },
+        { metric: "p99 latency", unit: "ms", ours: pick(r.ours, "p99"), baseline: pick(r.baseline, "p99"), better: "lower", target: "(info)", note: "autocannon: whole ms" },
+        { metric: "host CPU per request", unit: "µs", ours: pick(r.ours, "frontUs"), baseline: pick(r.baseline, "frontUs"), better: "lower", target: "(info)", note: "the host process alone; the same gateway and grpc-js client code on both sides" },
+        { metric: "plugin CPU per request", unit: "µs", ours: pick(r.ours, "pluginUs"), baseline: pick(r.baseline, "pluginUs"), better: "lower", target: "(info)", note: "the Go plugin (grpc-go, net/http ServeMux, encoding/json) vs the SDK hello plugin (grpc-js)" },
+        { metric: "server CPU per request", unit: "µs", ours: pick(r.ours, "cpuUs"), baseline: pick(r.baseline, "cpuUs"), better: "lower", target: "(info)", note: "host + plugin" },
+      ];
+    } finally {
+      await go?.cleanup();
+      await ts.cleanup();
     }
   },
 };

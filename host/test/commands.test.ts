@@ -130,13 +130,14 @@ describe("control API", () => {
     expect(noPlugin.status).toBe(404);
     expect(noPlugin.json()).toEqual({
       error: 'no plugin named "nope"',
+      code: "PLUGIN_NOT_FOUND",
       hint: "plugins: blocker, clock, cmds, crashy, fakecmd, idle, pyplug (`qntx <plugin> --help` lists a plugin's commands)",
       plugins: ["blocker", "clock", "cmds", "crashy", "fakecmd", "idle", "pyplug"],
     });
     expect((await http(`${t.url}/api/plugins/nope/commands`)).json().plugins).toEqual(["blocker", "clock", "cmds", "crashy", "fakecmd", "idle", "pyplug"]);
     const noCommand = await run("cmds", "nope");
     expect(noCommand.status).toBe(404);
-    expect(noCommand.json()).toMatchObject({ error: 'plugin cmds has no command "nope"', commands: ["greet", "bytes", "exit", "fail", "cat", "hang", "crash", "block", "marker"] });
+    expect(noCommand.json()).toMatchObject({ error: 'plugin cmds has no command "nope"', code: "COMMAND_NOT_FOUND", commands: ["greet", "bytes", "exit", "fail", "cat", "hang", "crash", "block", "marker"] });
     const none = await run("fakecmd", "anything");
     expect([none.status, none.json().hint]).toEqual([404, "plugin fakecmd contributes no commands"]);
   });
@@ -145,7 +146,7 @@ describe("control API", () => {
     const res = await run("idle", "greet");
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBe("2");
-    expect(res.json()).toEqual({ error: "plugin idle is stopped", state: "stopped", hint: "start it with `qntx plugin start idle`" });
+    expect(res.json()).toEqual({ error: "plugin idle is stopped", code: "PLUGIN_UNAVAILABLE", state: "stopped", hint: "start it with `qntx plugin start idle`" });
     expect((await http(`${t.url}/api/plugins/idle/commands`)).status).toBe(503);
   });
 

@@ -1,14 +1,14 @@
 /**
- * Checks the fake-plugin fixture itself, scenario by scenario, with a raw grpc-js client,
+ * Checks the fake-plugin fixture itself, scenario by scenario, with the protocol's PluginClient,
  * so host tests that rely on it fail for host reasons only.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { status } from "@grpc/grpc-js";
-import { headerValue, parsePortLine, WebSocketMessage_Type, type WebSocketMessage } from "@qntx/protocol";
+import { headerValue, parsePortLine, WebSocketMessage_Type, type WebSocketFrame } from "@qntx/protocol";
 import { FAKE_PLUGIN, killFakePlugins, launchFakePlugin, spawnFakePlugin } from "./helpers/fake-plugin.js";
-import { closePluginClients, grpcCode, PluginTestClient } from "./helpers/plugin-client.js";
+import { closePluginClients, grpcCode, httpRequest, initializeRequest, pluginClient, within } from "./helpers/plugin-client.js";
 import { freePort } from "./helpers/ports.js";
 import { once, waitFor } from "./helpers/wait.js";
 
@@ -28,13 +28,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe("fake plugin: ok", () => {
   it("answers Metadata with the name, version and qntx_version it was given", async () => {
     const plugin = await spawnFakePlugin("ok", { name: "hello", version: "2.3.4", qntxVersion: "^0.1.0" });
-    const meta = await new PluginTestClient(plugin.address).metadata();
+    const meta = await pluginClient(plugin.address).metadata(within());
     expect(meta).toMatchObject({ name: "hello", version: "2.3.4", qntxVersion: "^0.1.0" });
   });
 
   it("uses the documented defaults", async () => {
     const plugin = await spawnFakePlugin("ok");
-    const meta = await new PluginTestClient(plugin.address).metadata();
+    const meta = await pluginClient(plugin.address).metadata(within());
     expect(meta).toMatchObject({ name: "fake", version: "1.0.0", qntxVersion: ">=0.1.0" });
   });
 
@@ -51,39 +51,39 @@ describe("fake plugin: ok", () => {
     const plugin = await spawnFakePlugin("ok", { port: taken });
     expect(plugin.port).toBeGreaterThan(taken);
     expect(plugin.port).toBeLessThan(taken + 64);
-    await expect(new PluginTestClient(plugin.address).metadata()).resolves.toMatchObject({ name: "fake" });
+    await expect(pluginClient(plugin.address).metadata(within())).resolves.toMatchObject({ name: "fake" });
   });
 
   it("announces GET /ping from Initialize and serves the config it received", async () => {
     const plugin = await spawnFakePlugin("ok");
-    const client = new PluginTestClient(plugin.address);
-    const init = await client.initialize({ greeting: "hi", n: "3" });
+    const client = pluginClient(plugin.address);
+    const init = await client.initialize(initializeRequest({ greeting: "hi", n: "3" }), within());
     expect(init.httpRoutes).toEqual([{ method: "GET", path: "/ping", description: expect.any(String) }]);
-    const config = await client.http("GET", "/config");
+    const config = await client.handleHTTP(httpRequest("GET", "/config"), within());
     expect(config.statusCode).toBe(200);
     expect(json(config)).toEqual({ greeting: "hi", n: "3" });
   });
 
   it("routes HandleHTTP", async () => {
     const plugin = await spawnFakePlugin("ok");
-    const client = new PluginTestClient(plugin.address);
+    const client = pluginClient(plugin.address);
 
-    const ping = await client.http("GET", "/ping");
+    const ping = await client.handleHTTP(httpRequest("GET", "/ping"), within());
     expect([ping.statusCode, body(ping)]).toEqual([200, "pong"]);
 
-    const headers = await client.http("GET", "/headers", { headers: [{ name: "X-Test", values: ["a", "b"] }] });
+    const headers = await client.handleHTTP(httpRequest("GET", "/headers", { headers: [{ name: "X-Test", values: ["a", "b"] }] }), within());
     expect(json(headers)).toEqual({ "x-test": ["a", "b"] });
 
-    const cookies = await client.http("GET", "/cookies");
+    const cookies = await client.handleHTTP(httpRequest("GET", "/cookies"), within());
     const setCookie = cookies.headers.filter((header) => header.name.toLowerCase() === "set-cookie");
     expect(setCookie).toEqual([{ name: "Set-Cookie", values: ["a=1; Path=/", "b=2; Path=/"] }]);
 
-    expect((await client.http("GET", "/status/418")).statusCode).toBe(418);
-    expect(json(await client.http("GET", "/path?x=1&y=%20"))).toEqual({ path: "/path?x=1&y=%20" });
-    expect(json(await client.http("GET", "/?q=1"))).toEqual({ path: "/?q=1" });
-    expect((await client.http("GET", "/nope")).statusCode).toBe(404);
+    expect((await client.handleHTTP(httpRequest("GET", "/status/418"), within())).statusCode).toBe(418);
+    expect(json(await client.handleHTTP(httpRequest("GET", "/path?x=1&y=%20"), within()))).toEqual({ path: "/path?x=1&y=%20" });
+    expect(json(await client.handleHTTP(httpRequest("GET", "/?q=1"), within()))).toEqual({ path: "/?q=1" });
+    expect((await client.handleHTTP(httpRequest("GET", "/nope"), within())).statusCode).toBe(404);
 
-    const echo = await client.http("POST", "/echo", { body: "raw body", headers: [{ name: "Content-Type", values: ["text/x-test"] }] });
+    const echo = await client.handleHTTP(httpRequest("POST", "/echo", { body: "raw body", headers: [{ name: "Content-Type", values: ["text/x-test"] }] }), within());
     expect([echo.statusCode, body(echo), headerValue(echo.headers, "content-type"), headerValue(echo.headers, "x-method")]).toEqual([
       200,
       "raw body",
@@ -94,23 +94,23 @@ describe("fake plugin: ok", () => {
 
   it("never answers GET /hang", async () => {
     const plugin = await spawnFakePlugin("ok");
-    const error = await new PluginTestClient(plugin.address).http("GET", "/hang", { timeoutMs: 300 }).catch((e: unknown) => e);
+    const error = await pluginClient(plugin.address).handleHTTP(httpRequest("GET", "/hang"), within(300)).catch((e: unknown) => e);
     expect(grpcCode(error)).toBe(status.DEADLINE_EXCEEDED);
   });
 
   it("is healthy, runs jobs and echoes WebSocket DATA", async () => {
     const plugin = await spawnFakePlugin("ok");
-    const client = new PluginTestClient(plugin.address);
-    expect(await client.health()).toMatchObject({ healthy: true });
-    const job = await client.executeJob({ jobId: "j1", handlerName: "x", payload: Buffer.from("{}") });
+    const client = pluginClient(plugin.address);
+    expect(await client.health(within())).toMatchObject({ healthy: true });
+    const job = await client.executeJob({ jobId: "j1", handlerName: "x", payload: Buffer.from("{}") }, within());
     expect([job.success, job.result.toString()]).toEqual([true, "{}"]);
 
-    const stream = client.raw.handleWebSocket();
-    const frame = (type: WebSocketMessage_Type, data = ""): WebSocketMessage => ({ type, data: Buffer.from(data), headers: {}, timestamp: 0 });
+    const stream = client.handleWebSocket({ deadline: Infinity });
+    const frame = (type: WebSocketMessage_Type, data = ""): WebSocketFrame => ({ type, data: Buffer.from(data), headers: {}, timestamp: 0n });
     const received = once(stream, "data");
     stream.write(frame(WebSocketMessage_Type.CONNECT));
     stream.write(frame(WebSocketMessage_Type.DATA, "hi"));
-    const [message] = (await received) as [WebSocketMessage];
+    const [message] = (await received) as [WebSocketFrame];
     expect([message.type, message.data.toString()]).toEqual([WebSocketMessage_Type.DATA, "hi"]);
     const ended = once(stream, "end");
     stream.write(frame(WebSocketMessage_Type.CLOSE));
@@ -119,7 +119,7 @@ describe("fake plugin: ok", () => {
 
   it("answers Shutdown, then exits 0", async () => {
     const plugin = await spawnFakePlugin("ok");
-    await new PluginTestClient(plugin.address).shutdown();
+    await pluginClient(plugin.address).shutdown(within());
     expect(await plugin.exited).toEqual({ code: 0, signal: null });
   });
 
@@ -139,7 +139,7 @@ describe("fake plugin: ok", () => {
       const [chunk] = (await once(child.stdout, "data")) as [Buffer];
       const announced = parsePortLine(chunk.toString().split("\n")[0]!);
       expect(announced).toBeDefined();
-      expect((await new PluginTestClient(`127.0.0.1:${announced}`).metadata()).name).toBe("someone-else");
+      expect((await pluginClient(`127.0.0.1:${announced}`).metadata(within())).name).toBe("someone-else");
     } finally {
       child.kill("SIGKILL");
     }
@@ -156,13 +156,13 @@ describe("fake plugin: ok", () => {
 describe("fake plugin: failure scenarios", () => {
   it("wrong-name answers Metadata with another name", async () => {
     const plugin = await spawnFakePlugin("wrong-name", { name: "hello" });
-    expect((await new PluginTestClient(plugin.address).metadata()).name).toBe("someone-else");
+    expect((await pluginClient(plugin.address).metadata(within())).name).toBe("someone-else");
   });
 
   it("never-announces serves but prints no port line", async () => {
     const proc = await launchFakePlugin("never-announces");
-    const client = new PluginTestClient(`127.0.0.1:${proc.requestedPort}`);
-    await waitFor(() => client.metadata(500), { timeoutMs: 5_000, what: "Metadata of never-announces" });
+    const client = pluginClient(`127.0.0.1:${proc.requestedPort}`);
+    await waitFor(() => client.metadata(within(500)), { timeoutMs: 5_000, what: "Metadata of never-announces" });
     await sleep(1_000); // negative check: the line must not come late either
     expect(hasPortLine(proc.stdout)).toBe(false);
   });
@@ -176,16 +176,16 @@ describe("fake plugin: failure scenarios", () => {
 
   it("never-answers announces a port whose Metadata never answers", async () => {
     const plugin = await spawnFakePlugin("never-answers");
-    const error = await new PluginTestClient(plugin.address).metadata(500).catch((e: unknown) => e);
+    const error = await pluginClient(plugin.address).metadata(within(500)).catch((e: unknown) => e);
     expect(grpcCode(error)).toBe(status.DEADLINE_EXCEEDED);
     expect(plugin.child.exitCode).toBeNull();
   });
 
   it("crash-after-ready answers Metadata, then exits 1 on the first HandleHTTP", async () => {
     const plugin = await spawnFakePlugin("crash-after-ready");
-    const client = new PluginTestClient(plugin.address);
-    expect((await client.metadata()).name).toBe("fake");
-    const error = await client.http("GET", "/ping").catch((e: unknown) => e);
+    const client = pluginClient(plugin.address);
+    expect((await client.metadata(within())).name).toBe("fake");
+    const error = await client.handleHTTP(httpRequest("GET", "/ping"), within()).catch((e: unknown) => e);
     expect(grpcCode(error)).toBeDefined();
     expect(grpcCode(error)).not.toBe(status.OK);
     expect(await plugin.exited).toEqual({ code: 1, signal: null });
@@ -193,19 +193,19 @@ describe("fake plugin: failure scenarios", () => {
 
   it("hangs-initialize never answers Initialize but answers Metadata", async () => {
     const plugin = await spawnFakePlugin("hangs-initialize");
-    const client = new PluginTestClient(plugin.address);
-    const error = await client.initialize({}, 300).catch((e: unknown) => e);
+    const client = pluginClient(plugin.address);
+    const error = await client.initialize(initializeRequest(), within(300)).catch((e: unknown) => e);
     expect(grpcCode(error)).toBe(status.DEADLINE_EXCEEDED);
-    expect((await client.metadata()).name).toBe("fake");
+    expect((await client.metadata(within())).name).toBe("fake");
   });
 
   it("ignores-shutdown survives Shutdown and SIGTERM, only SIGKILL stops it", async () => {
     const plugin = await spawnFakePlugin("ignores-shutdown");
-    const client = new PluginTestClient(plugin.address);
-    await client.shutdown();
+    const client = pluginClient(plugin.address);
+    await client.shutdown(within());
     plugin.child.kill("SIGTERM");
     await waitFor(() => plugin.stderr.includes("ignoring SIGTERM"), { what: "the SIGTERM to be seen" });
-    expect((await client.health()).healthy).toBe(true);
+    expect((await client.health(within())).healthy).toBe(true);
     expect(plugin.child.exitCode).toBeNull();
     plugin.child.kill("SIGKILL");
     expect(await plugin.exited).toEqual({ code: null, signal: "SIGKILL" });
@@ -213,12 +213,12 @@ describe("fake plugin: failure scenarios", () => {
 
   it("full-path-only answers only under /api/<name>", async () => {
     const plugin = await spawnFakePlugin("full-path-only", { name: "hello" });
-    const client = new PluginTestClient(plugin.address);
-    expect((await client.http("GET", "/ping")).statusCode).toBe(404);
-    const ping = await client.http("GET", "/api/hello/ping");
+    const client = pluginClient(plugin.address);
+    expect((await client.handleHTTP(httpRequest("GET", "/ping"), within())).statusCode).toBe(404);
+    const ping = await client.handleHTTP(httpRequest("GET", "/api/hello/ping"), within());
     expect([ping.statusCode, body(ping)]).toEqual([200, "pong"]);
-    expect(json(await client.http("GET", "/api/hello/path?q=1"))).toEqual({ path: "/api/hello/path?q=1" });
-    expect((await client.http("GET", "/api/other/ping")).statusCode).toBe(404);
+    expect(json(await client.handleHTTP(httpRequest("GET", "/api/hello/path?q=1"), within()))).toEqual({ path: "/api/hello/path?q=1" });
+    expect((await client.handleHTTP(httpRequest("GET", "/api/other/ping"), within())).statusCode).toBe(404);
   });
 
   it("chatty logs plain and JSON lines on stdout and stderr around the port line", async () => {
@@ -232,6 +232,6 @@ describe("fake plugin: failure scenarios", () => {
     expect(jsonLevels(plugin.stderr)).toEqual(expect.arrayContaining(["warn", "error"]));
     expect(plugin.stdout.some((line) => line.startsWith("plain"))).toBe(true);
     expect(plugin.stderr.some((line) => line.startsWith("plain"))).toBe(true);
-    expect((await new PluginTestClient(plugin.address).metadata()).name).toBe("fake");
+    expect((await pluginClient(plugin.address).metadata(within())).name).toBe("fake");
   });
 });

@@ -7,11 +7,12 @@
  *
  * The TypeScript scaffold needs the SDK's runner for `.ts` binaries; the Python one needs the
  * Python example's toolchain (helpers/toolchain.ts: skipped with one printed reason when it is
- * missing, a failure under CI=true).
+ * missing, a failure under CI=true); the Go one the Go toolchain (helpers/go-toolchain.ts, the
+ * same rule).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -20,6 +21,7 @@ import { parse } from "smol-toml";
 import { loadConfig } from "../src/config/index.js";
 import { startHost, type Host } from "../src/server.js";
 import { adminHeaders, CLI, freePort, hostTable, http, until, type LogLine } from "./harness.js";
+import { describeWithGo } from "./helpers/go-toolchain.js";
 import { describeWithPython } from "./helpers/toolchain.js";
 
 interface CliResult {
@@ -86,7 +88,7 @@ interface JobJson {
 }
 
 /** Generates `name` in `lang`, starts a host from the config, and runs the checks every scaffold must pass. */
-function describeScaffoldInHost(lang: "ts" | "python", name: string): () => string {
+function describeScaffoldInHost(lang: "ts" | "python" | "go", name: string): () => string {
   let dir: string;
   let configFile: string;
   let before: Buffer;
@@ -100,6 +102,9 @@ function describeScaffoldInHost(lang: "ts" | "python", name: string): () => stri
     writeFileSync(configFile, before);
     generated = await pluginNew([name, "--lang", lang, "--config", configFile, "--dir", join(dir, "plugins")], dir);
     if (generated.code !== 0) throw new Error(`qntx plugin new failed (${generated.code}):\n${generated.stdout}${generated.stderr}`);
+    // As the CLI's next steps say: a Go plugin is built before its first start (run.sh would
+    // build it too, but a first build can outlast the port line's wait).
+    if (lang === "go") execFileSync("sh", [join(dir, "plugins", name, "build.sh")], { stdio: "pipe" });
     h = await startHostFrom(configFile);
     const info = h.host.registry.get(name);
     if (info?.state !== "running") {
@@ -207,6 +212,20 @@ describeWithPython(import.meta.url, "qntx plugin new --lang python, under a real
   });
 });
 
+describeWithGo(import.meta.url, "qntx plugin new --lang go, under a real host", () => {
+  const dirOf = describeScaffoldInHost("go", "goscaffold");
+
+  it("copies the Go SDK in, and builds from that copy", () => {
+    const folder = join(dirOf(), "plugins", "goscaffold");
+    for (const file of ["sdk-go/go.mod", "sdk-go/toolchain.sh", "sdk-go/domains/plugin.go", "sdk-go/grpc/serve.go", "sdk-go/protocol/domain.pb.go", "bin/goscaffold"]) {
+      expect(existsSync(join(folder, file))).toBe(true);
+    }
+    expect(existsSync(join(folder, "sdk-go", "grpc", "serve_test.go"))).toBe(false);
+    expect(readlinkSync(join(folder, "sdk-go", ".gopath", "src", "qntx", "sdk-go"))).toBe(join(folder, "sdk-go"));
+    expect(statSync(join(folder, "run.sh")).mode & 0o111).toBeTruthy();
+  });
+});
+
 /** A folder with a config file holding `text`; returns both paths. */
 function project(text: string | Buffer = "[host]\nlisten = \"127.0.0.1:0\"\n"): { dir: string; configFile: string; before: Buffer } {
   const dir = tempDir();
@@ -240,9 +259,9 @@ describe("qntx plugin new refuses, writing nothing", () => {
 
   it("an unknown language", async () => {
     const p = project();
-    const res = await pluginNew(["x", "--lang", "go"], p.dir);
+    const res = await pluginNew(["x", "--lang", "rust"], p.dir);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain("argument 'go' is invalid. Allowed choices are ts, python.");
+    expect(res.stderr).toContain("argument 'rust' is invalid. Allowed choices are ts, python, go.");
     expect(readdirSync(p.dir)).toEqual(["am.plugins.toml"]);
   });
 

@@ -8,21 +8,9 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SqliteJobStore } from "@qntx/pulse";
 import { adminHeaders, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+import { pulseApi, type JobJson } from "./helpers/pulse-api.js";
 
 let t: TestHost;
-
-interface JobJson {
-  id: string;
-  handler: string;
-  status: string;
-  attempts: number;
-  error: string;
-  result: unknown;
-  progress: { current: number; total: number };
-  costActual: number;
-  pluginVersion: string;
-  logs?: Array<{ message: string; stage: string; level: string }>;
-}
 
 async function enqueue(body: Record<string, unknown>): Promise<{ status: number; job: JobJson; error?: string }> {
   const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
@@ -30,16 +18,7 @@ async function enqueue(body: Record<string, unknown>): Promise<{ status: number;
   return { status: res.status, job: json.job, error: json.error };
 }
 
-async function job(id: string): Promise<JobJson> {
-  return (await http(`${t.url}/api/pulse/jobs/${id}`)).json().job;
-}
-
-function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<JobJson> {
-  return until(async () => {
-    const j = await job(id);
-    return statuses.includes(j.status) ? j : undefined;
-  }, `job ${id} to be ${statuses.join("/")}`, timeoutMs);
-}
+const { job, waitFor } = pulseApi(() => t);
 
 beforeAll(async () => {
   t = await startTestHost(jobPluginTable("jobsa") + jobPluginTable("jobsb") + jobPluginTable("ticker", ["--schedule"]) + `[plugins.clock]\nbuiltin = "clock"\n`, {

@@ -11,14 +11,15 @@
  * What happens without it is tested in python-toolchain.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import * as grpc from "@grpc/grpc-js";
-import { DomainPluginServiceClient, HTTPRequest, InitializeRequest, type HTTPResponse, type MetadataResponse } from "@qntx/protocol";
+import { HTTPRequest, InitializeRequest, PluginClient } from "@qntx/protocol";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { adminHeaders, freePort, http, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
+import { within } from "./helpers/plugin-client.js";
+import { pulseApi } from "./helpers/pulse-api.js";
 import { describeWithPython } from "./helpers/toolchain.js";
 
 const RUN_SH = fileURLToPath(new URL("../../examples/python-plugin/run.sh", import.meta.url));
@@ -27,35 +28,7 @@ const STUBS = fileURLToPath(new URL("../../examples/python-plugin/gen/domain_pb2
 
 let t: TestHost;
 
-interface JobJson {
-  id: string;
-  handler: string;
-  status: string;
-  attempts: number;
-  error: string;
-  result: any;
-  progress: { current: number; total: number };
-  costActual: number;
-  pluginVersion: string;
-  logs?: Array<{ message: string; stage: string; level: string }>;
-}
-
-async function enqueue(body: Record<string, unknown>): Promise<JobJson> {
-  const res = await http(`${t.url}/api/pulse/jobs`, { method: "POST", headers: adminHeaders(t), body: JSON.stringify(body) });
-  expect(res.status).toBeLessThan(300);
-  return res.json().job;
-}
-
-async function job(id: string): Promise<JobJson> {
-  return (await http(`${t.url}/api/pulse/jobs/${id}`)).json().job;
-}
-
-function waitFor(id: string, statuses: string[], timeoutMs = 15_000): Promise<JobJson> {
-  return until(async () => {
-    const j = await job(id);
-    return statuses.includes(j.status) ? j : undefined;
-  }, `job ${id} to be ${statuses.join("/")}`, timeoutMs);
-}
+const { enqueue, job, waitFor } = pulseApi(() => t);
 
 function post(path: string, body: unknown): ReturnType<typeof http> {
   return http(`${t.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -271,11 +244,11 @@ describeWithPython(import.meta.url, "the Python example (examples/python-plugin)
       expect(port).toBeGreaterThan(busy);
       expect(port).toBeLessThan(busy + 64);
 
-      const client = new DomainPluginServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const client = new PluginClient(`127.0.0.1:${port}`);
       try {
-        const metadata = await new Promise<MetadataResponse>((resolve, reject) => client.metadata({}, (e, v) => (e ? reject(e) : resolve(v))));
+        const metadata = await client.metadata(within(10_000));
         expect(metadata).toMatchObject({ name: "pyplug", version: "0.1.0" });
-        await new Promise((resolve, reject) => client.shutdown({}, (e, v) => (e ? reject(e) : resolve(v))));
+        await client.shutdown(within(10_000));
       } finally {
         client.close();
       }
@@ -286,17 +259,14 @@ describeWithPython(import.meta.url, "the Python example (examples/python-plugin)
 
     it("answers 502 with the host's error when the store refuses its token, and keeps serving", async () => {
       const plugin = start(await freePort());
-      const client = new DomainPluginServiceClient(`127.0.0.1:${await plugin.port}`, grpc.credentials.createInsecure());
-      const unary = <Req, Res>(method: string, request: Req): Promise<Res> => new Promise((resolve, reject) => {
-        (client as unknown as Record<string, (r: Req, cb: (e: grpc.ServiceError | null, v: Res) => void) => void>)[method]!.call(client, request, (e, v) => (e ? reject(e) : resolve(v)));
-      });
+      const client = new PluginClient(`127.0.0.1:${await plugin.port}`);
       try {
-        await unary("initialize", InitializeRequest.fromPartial({ atsStoreEndpoint: t.host.servicesAddress, authToken: "not-the-token" }));
+        await client.initialize(InitializeRequest.fromPartial({ atsStoreEndpoint: t.host.servicesAddress, authToken: "not-the-token" }), within(10_000));
         const body = Buffer.from(JSON.stringify({ subject: "s", text: "t" }));
-        const refused = await unary<HTTPRequest, HTTPResponse>("handleHttp", HTTPRequest.fromPartial({ method: "POST", path: "/api/pyplug/notes", body }));
+        const refused = await client.handleHTTP(HTTPRequest.fromPartial({ method: "POST", path: "/api/pyplug/notes", body }), within(10_000));
         expect(refused.statusCode).toBe(502);
         expect(JSON.parse(Buffer.from(refused.body).toString()).error).toBe("invalid authentication token");
-        const hello = await unary<HTTPRequest, HTTPResponse>("handleHttp", HTTPRequest.fromPartial({ method: "GET", path: "/hello?name=direct" }));
+        const hello = await client.handleHTTP(HTTPRequest.fromPartial({ method: "GET", path: "/hello?name=direct" }), within(10_000));
         expect(hello.statusCode).toBe(200);
         expect(JSON.parse(Buffer.from(hello.body).toString()).message).toBe("Hello, direct!");
       } finally {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PluginInfo } from "../src/plugin/registry.js";
-import { closePluginClients, PluginTestClient } from "./helpers/plugin-client.js";
+import { closePluginClients, pluginClient, within } from "./helpers/plugin-client.js";
 import { adminHeaders, http, startTestHost, until, type TestHost } from "./harness.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/qntx-modules/", import.meta.url));
@@ -112,10 +112,7 @@ describe("QNTX-format plugins through the host", () => {
 
   it("answers RegisterGlyphs with the module's glyphs", async () => {
     const info = await plugin("qglyphs");
-    const client = new PluginTestClient(info.address!);
-    const glyphs = await new Promise<Array<{ symbol: string; contentPath: string; defaultWidth: number }>>((resolve, reject) => {
-      client.raw.registerGlyphs({}, (err, res) => (err ? reject(err) : resolve(res.glyphs)));
-    });
+    const { glyphs } = await pluginClient(info.address!).registerGlyphs(within());
     expect(glyphs.map((g) => [g.symbol, g.contentPath, g.defaultWidth])).toEqual([
       ["🔥", "/oven", 1200],
       ["⏱", "/timer", 300],

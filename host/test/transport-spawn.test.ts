@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DomainPluginServiceClient, grpcOptions, makeSelfSignedCertificate } from "@qntx/protocol";
+import { PluginClient, makeSelfSignedCertificate, type PluginCallError } from "@qntx/protocol";
 import { adminHeaders, fakePluginTable, http, startTestHost, type TestHost } from "./harness.js";
 
 const TLS_PLUGIN = fileURLToPath(new URL("./fixtures/tls-plugin.mjs", import.meta.url));
@@ -43,14 +43,15 @@ const infoOf = async (name: string): Promise<{ state: string; error: string | nu
 const codeOf = (name: string): unknown => t.logs.find((line) => line.plugin === name && line.code !== undefined)?.code;
 
 /** A Metadata call to `address` with `credentials`: the name, or the gRPC error's text. */
-function metadataAt(address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): Promise<string> {
-  const client = new DomainPluginServiceClient(address, credentials, { ...grpcOptions(), ...options });
-  return new Promise((resolve) => {
-    client.metadata({}, new grpc.Metadata(), { deadline: Date.now() + 2000 }, (error, response) => {
-      client.close();
-      resolve(error ? `error: ${error.details}` : response.name);
-    });
-  });
+async function metadataAt(address: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): Promise<string> {
+  const client = new PluginClient(address, { credentials, channelOptions: options });
+  try {
+    return (await client.metadata({ deadline: Date.now() + 2000 })).name;
+  } catch (error) {
+    return `error: ${(error as PluginCallError).details}`;
+  } finally {
+    client.close();
+  }
 }
 
 it("runs an SDK plugin over auto-mTLS, which accepts only the host's client certificate", async () => {

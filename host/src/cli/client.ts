@@ -7,7 +7,7 @@
  * (the lists of known plugins and commands).
  */
 import { readFileSync } from "node:fs";
-import { QntxError, type CommandInfo } from "@qntx/protocol";
+import { ERROR_CATALOGUE, QntxError, isQntxErrorCode, type CommandInfo, type QntxErrorCode } from "@qntx/protocol";
 import { dataDirFiles, readHostFile } from "../data-dir.js";
 import { pinnedFetch } from "./pinned-fetch.js";
 
@@ -19,12 +19,12 @@ export interface HostLocation {
 }
 
 /** How to start a host, the hint of every HOST_NOT_RUNNING error. */
-export const START_HINT = "start one with `qntx server` (or `pnpm start` in the qntx repository)";
+export const START_HINT: string = ERROR_CATALOGUE.HOST_NOT_RUNNING.hint;
 
 /** An answer of the host: its status and JSON body (`{}` when empty, `{error}` when not JSON). */
 export interface HostAnswer<T = Record<string, unknown>> {
   readonly status: number;
-  readonly body: T & { error?: string; hint?: string };
+  readonly body: T & { error?: string; code?: string; hint?: string };
 }
 
 /**
@@ -114,8 +114,8 @@ export class ControlClient {
       throw new QntxError("HOST_NOT_RUNNING", `no qntx host is answering at ${this.url} (${causeOf(error)})`, { hint: START_HINT, cause: error });
     }
     if (!response.ok || !response.body) {
-      const err = (await response.json().catch(() => ({}))) as { error?: string; hint?: string };
-      throw new QntxError(codeOf(response.status), err.error ?? `GET ${path} answered ${response.status}`, { hint: err.hint });
+      const err = (await response.json().catch(() => ({}))) as HostAnswer["body"];
+      throw answerError(response.status, err, `GET ${path} answered ${response.status}`);
     }
     const decoder = new TextDecoder();
     let buffered = "";
@@ -171,14 +171,24 @@ export class ControlClient {
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const { status, body: parsed } = await this.send<T>(method, path, body);
     if (status < 200 || status > 299) {
-      throw new QntxError(codeOf(status), parsed.error ?? `${method} ${path} answered ${status}`, { hint: parsed.hint });
+      throw answerError(status, parsed, `${method} ${path} answered ${status}`);
     }
     return parsed as T;
   }
 }
 
-/** The error code of an HTTP error status of the control API. */
-function codeOf(status: number): "UNAUTHORIZED" | "PLUGIN_NOT_FOUND" | "INVALID_ARGUMENT" | "PLUGIN_UNAVAILABLE" {
+/**
+ * The error of an error answer: its message, hint and code as the host sent them. A body
+ * without a catalogue code (a proxy in front of the host, an older host) gets one from the
+ * status; the message and hint then say what the body said, or the catalogue's.
+ */
+function answerError(status: number, body: HostAnswer["body"], fallback: string): QntxError {
+  const code = isQntxErrorCode(body.code) ? body.code : codeOf(status);
+  return new QntxError(code, typeof body.error === "string" ? body.error : fallback, { hint: typeof body.hint === "string" ? body.hint : undefined });
+}
+
+/** A code for an error status whose body names none. */
+function codeOf(status: number): QntxErrorCode {
   return status === 401 ? "UNAUTHORIZED" : status === 404 ? "PLUGIN_NOT_FOUND" : status === 400 ? "INVALID_ARGUMENT" : "PLUGIN_UNAVAILABLE";
 }
 

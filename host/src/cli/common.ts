@@ -42,8 +42,16 @@ export function runAction<A extends unknown[]>(action: (...args: A) => Promise<v
   };
 }
 
-/** Prints an error for a person: message, then the hint. */
+/**
+ * Prints an error for a person on stderr: the message, then the hint. Every error of the
+ * catalogue (a QntxError, or an error answer of the host read back into one) has a hint.
+ */
 export function printError(error: unknown): void {
-  if (error instanceof QntxError) console.error(`error: ${error.describe()}`);
-  else console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof QntxError) printProblem(error.message, error.hint);
+  else printProblem(error instanceof Error ? error.message : String(error));
+}
+
+/** Prints `error: <message>` and, when there is one, `  hint: <hint>` on stderr. */
+export function printProblem(message: string, hint?: string): void {
+  process.stderr.write(`error: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
 }

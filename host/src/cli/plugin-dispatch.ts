@@ -10,10 +10,10 @@
  * failed or crashed). A plugin's exit code outside 0–255 becomes 1.
  */
 import type { Command } from "commander";
-import { QntxError, type CommandInfo } from "@qntx/protocol";
+import type { CommandInfo } from "@qntx/protocol";
 import { ControlClient, START_HINT, type HostAnswer } from "./client.js";
 import { CommandUsageError, parseCommandArgs } from "./command-args.js";
-import { locationOf, type GlobalOptions } from "./common.js";
+import { locationOf, printError, printProblem, type GlobalOptions } from "./common.js";
 import { formatCommandHelp, formatCommandListing, formatPluginHelp, synopsis } from "./plugin-help.js";
 
 /** Exit code of a usage error. */
@@ -91,9 +91,7 @@ async function rootListing(globals: GlobalWords): Promise<string> {
   }
 }
 
-function fail(message: string, hint?: string): void {
-  process.stderr.write(`error: ${message}\n${hint ? `  hint: ${hint}\n` : ""}`);
-}
+const fail = printProblem;
 
 /** Runs `qntx <plugin> <words…>`; resolves with the exit code. */
 async function runPluginWords(plugin: string, words: string[], globals: GlobalWords, builtins: string[]): Promise<number> {
@@ -130,8 +128,7 @@ async function runPluginWords(plugin: string, words: string[], globals: GlobalWo
     }
     return await runCommand(client, plugin, info, rest);
   } catch (error) {
-    if (error instanceof QntxError && error.code === "HOST_NOT_RUNNING") fail(error.message, error.hint);
-    else fail(error instanceof Error ? error.message : String(error));
+    printError(error);
     return 1;
   }
 }

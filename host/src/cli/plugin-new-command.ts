@@ -1,5 +1,5 @@
 /**
- * `qntx plugin new <name> [--lang ts|python] [--dir <parent>] [--config <file>] [--force]`:
+ * `qntx plugin new <name> [--lang ts|python|go] [--dir <parent>] [--config <file>] [--force]`:
  * scaffolds a working plugin folder and appends its table to am.plugins.toml. It works on
  * files only: no running host is needed.
  */
@@ -33,21 +33,30 @@ export function addPluginNewCommand(pluginGroup: Command): void {
 Examples:
   qntx plugin new notes                      plugins/notes/plugin.ts (TypeScript, @qntx/sdk)
   qntx plugin new scorer --lang python       plugins/scorer/run.sh + plugin.py (Debian python3-grpcio)
+  qntx plugin new fetcher --lang go          plugins/fetcher/run.sh + plugin.go (Go SDK, Debian golang-go)
   qntx plugin new notes --dir ext --config deploy/am.plugins.toml
 
 The name must be letters, digits, "_" or "-" and not one of the host's own route names.
 An existing [plugins.<name>] table is never replaced; the rest of the config file is kept byte for byte.`)
     .action(runAction(async (name: string, options: NewOptions, command: Command) => {
       const configFile = command.optsWithGlobals<GlobalOptions>().config ?? CONFIG_FILE_NAME;
-      const { PYTHON_APT_PACKAGES, scaffoldPlugin } = await import("../scaffold/index.js");
+      const { PYTHON_APT_PACKAGES, goAptPackages, scaffoldPlugin } = await import("../scaffold/index.js");
       const result = scaffoldPlugin({ name, lang: options.lang, parentDir: options.dir, configFile, force: options.force ?? false });
       const shown = (path: string): string => relative(process.cwd(), path) || ".";
       const folder = shown(result.folder);
-      console.log(`Created ${folder}/ (${options.lang}): ${result.files.join(", ")}`);
+      // The Go scaffold's copy of the SDK is one line, not forty file names.
+      const sdkFiles = result.files.filter((f) => f.startsWith("sdk-go/")).length;
+      const listed = result.files.filter((f) => !f.startsWith("sdk-go/"));
+      if (sdkFiles > 0) listed.push(`sdk-go/ (${sdkFiles} files: a copy of the Go SDK)`);
+      console.log(`Created ${folder}/ (${options.lang}): ${listed.join(", ")}`);
       console.log(`${result.configCreated ? "Created" : "Appended to"} ${shown(result.configFile)}:`);
       console.log(result.appended.replace(/^(\r?\n)+/, "").replace(/\r/g, "").trimEnd().replace(/^/gm, "  "));
       console.log("\nNext:");
       if (options.lang === "python") console.log(`  apt-get install -y ${PYTHON_APT_PACKAGES}   # if not installed yet`);
+      if (options.lang === "go") {
+        console.log(`  apt-get install -y ${goAptPackages()}   # if not installed yet`);
+        console.log(`  sh ${folder}/build.sh   # the first build takes about 20 s; run.sh rebuilds after edits`);
+      }
       console.log(`  qntx server --config ${shown(result.configFile)}`);
       console.log(`  curl 'http://127.0.0.1:8770/api/${name}/hello?name=you'`);
       console.log(`  qntx pulse enqueue ${name}/count --payload '{"text": "one two"}' --wait`);

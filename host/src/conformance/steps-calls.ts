@@ -4,9 +4,9 @@
  * `--run-jobs` because jobs may have side effects), and the Commands RPC.
  */
 import { status } from "@grpc/grpc-js";
-import type { CommandsResponse, ExecuteJobRequest, ExecuteJobResponse, GlyphDefResponse, HealthResponse } from "@qntx/protocol";
-import { failedWith, seconds } from "./client.js";
-import type { CheckRun } from "./run.js";
+import type { ExecuteJobRequest, ExecuteJobResponse } from "@qntx/protocol";
+import { failedWith, seconds } from "./calls.js";
+import type { CheckRun } from "./context.js";
 import { commandProblems } from "./validate.js";
 
 /** Health answers healthy once initialized. */
@@ -14,7 +14,7 @@ export async function stepHealth(run: CheckRun): Promise<void> {
   const title = "Health";
   if (run.skippedAsGone("health", title)) return;
   try {
-    const health = await run.client!.call<HealthResponse>("health", {}, run.options.callTimeoutMs, "Health");
+    const health = await run.client!.call("Health", run.options.callTimeoutMs, (plugin, options) => plugin.health(options));
     if (health.healthy) return run.rec.pass("health", title, `healthy${health.message ? `: ${health.message}` : ""}`);
     run.rec.fail("health", title, `reports unhealthy${health.message ? `: ${health.message}` : ""}`, "answer healthy:true once initialized; the host shows the plugin as unhealthy in qntx plugin list");
   } catch (error) {
@@ -27,7 +27,7 @@ export async function stepGlyphs(run: CheckRun): Promise<void> {
   const title = "RegisterGlyphs";
   if (run.skippedAsGone("glyphs", title)) return;
   try {
-    const { glyphs } = await run.client!.call<GlyphDefResponse>("registerGlyphs", {}, run.options.callTimeoutMs, "RegisterGlyphs");
+    const { glyphs } = await run.client!.call("RegisterGlyphs", run.options.callTimeoutMs, (plugin, options) => plugin.registerGlyphs(options));
     const bad = glyphs.filter((g) => !g.symbol.trim());
     if (bad.length) return run.rec.fail("glyphs", title, `${bad.length} of ${glyphs.length} glyphs have no symbol`, "set GlyphDef.symbol for every glyph");
     run.rec.pass("glyphs", title, glyphs.length ? `${glyphs.length} glyph${glyphs.length === 1 ? "" : "s"}: ${glyphs.map((g) => g.symbol).join(" ")}` : "no glyphs");
@@ -47,7 +47,7 @@ export async function stepUnknownJob(run: CheckRun): Promise<void> {
   };
   let answer: ExecuteJobResponse;
   try {
-    answer = await run.client!.call<ExecuteJobResponse>("executeJob", request, run.options.callTimeoutMs, "ExecuteJob");
+    answer = await run.client!.call("ExecuteJob", run.options.callTimeoutMs, (plugin, options) => plugin.executeJob(request, options));
   } catch (error) {
     if (failedWith(error, status.UNIMPLEMENTED) && (run.init?.handlerNames.length ?? 0) === 0) {
       return run.rec.skip("job-unknown", title, "UNIMPLEMENTED and no handlers announced: the host never calls ExecuteJob");
@@ -75,7 +75,8 @@ export async function stepJobs(run: CheckRun): Promise<void> {
     const jobId = await run.services!.enqueue(run.name, handler).catch(() => `qntx-check-${handler}-${Date.now()}`);
     const timeoutSecs = Math.max(1, Math.ceil(run.options.jobTimeoutMs / 1000));
     try {
-      const answer = await run.client!.call<ExecuteJobResponse>("executeJob", { jobId, handlerName: handler, payload: Buffer.from("{}"), timeoutSecs }, run.options.jobTimeoutMs, title);
+      const request: ExecuteJobRequest = { jobId, handlerName: handler, payload: Buffer.from("{}"), timeoutSecs };
+      const answer = await run.client!.call(title, run.options.jobTimeoutMs, (plugin, options) => plugin.executeJob(request, options));
       const progress = answer.progressTotal ? `, progress ${answer.progressCurrent}/${answer.progressTotal}` : "";
       run.rec.pass("job", title, answer.success
         ? `success:true, result ${answer.result.length} bytes${progress}${answer.logEntries.length ? `, ${answer.logEntries.length} log entries` : ""}`
@@ -91,7 +92,7 @@ export async function stepCommands(run: CheckRun): Promise<void> {
   const title = "Commands";
   if (run.skippedAsGone("commands", title)) return;
   try {
-    const answer = await run.client!.call<CommandsResponse>("commands", {}, run.options.callTimeoutMs, "Commands");
+    const answer = await run.client!.call("Commands", run.options.callTimeoutMs, (plugin, options) => plugin.commands(options));
     const problems = commandProblems(answer);
     if (problems.length) return run.rec.fail("commands", title, problems.join("; "), "command and flag names are what users type: no whitespace, no leading dash");
     const names = answer.commands.map((c) => c.name);

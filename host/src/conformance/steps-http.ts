@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { HTTPRequest, HTTPResponse, RouteInfo } from "@qntx/protocol";
-import type { CheckRun } from "./run.js";
+import type { CheckRun } from "./context.js";
 import { hasParams } from "./validate.js";
 
 const BOTH_FORMS_HINT = "strip a leading /api/<name> before routing: QNTX sends /api/<name>/… after a 404 on the stripped path, and docs/protocol.md §3 asks plugins to accept both forms";
@@ -33,7 +33,7 @@ async function callRoute(run: CheckRun, id: string, title: string, path: string,
   if (run.skippedAsGone(id, title)) return undefined;
   let response: HTTPResponse;
   try {
-    response = await run.client!.call<HTTPResponse>("handleHttp", get(path), run.options.callTimeoutMs, `HandleHTTP GET ${path}`);
+    response = await run.client!.call(`HandleHTTP GET ${path}`, run.options.callTimeoutMs, (plugin, options) => plugin.handleHTTP(get(path), options));
   } catch (error) {
     run.failCall(id, title, error, "HandleHTTP answers every request with an HTTPResponse (status, headers, body); a gRPC error becomes a 502 in the host");
     return undefined;
@@ -71,7 +71,7 @@ export async function stepUnknownPath(run: CheckRun): Promise<void> {
   const path = `/qntx-check-no-such-route-${randomBytes(4).toString("hex")}`;
   let response: HTTPResponse;
   try {
-    response = await run.client!.call<HTTPResponse>("handleHttp", get(path), run.options.callTimeoutMs, `HandleHTTP GET ${path}`);
+    response = await run.client!.call(`HandleHTTP GET ${path}`, run.options.callTimeoutMs, (plugin, options) => plugin.handleHTTP(get(path), options));
   } catch (error) {
     return run.failCall("http-unknown", title, error,
       "answer HTTPResponse{status_code: 404} for paths you do not serve: only then does QNTX retry with the full path");

@@ -4,7 +4,7 @@
  * check ConfigSchema and the config against it, Initialize with the host's real services.
  */
 import { status } from "@grpc/grpc-js";
-import { QntxError, type ConfigSchemaResponse, type InitializeRequest, type InitializeResponse, type MetadataResponse } from "@qntx/protocol";
+import { PluginCallError, QntxError, type ConfigSchemaResponse, type InitializeRequest, type InitializeResponse } from "@qntx/protocol";
 import { pino } from "pino";
 import semver from "semver";
 import { validateConfig } from "../plugin/plugin-config.js";
@@ -12,8 +12,8 @@ import { PortAllocator } from "../plugin/ports.js";
 import { PluginProcess } from "../plugin/process.js";
 import { checkQntxVersion } from "../plugin/version.js";
 import { HOST_VERSION } from "../version.js";
-import { CheckClient, failedWith, seconds, type CallFailure } from "./client.js";
-import type { CheckRun } from "./run.js";
+import { CheckCalls, exitedDuring, failedWith, seconds } from "./calls.js";
+import type { CheckRun } from "./context.js";
 import { startCheckServices } from "./services.js";
 import { describeInit, schemaProblems, initProblems } from "./validate.js";
 
@@ -23,7 +23,7 @@ const OFFERED_ELSEWHERE = ["scheduleEndpoint", "fileServiceEndpoint", "llmEndpoi
 export async function stepPortLine(run: CheckRun): Promise<void> {
   const title = "spawn --port and port line";
   if (run.target.kind === "address") {
-    run.client = new CheckClient(run.target.address, undefined);
+    run.client = new CheckCalls(run.target.address, undefined);
     return run.rec.skip("port-line", title, `not spawned: dialling ${run.target.address} (the spawn, port line and exit steps need a binary)`);
   }
   const { options } = run;
@@ -41,7 +41,7 @@ export async function stepPortLine(run: CheckRun): Promise<void> {
       output: { started: (pid) => (run.pid = pid), line: () => undefined, exited: () => undefined },
     });
     run.proc = spawned.process;
-    run.client = new CheckClient(`127.0.0.1:${spawned.port}`, spawned.process);
+    run.client = new CheckCalls(`127.0.0.1:${spawned.port}`, spawned.process);
     if (spawned.announced) {
       const where = spawned.port === port ? "" : ` (it was given ${port})`;
       return run.rec.pass("port-line", title, `QNTX_PLUGIN_PORT=${spawned.port} after ${seconds(Date.now() - started)}${where}`);
@@ -65,15 +65,15 @@ export async function stepMetadata(run: CheckRun): Promise<void> {
   void run.latePort?.then((p) => (late = p));
   const budget = run.options.readyTimeoutMs;
   const giveUp = Date.now() + budget;
-  let last: CallFailure | undefined;
+  let last: Error | undefined;
   while (Date.now() < giveUp) {
     if (late !== undefined && !client.address.endsWith(`:${late}`)) client.redial(`127.0.0.1:${late}`);
     try {
-      run.metadata = await client.call<MetadataResponse>("metadata", {}, Math.max(50, Math.min(1000, giveUp - Date.now())), "Metadata");
+      run.metadata = await client.call("Metadata", Math.max(50, Math.min(1000, giveUp - Date.now())), (plugin, options) => plugin.metadata(options));
       break;
     } catch (error) {
-      last = error as CallFailure;
-      if (last.exited || failedWith(error, status.UNIMPLEMENTED)) {
+      last = error as Error;
+      if (exitedDuring(error) || failedWith(error, status.UNIMPLEMENTED)) {
         run.gone ??= "no Metadata";
         return run.failCall("metadata", title, last, "serve protocol.DomainPluginService with every method of proto/domain.proto");
       }
@@ -84,8 +84,9 @@ export async function stepMetadata(run: CheckRun): Promise<void> {
   const metadata = run.metadata;
   if (!metadata) {
     run.gone = `no answer to Metadata at ${client.address}`;
-    const why = last?.code === status.DEADLINE_EXCEEDED ? "it accepts connections but never answers"
-      : last?.code === status.UNAVAILABLE && /ECONNREFUSED/.test(last.message) ? "connection refused: nothing listens there"
+    const code = last instanceof PluginCallError ? last.code : undefined;
+    const why = code === status.DEADLINE_EXCEEDED ? "it accepts connections but never answers"
+      : code === status.UNAVAILABLE && /ECONNREFUSED/.test(last!.message) ? "connection refused: nothing listens there"
       : last?.message ?? "no attempt";
     const hint = run.target.kind === "address"
       ? `check that the plugin runs and serves protocol.DomainPluginService at ${client.address}`
@@ -133,7 +134,7 @@ export async function stepConfigSchema(run: CheckRun): Promise<void> {
   if (run.skippedAsGone("config-schema", title)) return;
   let schema: ConfigSchemaResponse;
   try {
-    schema = await run.client!.call<ConfigSchemaResponse>("configSchema", {}, run.options.callTimeoutMs, "ConfigSchema");
+    schema = await run.client!.call("ConfigSchema", run.options.callTimeoutMs, (plugin, options) => plugin.configSchema(options));
   } catch (error) {
     if (failedWith(error, status.UNIMPLEMENTED)) return run.rec.skip("config-schema", title, "UNIMPLEMENTED: no schema, the host sends config unchecked");
     return run.failCall("config-schema", title, error, "answer ConfigSchemaResponse (no fields when the plugin takes no config)");
@@ -162,7 +163,7 @@ export async function stepInitialize(run: CheckRun): Promise<void> {
   };
   let init: InitializeResponse;
   try {
-    init = await run.client!.call<InitializeResponse>("initialize", request, run.options.callTimeoutMs, "Initialize");
+    init = await run.client!.call("Initialize", run.options.callTimeoutMs, (plugin, options) => plugin.initialize(request, options));
   } catch (error) {
     return run.failCall("initialize", title, error, "Initialize must answer InitializeResponse once the plugin can serve; errors in it stop the plugin from loading");
   }

@@ -5,8 +5,8 @@
  * check's to stop, so both steps are skipped for it.
  */
 import { describeExit } from "../plugin/process.js";
-import { CallFailure, seconds } from "./client.js";
-import type { CheckRun } from "./run.js";
+import { exitedDuring, seconds } from "./calls.js";
+import type { CheckRun } from "./context.js";
 
 /** Set by {@link stepShutdown} for {@link stepExit}: when the Shutdown call was made. */
 const shutdownAt = new WeakMap<CheckRun, number>();
@@ -18,12 +18,12 @@ export async function stepShutdown(run: CheckRun): Promise<void> {
   if (run.skippedAsGone("shutdown", title)) return;
   shutdownAt.set(run, Date.now());
   try {
-    await run.client!.call("shutdown", {}, run.options.callTimeoutMs, "Shutdown");
+    await run.client!.call("Shutdown", run.options.callTimeoutMs, (plugin, options) => plugin.shutdown(options));
     run.rec.pass("shutdown", title, "answered");
   } catch (error) {
     // Exiting is what Shutdown asks for: without an answer the host logs the call's error and
     // moves on, so it is a pass with a note, not a failure.
-    if (error instanceof CallFailure && error.exited) return run.rec.pass("shutdown", title, `${error.message.split(";")[0]} without answering (answering first is cleaner)`);
+    if (exitedDuring(error)) return run.rec.pass("shutdown", title, `${error.message.split(";")[0]} without answering (answering first is cleaner)`);
     run.failCall("shutdown", title, error, "answer Shutdown, then exit: the host waits for the answer (up to its stop budget) before it signals the process");
   }
 }

@@ -5,14 +5,14 @@
  * hand codec of @qntx/protocol, since the timestamps exceed JavaScript's safe integers. A
  * plugin without WebSocket support answers UNIMPLEMENTED, which is a SKIP.
  */
-import { status, type ServiceError } from "@grpc/grpc-js";
-import { WebSocketMessage_Type, frame, nowNs, type WebSocketFrame } from "@qntx/protocol";
-import { seconds } from "./client.js";
-import type { CheckRun } from "./run.js";
+import { status, type StatusObject } from "@grpc/grpc-js";
+import { WebSocketMessage_Type, callErrorOf, frame, nowNs, type PluginCallError, type WebSocketFrame } from "@qntx/protocol";
+import { seconds } from "./calls.js";
+import type { CheckRun } from "./context.js";
 
 type Outcome =
   | { kind: "pong"; frame: WebSocketFrame }
-  | { kind: "error"; error: ServiceError }
+  | { kind: "error"; error: PluginCallError }
   | { kind: "ended" }
   | { kind: "timeout" };
 
@@ -32,14 +32,17 @@ export async function stepWebSocket(run: CheckRun): Promise<void> {
     stream.on("data", (received: WebSocketFrame) => {
       if (received.type === WebSocketMessage_Type.PONG) resolve({ kind: "pong", frame: received });
     });
-    stream.on("error", (error: ServiceError) => resolve({ kind: "error", error }));
-    stream.on("end", () => resolve({ kind: "ended" }));
+    // A failed stream emits `error`, then `status`; the status alone says both.
+    stream.on("error", () => undefined);
+    stream.on("status", (ended: StatusObject) => {
+      const error = callErrorOf(ended, "HandleWebSocket");
+      resolve(error ? { kind: "error", error } : { kind: "ended" });
+    });
     stream.write(frame(WebSocketMessage_Type.CONNECT, undefined, { path: `/ws/${run.name}`, query: "", "x-qntx-check": "1" }));
     stream.write(frame(WebSocketMessage_Type.PING, undefined, {}, ping));
   });
   clearTimeout(timer);
   // Close as the host does when a browser leaves: CLOSE, half-close, then drop the call.
-  stream.on("error", () => undefined);
   if (outcome.kind !== "error" && outcome.kind !== "ended") {
     stream.write(frame(WebSocketMessage_Type.CLOSE));
     stream.end();

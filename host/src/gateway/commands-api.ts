@@ -8,13 +8,13 @@
  */
 import { status } from "@grpc/grpc-js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { QntxError, type CommandInfo } from "@qntx/protocol";
+import { QntxError, errorBody, type CommandInfo } from "@qntx/protocol";
 import { allCommands, pluginCommands } from "../plugin/commands.js";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
 import { RETRY_AFTER_SECONDS, notRunningBody } from "../plugin/state.js";
 import { requireAdmin } from "./admin-auth.js";
-import { sendError } from "./http-errors.js";
+import { sendCode, sendError } from "./http-errors.js";
 
 /** What the command routes need. */
 export interface CommandsApiOptions {
@@ -67,11 +67,8 @@ export function registerCommandRoutes(app: FastifyInstance, options: CommandsApi
     }
     if (!commands.some((c) => c.name === commandName)) {
       const known = commands.map((c) => c.name);
-      return reply.code(404).send({
-        error: `plugin ${name} has no command "${commandName}"`,
-        hint: known.length > 0 ? `its commands: ${known.join(", ")} (\`qntx ${name} --help\`)` : `plugin ${name} contributes no commands`,
-        commands: known,
-      });
+      const hint = known.length > 0 ? `its commands: ${known.join(", ")} (\`qntx ${name} --help\`)` : `plugin ${name} contributes no commands`;
+      return sendCode(reply, "COMMAND_NOT_FOUND", `plugin ${name} has no command "${commandName}"`, hint, { commands: known });
     }
     if (!plugin.executeCommand) return sendError(reply, new QntxError("PLUGIN_NOT_FOUND", `plugin ${name} lists commands but cannot run them`));
     try {
@@ -102,11 +99,8 @@ function runningOrRefused(name: string, registry: Registry, reply: FastifyReply)
   const info = registry.get(name);
   if (!info) {
     const known = registry.list().map((p) => p.name);
-    reply.code(404).send({
-      error: `no plugin named "${name}"`,
-      hint: known.length > 0 ? `plugins: ${known.join(", ")} (\`qntx <plugin> --help\` lists a plugin's commands)` : "this host has no plugins (GET /api/plugins lists them)",
-      plugins: known,
-    });
+    const hint = known.length > 0 ? `plugins: ${known.join(", ")} (\`qntx <plugin> --help\` lists a plugin's commands)` : "this host has no plugins (GET /api/plugins lists them)";
+    sendCode(reply, "PLUGIN_NOT_FOUND", `no plugin named "${name}"`, hint, { plugins: known });
     return undefined;
   }
   const plugin = registry.runningPlugin(name);
@@ -128,25 +122,21 @@ function abortOnClose(reply: FastifyReply): AbortSignal {
 
 function listFailure(name: string, error: unknown): unknown {
   if (!(error instanceof PluginCallError)) return error;
-  return new PluginCallError(error.code, `plugin ${name} did not list its commands: ${error.message}`, { cause: error });
+  return new PluginCallError(error.code, `plugin ${name} did not list its commands: ${error.message}`, { method: error.method, details: error.details, cause: error });
 }
 
 /** A run that did not come back: the deadline passed (504), or the plugin failed or went away (502). */
 function sendRunFailure(reply: FastifyReply, name: string, command: string, timeoutMs: number, error: unknown): FastifyReply {
   if (!(error instanceof PluginCallError)) return sendError(reply, error);
   if (error.code === status.DEADLINE_EXCEEDED) {
-    return reply.code(504).send({
-      error: `command "${command}" of plugin ${name} did not finish within ${timeoutMs} ms`,
-      hint: "the plugin was told to stop it; give it longer with timeoutMs (the CLI: QNTX_COMMAND_TIMEOUT_MS)",
-      grpc_status: "DEADLINE_EXCEEDED",
-    });
+    return sendCode(reply, "PLUGIN_TIMEOUT", `command "${command}" of plugin ${name} did not finish within ${timeoutMs} ms`,
+      "the plugin was told to stop it; give it longer with timeoutMs (the CLI: QNTX_COMMAND_TIMEOUT_MS)", { grpc_status: error.grpcStatus });
   }
   const lost = error.code === status.UNAVAILABLE || error.code === status.CANCELLED || error.code === status.INTERNAL;
-  return reply.code(502).send({
-    error: `command "${command}" of plugin ${name} failed: ${error.message}`,
-    hint: lost ? `the plugin may have crashed: \`qntx plugin logs ${name}\` shows its output` : `\`qntx plugin logs ${name}\` shows the plugin's output`,
-    grpc_status: status[error.code] ?? String(error.code),
-  });
+  // 502 whatever the status (an UNIMPLEMENTED ExecuteCommand after a Commands listing is the plugin's fault too).
+  return reply.code(502).send(errorBody("PLUGIN_CALL_FAILED", `command "${command}" of plugin ${name} failed: ${error.message}`,
+    lost ? `the plugin may have crashed: \`qntx plugin logs ${name}\` shows its output` : `\`qntx plugin logs ${name}\` shows the plugin's output`,
+    { grpc_status: error.grpcStatus }));
 }
 
 /** A validated run request. */

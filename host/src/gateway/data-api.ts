@@ -36,7 +36,8 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
     try {
       return await work();
     } catch (error) {
-      return sendError(reply, asInvalidArgument(error));
+      // Store and queue errors carry their own catalogue codes: the caller's mistakes are 4xx.
+      return sendError(reply, error);
     }
   };
 
@@ -121,7 +122,7 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
       const qualified = `${plugin}/${handler}`;
       const known = await pulse.schedules();
       if (!known.some((s) => s.handler === qualified)) {
-        throw new QntxError("PLUGIN_NOT_FOUND", `no schedule for handler ${qualified}`, {
+        throw new QntxError("NOT_FOUND", `no schedule for handler ${qualified}`, {
           hint: known.length > 0 ? `schedules: ${known.map((s) => s.handler).join(", ")}` : "no plugin has announced a schedule",
         });
       }
@@ -158,7 +159,7 @@ function streamJobEvents(reply: FastifyReply, pulse: Pulse, first: PulseJob, str
 
 async function requireJob(pulse: Pulse, id: string) {
   const job = await pulse.get(id);
-  if (!job) throw new QntxError("PLUGIN_NOT_FOUND", `no job with id ${id}`, { hint: "GET /api/pulse/jobs lists jobs" });
+  if (!job) throw new QntxError("NOT_FOUND", `no job with id ${id}`, { hint: "GET /api/pulse/jobs lists jobs" });
   return job;
 }
 
@@ -202,15 +203,4 @@ function strings(value: unknown, name: string): string[] {
   if (typeof value === "string") return [value];
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
   throw new QntxError("INVALID_ARGUMENT", `${name} must be a string or an array of strings`);
-}
-
-/** Store and queue errors about the request are the caller's fault: 400, not 500. */
-function asInvalidArgument(error: unknown): unknown {
-  if (error instanceof QntxError) return error;
-  const code = (error as { code?: string }).code;
-  if (code === "INVALID_ARGUMENT" || code === "UNKNOWN_HANDLER" || code === "AMBIGUOUS_HANDLER" || code === "INVALID_STATE" || code === "ALREADY_EXISTS") {
-    return new QntxError("INVALID_ARGUMENT", (error as Error).message, { hint: (error as { hint?: string }).hint });
-  }
-  if (code === "NOT_FOUND") return new QntxError("PLUGIN_NOT_FOUND", (error as Error).message);
-  return error;
 }

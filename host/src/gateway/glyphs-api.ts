@@ -16,6 +16,7 @@ import type { FastifyInstance } from "fastify";
 import type { GlyphDef } from "@qntx/protocol";
 import { PluginCallError } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
+import { sendCode } from "./http-errors.js";
 
 /** Longest a plugin may take to list its glyphs before it is left out of the answer. */
 export const GLYPHS_CALL_MS = 2_000;
@@ -84,6 +85,6 @@ export function registerGlyphRoutes(app: FastifyInstance, options: GlyphRouteOpt
   app.route({
     method: ["POST", "PUT", "PATCH", "DELETE"],
     url: "/api/plugins/glyphs",
-    handler: async (_request, reply) => reply.code(405).header("allow", "GET, HEAD").send({ error: "Method not allowed", hint: "GET /api/plugins/glyphs lists the glyphs" }),
+    handler: async (_request, reply) => sendCode(reply.header("allow", "GET, HEAD"), "METHOD_NOT_ALLOWED", "Method not allowed", "GET /api/plugins/glyphs lists the glyphs"),
   });
 }

@@ -1,30 +1,30 @@
 /**
- * How the host's HTTP API reports errors: always JSON `{error, code?, hint?}`, with the HTTP
- * status derived from the error's stable code. One place, so every route answers alike.
+ * How the host's HTTP API reports errors: always JSON `{error, code, hint}` (some answers add
+ * extras such as `state` or `grpc_status`), with the HTTP status the error catalogue gives the
+ * code (@qntx/protocol error-catalogue.ts). One place, so every route answers alike.
  */
 import type { FastifyReply } from "fastify";
-import { QntxError, grpcStatusName, grpcStatusToHttp, type QntxErrorCode } from "@qntx/protocol";
+import { QntxError, errorBody, httpStatusOf, type QntxErrorCode } from "@qntx/protocol";
 import { PluginCallError } from "../plugin/domain-plugin.js";
 
-const STATUS_OF: Partial<Record<QntxErrorCode, number>> = {
-  PLUGIN_NOT_FOUND: 404,
-  UNAUTHORIZED: 401,
-  INVALID_ARGUMENT: 400,
-  CONFIG_INVALID: 400,
-  PLUGIN_UNAVAILABLE: 503,
-  IN_USE: 409,
-  DEPENDENCY_FAILED: 424,
-};
-
-/** Sends `error` as a JSON error answer. Unknown errors become 500 without internals beyond the message. */
+/**
+ * Sends `error` as a JSON error answer: a QntxError (Pulse's and the store's included) with its
+ * code's status, a failed plugin call by its gRPC status, anything else as 500 INTERNAL with
+ * its message and nothing more of the host's internals.
+ */
 export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof QntxError) {
-    return reply.code(STATUS_OF[error.code] ?? 502).send(error.toJSON());
-  }
+  if (error instanceof QntxError) return reply.code(error.status).send(error.toJSON());
   if (error instanceof PluginCallError) {
     // A plugin call that failed during a control action (Initialize on start, re-configure).
-    return reply.code(grpcStatusToHttp(error.code)).send({ error: error.message, grpc_status: grpcStatusName(error.code) });
+    return sendCode(reply, error.errorCode, error.message, undefined, { grpc_status: error.grpcStatus });
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return reply.code(500).send({ error: message });
+  return sendCode(reply, "INTERNAL", error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Answers `{error, code, hint}` (plus `extra`) with the code's status; `message` and `hint`
+ * default to the catalogue's.
+ */
+export function sendCode(reply: FastifyReply, code: QntxErrorCode, message?: string, hint?: string, extra?: object): FastifyReply {
+  return reply.code(httpStatusOf(code)).send(errorBody(code, message, hint, extra));
 }

@@ -8,12 +8,13 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Logger } from "pino";
-import { jsonDepthExceeds, tooDeepMessage } from "@qntx/protocol";
+import { errorBody, jsonDepthExceeds, tooDeepMessage, type ErrorBody } from "@qntx/protocol";
 import { registerConfigRoutes } from "./config-api.js";
 import { registerControlRoutes, type ControlOptions } from "./control-api.js";
 import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
 import { GatewayDrain } from "./drain.js";
-import { PluginProxy, registerProxyRoutes, writeJson } from "./proxy.js";
+import { sendCode } from "./http-errors.js";
+import { HttpGatewayProxy, registerProxyRoutes, writeError } from "./http-proxy.js";
 import { registerReadGuard } from "./read-guard.js";
 import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
 
@@ -32,7 +33,7 @@ export interface GatewayOptions extends ControlOptions, DataApiOptions {
 
 /** Builds the fastify app (not yet listening). */
 export function createGateway(options: GatewayOptions): FastifyInstance {
-  const proxy = new PluginProxy({ registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
+  const proxy = new HttpGatewayProxy({ registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
   const drain = options.drain ?? new GatewayDrain();
   const app = Fastify({
     serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy, drain, options.https),
@@ -67,7 +68,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     reply.code(status).send(frameworkErrorBody(error.message, status, options.maxBodyBytes));
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: `no route for ${request.method} ${request.url.split("?")[0]}`, code: "ROUTE_NOT_FOUND", hint: "plugin routes live under /api/<plugin>/…; GET /api/plugins/routes lists them" });
+    sendCode(reply, "ROUTE_NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0]}`);
   });
   registerReadGuard(app, options);
   registerControlRoutes(app, { ...options, drain });
@@ -83,23 +84,18 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   return app;
 }
 
-/** The answer to an error fastify itself raised, by its HTTP status, with a code and a hint. */
-export function frameworkErrorBody(message: string, status: number, maxBodyBytes: number): { error: string; code: string; hint: string } {
-  if (status === 413) {
-    return { error: message, code: "PAYLOAD_TOO_LARGE", hint: `send at most ${maxBodyBytes} bytes; the host's limit is [host] max_body_bytes` };
-  }
-  if (status === 415) return { error: message, code: "UNSUPPORTED_MEDIA_TYPE", hint: "send the body as application/json" };
-  if (status === 408) return { error: message, code: "REQUEST_TIMEOUT", hint: "send the whole request sooner" };
-  if (status < 500) return { error: message, code: "INVALID_ARGUMENT", hint: "fix the request; the error says what is wrong" };
-  return { error: message, code: "INTERNAL", hint: "this is a bug in the host: the host's log has the details" };
+/**
+ * The answer to an error fastify itself raised, by its HTTP status: the catalogue's code for
+ * 413, 415 and 408, INVALID_ARGUMENT for any other 4xx (the status stays fastify's), INTERNAL
+ * for a 5xx.
+ */
+export function frameworkErrorBody(message: string, status: number, maxBodyBytes: number): ErrorBody {
+  if (status === 413) return errorBody("PAYLOAD_TOO_LARGE", message, `send at most ${maxBodyBytes} bytes; the host's limit is [host] max_body_bytes`);
+  if (status === 415) return errorBody("UNSUPPORTED_MEDIA_TYPE", message);
+  if (status === 408) return errorBody("REQUEST_TIMEOUT", message);
+  if (status < 500) return errorBody("INVALID_ARGUMENT", message);
+  return errorBody("INTERNAL", message);
 }
-
-/** What a request gets while the host is stopping. */
-const STOPPING_BODY = {
-  error: "the host is shutting down: it finishes the requests it has and takes no new ones",
-  code: "HOST_STOPPING",
-  hint: "retry once the host is back (or against another host)",
-};
 
 /** The parts of fastify's normalised options that configure its node:http server. */
 interface HttpServerSettings {
@@ -115,13 +111,13 @@ interface HttpServerSettings {
  * every request is counted by the drain (and refused once the host is stopping), and a
  * bodyless request for a plugin is served by the proxy before fastify's handler runs.
  */
-function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: PluginProxy, drain: GatewayDrain, tls?: { cert: Buffer; key: Buffer }): Server {
+function createGatewayServer(handler: FastifyServerFactoryHandler, options: Record<string, unknown>, proxy: HttpGatewayProxy, drain: GatewayDrain, tls?: { cert: Buffer; key: Buffer }): Server {
   const settings = options as unknown as HttpServerSettings;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     if (drain.isDraining) {
       // The connection goes too: a client keeping it alive would only be refused again.
       res.shouldKeepAlive = false;
-      return writeJson(res, 503, STOPPING_BODY, ["retry-after", "5", "connection", "close"]);
+      return writeError(res, "HOST_STOPPING", undefined, undefined, undefined, ["retry-after", "5", "connection", "close"]);
     }
     drain.trackRequest(res);
     if (!proxy.tryServe(req, res)) handler(req, res);

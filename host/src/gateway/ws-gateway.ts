@@ -10,10 +10,12 @@ import type { Duplex } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
+import { errorBody, httpStatusOf, type ErrorBody } from "@qntx/protocol";
 import type { Registry } from "../plugin/registry.js";
 import type { PluginStateChange } from "../plugin/plugin-info.js";
 import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
 import type { GatewayDrain } from "./drain.js";
+import { sendCode } from "./http-errors.js";
 import { createOriginCheck } from "./ws-origin.js";
 import { WebSocketSession, type SessionSettings } from "./ws-session.js";
 
@@ -64,8 +66,9 @@ export function connectHeaders(request: IncomingMessage, pathname: string, query
   return Object.fromEntries(headers);
 }
 
-/** Answers an upgrade request with a plain HTTP error and closes the socket. */
-function refuse(socket: Duplex, status: number, body: Record<string, string>, headers: Record<string, string> = {}): void {
+/** Answers an upgrade request with a plain HTTP error (the status of its code) and closes the socket. */
+function refuse(socket: Duplex, body: ErrorBody, headers: Record<string, string> = {}): void {
+  const status = httpStatusOf(body.code);
   const text = JSON.stringify(body);
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "Error"}`,
@@ -100,30 +103,30 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     const query = at < 0 ? "" : url.slice(at + 1);
     const name = webSocketTarget(pathname);
     if (options.drain?.isDraining) {
-      return refuse(socket, 503, { error: "the host is shutting down and takes no new sessions", code: "HOST_STOPPING", hint: "reconnect once the host is back" }, { "Retry-After": "5" });
+      return refuse(socket, errorBody("HOST_STOPPING", "the host is shutting down and takes no new sessions", "reconnect once the host is back"), { "Retry-After": "5" });
     }
     if (!name) {
-      return refuse(socket, 404, { error: `no WebSocket route at ${pathname}`, hint: "plugin WebSockets live at /ws/<plugin>" });
+      return refuse(socket, errorBody("ROUTE_NOT_FOUND", `no WebSocket route at ${pathname}`, "plugin WebSockets live at /ws/<plugin>"));
     }
     if (request.headers.upgrade?.toLowerCase() !== "websocket") {
-      return refuse(socket, 400, { error: `cannot upgrade to ${request.headers.upgrade ?? "nothing"}`, hint: "only WebSocket upgrades are served" });
+      return refuse(socket, errorBody("INVALID_ARGUMENT", `cannot upgrade to ${request.headers.upgrade ?? "nothing"}`, "only WebSocket upgrades are served"));
     }
     const origin = request.headers.origin;
     if (!originAllowed(origin)) {
       logger.warn({ plugin: name, origin }, "WebSocket refused: origin not allowed");
-      return refuse(socket, 403, { error: `origin ${origin} is not allowed`, hint: "add it to allowed_origins in [host] (globs like https://*.example.com)" });
+      return refuse(socket, errorBody("ORIGIN_NOT_ALLOWED", `origin ${origin} is not allowed`));
     }
     const info = registry.get(name);
-    if (!info) return refuse(socket, 404, { error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
+    if (!info) return refuse(socket, errorBody("PLUGIN_NOT_FOUND", `no plugin named "${name}"`));
     const plugin = registry.runningPlugin(name);
     if (!plugin) {
-      return refuse(socket, 503, notRunningBody(name, info.state, info.error), { "Retry-After": RETRY_AFTER_SECONDS });
+      return refuse(socket, notRunningBody(name, info.state, info.error), { "Retry-After": RETRY_AFTER_SECONDS });
     }
     // Hung (its last Health call unanswered): a session opened now would only wait on it.
     const missed = registry.unansweredHealthChecks(name);
-    if (missed > 0) return refuse(socket, 503, notAnsweringBody(name, missed), { "Retry-After": RETRY_AFTER_SECONDS });
+    if (missed > 0) return refuse(socket, notAnsweringBody(name, missed), { "Retry-After": RETRY_AFTER_SECONDS });
     if (!plugin.handleWebSocket) {
-      return refuse(socket, 404, { error: `plugin ${name} does not serve WebSocket connections` });
+      return refuse(socket, errorBody("PLUGIN_UNIMPLEMENTED", `plugin ${name} does not serve WebSocket connections`, "its HTTP routes are under /api/<plugin>/…; GET /api/plugins/routes lists them"));
     }
     const headers = connectHeaders(request, pathname, query);
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -158,7 +161,7 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
   app.server.on("upgrade", onUpgrade);
   registry.on("plugin:state", onState);
   options.drain?.onForce(shutdownAll);
-  app.get("/ws/*", (_request, reply) => reply.code(426).header("upgrade", "websocket").send({ error: "this is a WebSocket endpoint", hint: "connect with a WebSocket client" }));
+  app.get("/ws/*", (_request, reply) => sendCode(reply.header("upgrade", "websocket"), "UPGRADE_REQUIRED"));
   app.addHook("onClose", async () => {
     app.server.off("upgrade", onUpgrade);
     registry.off("plugin:state", onState);

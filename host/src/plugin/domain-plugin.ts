@@ -18,29 +18,17 @@ import type {
   InitializeRequest,
   InitializeResponse,
   MetadataResponse,
+  PluginCallError,
+  PluginCallOptions as CallOptions,
   WebSocketMessage_Type,
 } from "@qntx/protocol";
 
-/** Options of one call into a plugin. */
-export interface CallOptions {
-  /** Absolute deadline (epoch ms). A call that passes it fails with DEADLINE_EXCEEDED. */
-  readonly deadline: number;
-  /** Aborts the call early (for example when the browser disconnects). */
-  readonly signal?: AbortSignal;
-}
-
 /**
- * Error of a call into a plugin, carrying the gRPC status code so one function
- * (`grpcStatusToHttp`) maps it to HTTP, whether the plugin is remote or built in.
+ * Options of one call into a plugin (a deadline, always; an abort signal) and the error of a
+ * failed one (its gRPC status): the same for built-in and external plugins, declared once in
+ * @qntx/protocol with the client external plugins are called through.
  */
-export class PluginCallError extends Error {
-  readonly code: number;
-  constructor(code: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "PluginCallError";
-    this.code = code;
-  }
-}
+export { PluginCallError, type PluginCallOptions as CallOptions } from "@qntx/protocol";
 
 /** The services the host offers a plugin, as `InitializeRequest` carries them. */
 export type PluginServices = InitializeRequest;

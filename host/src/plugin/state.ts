@@ -1,3 +1,5 @@
+import { errorBody, type ErrorBody } from "@qntx/protocol";
+
 /**
  * The plugin lifecycle's states. Which moves between them are allowed, and why each happens,
  * is the table in transitions.ts (drawn in docs/architecture.md, "The plugin lifecycle");
@@ -26,10 +28,10 @@ export const RETRY_AFTER_SECONDS = "2";
  * The body of the 503 that HTTP and WebSocket answer for a plugin that is not running: what
  * state it is in (and why, when it failed) and what to do about it.
  */
-export function notRunningBody(name: string, state: PluginState, error: string | null): { error: string; state: PluginState; hint: string } {
+export function notRunningBody(name: string, state: PluginState, error: string | null): ErrorBody<{ state: PluginState }> {
   const hint =
     state === "paused" ? `resume it with \`qntx plugin resume ${name}\`` : isTransient(state) ? "retry shortly" : `start it with \`qntx plugin start ${name}\``;
-  return { error: `plugin ${name} is ${state}${error ? `: ${error}` : ""}`, state, hint };
+  return errorBody("PLUGIN_UNAVAILABLE", `plugin ${name} is ${state}${error ? `: ${error}` : ""}`, hint, { state });
 }
 
 /**
@@ -37,10 +39,11 @@ export function notRunningBody(name: string, state: PluginState, error: string |
  * stopped answering Health (hung, stopped, or its connection gone): new requests are refused
  * at once rather than each waiting out its deadline, until it answers again or is restarted.
  */
-export function notAnsweringBody(name: string, missed: number): { error: string; state: PluginState; hint: string } {
-  return {
-    error: `plugin ${name} is not answering (${missed} health check${missed === 1 ? "" : "s"} missed)`,
-    state: "running",
-    hint: "retry shortly: it serves again once it answers, and is restarted after health_failures missed checks",
-  };
+export function notAnsweringBody(name: string, missed: number): ErrorBody<{ state: PluginState }> {
+  return errorBody(
+    "PLUGIN_UNAVAILABLE",
+    `plugin ${name} is not answering (${missed} health check${missed === 1 ? "" : "s"} missed)`,
+    "retry shortly: it serves again once it answers, and is restarted after health_failures missed checks",
+    { state: "running" as PluginState },
+  );
 }

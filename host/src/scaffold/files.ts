@@ -15,17 +15,30 @@ export interface ScaffoldFile {
 }
 
 /** The languages `qntx plugin new --lang` knows. */
-export const SCAFFOLD_LANGUAGES = ["ts", "python"] as const;
+export const SCAFFOLD_LANGUAGES = ["ts", "python", "go"] as const;
 
 /** One of {@link SCAFFOLD_LANGUAGES}. */
 export type ScaffoldLanguage = (typeof SCAFFOLD_LANGUAGES)[number];
 
-/** A string for a TypeScript or Python source literal (both accept JSON's escapes for these names). */
+/** A string for a TypeScript, Python or Go source literal (all accept JSON's escapes for these names). */
 export function quoted(value: string): string {
   return JSON.stringify(value);
 }
 
-/** The "Check it" section both scaffolds' README.md share: the same command, whatever the language. */
+/** The lines every scaffold's README.md shows the plugin's table with (under its "Run" heading). */
+export function tableSection(input: { readonly name: string; readonly binary: string; readonly configFile: string }): string {
+  const { name, binary, configFile } = input;
+  return `\`${configFile}\` has the table that loads it:
+
+\`\`\`toml
+[plugins.${name}]
+binary = ${quoted(binary)}
+config = { greeting = "Hello" }
+\`\`\`
+`;
+}
+
+/** The "Check it" section every scaffold's README.md shares: the same command, whatever the language. */
 export function checkSection(input: { readonly name: string; readonly binary: string; readonly configFile: string }): string {
   const { name, binary, configFile } = input;
   return `## Check it

@@ -18,7 +18,7 @@ export function isPostgresUrl(target: string): boolean {
  * Opens the store `target` names: a `postgres://` / `postgresql://` URL opens a
  * {@link PostgresAttestationStore}; anything else is a SQLite file path (created with its
  * directory, or `:memory:`), opened as a store that owns its connection.
- * @throws AtsError UNAVAILABLE (URL with the password masked), SCHEMA_TOO_NEW, …
+ * @throws AtsError DATABASE_UNAVAILABLE (URL with the password masked), SCHEMA_TOO_NEW, …
  */
 export async function openAttestationStore(target: string, options: OpenAttestationStoreOptions = {}): Promise<AttestationStore> {
   if (isPostgresUrl(target)) return PostgresAttestationStore.open(target, options);

@@ -84,10 +84,8 @@ export function isConnectionError(err: unknown): boolean {
  * to check. `cause` keeps the driver's error.
  */
 export function unreachable(url: string, err: unknown, doing: string): AtsError {
-  return new AtsError("UNAVAILABLE", `${doing}: cannot reach the attestation database at ${maskUrl(url)}: ${reasonOf(err)}`, {
-    cause: err,
-    hint: "check that PostgreSQL runs and accepts connections at that address (host, port, database name, user and password)",
-  });
+  // The catalogue's hint says what to check.
+  return new AtsError("DATABASE_UNAVAILABLE", `${doing}: cannot reach the attestation database at ${maskUrl(url)}: ${reasonOf(err)}`, { cause: err });
 }
 
 /**

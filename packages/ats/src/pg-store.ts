@@ -73,7 +73,7 @@ export class PostgresAttestationStore implements AttestationStore {
   /**
    * Connects, checks the server, migrates under the advisory lock and starts the watch feed.
    * @param url `postgres://user:password@host:port/database` (libpq URL parameters allowed)
-   * @throws AtsError UNAVAILABLE naming the URL with its password masked when the database
+   * @throws AtsError DATABASE_UNAVAILABLE naming the URL with its password masked when the database
    *   cannot be reached; SCHEMA_TOO_NEW when a newer build migrated it; INVALID_ARGUMENT when
    *   its encoding is not UTF8
    */
@@ -328,7 +328,7 @@ export class PostgresAttestationStore implements AttestationStore {
       if (isConnectionError(err)) {
         this.feed.markDown(err);
         const error = unreachable(this.url, err, "storing attestations");
-        throw new AtsError("UNAVAILABLE", `${error.message} (if it was lost during COMMIT the write may have been stored)`, { cause: err, hint: error.hint });
+        throw new AtsError("DATABASE_UNAVAILABLE", `${error.message} (if it was lost during COMMIT the write may have been stored)`, { cause: err, hint: error.hint });
       }
       throw err;
     } finally {

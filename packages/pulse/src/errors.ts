@@ -1,26 +1,19 @@
-/** Stable codes of the errors Pulse raises. A code never changes meaning; messages may be reworded. */
+import { QntxError } from "@qntx/protocol";
+
+/**
+ * The catalogue codes Pulse raises (@qntx/protocol error-catalogue.ts, where each has its HTTP
+ * status and hint). A code never changes meaning; messages may be reworded.
+ */
 export type PulseErrorCode = "UNKNOWN_HANDLER" | "AMBIGUOUS_HANDLER" | "NOT_FOUND" | "INVALID_STATE" | "INVALID_ARGUMENT";
 
-/** An error with a stable `code` (and an optional `hint` telling the user what to do). */
-export class PulseError extends Error {
-  readonly code: PulseErrorCode;
-  readonly hint: string | undefined;
-
+/**
+ * A QntxError raised by Pulse: the same class with Pulse's codes (its name says where it came
+ * from in logs). The hint defaults to the catalogue's.
+ */
+export class PulseError extends QntxError<PulseErrorCode> {
   constructor(code: PulseErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = "PulseError";
-    this.code = code;
-    this.hint = options.hint;
-  }
-
-  /** Message plus hint, for a terminal. */
-  describe(): string {
-    return this.hint ? `${this.message}\n  hint: ${this.hint}` : this.message;
-  }
-
-  /** Shape used in JSON error bodies. */
-  toJSON(): { error: string; code: PulseErrorCode; hint?: string } {
-    return this.hint ? { error: this.message, code: this.code, hint: this.hint } : { error: this.message, code: this.code };
   }
 }
 

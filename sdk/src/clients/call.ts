@@ -3,6 +3,7 @@
  * and turning grpc-js calls into promises and async iterables.
  */
 import { Metadata, status as GrpcStatus, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import type { QntxErrorCode } from "@qntx/protocol";
 
 /** Default deadline of a call to a host service. */
 export const DEFAULT_HOST_CALL_TIMEOUT_MS = 10_000;
@@ -36,13 +37,14 @@ export interface HostClientOptions {
  *   host unreachable, deadline exceeded, method not implemented (`WatchAttestations` on a QNTX host)…
  */
 export class HostServiceError extends Error {
-  readonly code: "HOST_ERROR" | "HOST_CALL_FAILED";
+  /** A code of the error catalogue (@qntx/protocol, docs/errors.md). */
+  readonly code: Extract<QntxErrorCode, "HOST_ERROR" | "HOST_CALL_FAILED">;
   /** The RPC, e.g. `ATSStoreService/GetAttestations`. */
   readonly method: string;
   /** gRPC status code when `code` is `HOST_CALL_FAILED`; undefined for body errors. */
   readonly grpcCode: number | undefined;
 
-  constructor(code: "HOST_ERROR" | "HOST_CALL_FAILED", method: string, message: string, options: { grpcCode?: number; cause?: unknown } = {}) {
+  constructor(code: HostServiceError["code"], method: string, message: string, options: { grpcCode?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "HostServiceError";
     this.code = code;

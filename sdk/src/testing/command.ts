@@ -3,7 +3,7 @@
  * `Commands` and `ExecuteCommand` RPCs, as `qntx <plugin> <command> [args] [--flags]` runs them.
  */
 import type { CommandInfo, ExecuteCommandRequest } from "@qntx/protocol";
-import type { PluginClient } from "./plugin-client.js";
+import type { TestPluginCalls } from "./plugin-client.js";
 
 /** Flag values a test may give; each is sent as text (`true` for a switch that is on). */
 export type CommandFlagInput = Record<string, string | number | boolean | undefined>;
@@ -32,9 +32,9 @@ export interface CommandRun {
 }
 
 /** The commands the plugin announces (empty when it has none: UNIMPLEMENTED reads as none, as the host treats it). */
-export async function listCommands(client: PluginClient, timeoutMs: number): Promise<CommandInfo[]> {
+export async function listCommands(client: TestPluginCalls, timeoutMs: number): Promise<CommandInfo[]> {
   try {
-    return (await client.unary(client.client.commands, {}, timeoutMs, "Commands")).commands;
+    return (await client.call("Commands", timeoutMs, (plugin, options) => plugin.commands(options))).commands;
   } catch (err) {
     if ((err as { grpcCode?: number }).grpcCode === 12) return [];
     throw err;
@@ -42,7 +42,7 @@ export async function listCommands(client: PluginClient, timeoutMs: number): Pro
 }
 
 /** Runs command `name` with `args` and `flags`. */
-export async function runCommand(client: PluginClient, name: string, args: readonly string[], flags: CommandFlagInput, options: CommandOptions, defaultTimeoutMs: number): Promise<CommandRun> {
+export async function runCommand(client: TestPluginCalls, name: string, args: readonly string[], flags: CommandFlagInput, options: CommandOptions, defaultTimeoutMs: number): Promise<CommandRun> {
   if (typeof name !== "string" || name === "") throw new TypeError("command: name must be a non-empty string");
   const wireFlags: Record<string, string> = {};
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) wireFlags[key] = String(value);
@@ -54,7 +54,7 @@ export async function runCommand(client: PluginClient, name: string, args: reado
     env: options.env ?? {},
     cwd: options.cwd ?? process.cwd(),
   };
-  const response = await client.unary(client.client.executeCommand, request, options.timeoutMs ?? defaultTimeoutMs, `ExecuteCommand ${name}`);
+  const response = await client.call(`ExecuteCommand ${name}`, options.timeoutMs ?? defaultTimeoutMs, (plugin, callOptions) => plugin.executeCommand(request, callOptions));
   const stdout = Buffer.from(response.stdout);
   const stderr = Buffer.from(response.stderr);
   return { exitCode: response.exitCode, stdout, stderr, text: () => stdout.toString("utf8"), errorText: () => stderr.toString("utf8") };

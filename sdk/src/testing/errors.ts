@@ -2,9 +2,9 @@
  * The one error the test helpers throw, with a code a test can match on and, for a plugin
  * process, the last lines it printed: a failing test then says why the plugin failed.
  */
-import { grpcStatusToHttp } from "@qntx/protocol";
+import { QntxError, grpcStatusToHttp } from "@qntx/protocol";
 
-/** What went wrong. */
+/** What went wrong: codes of the error catalogue (@qntx/protocol error-catalogue.ts, docs/errors.md). */
 export type TestPluginErrorCode =
   /** The plugin process could not be started (no such file, not executable). */
   | "SPAWN_FAILED"
@@ -25,18 +25,19 @@ export type TestPluginErrorCode =
   /** A WebSocket session ended, or no frame came in time. */
   | "WEBSOCKET";
 
-/** Thrown by `startTestPlugin` and the methods of its handle. */
-export class TestPluginError extends Error {
-  readonly code: TestPluginErrorCode;
+/**
+ * Thrown by `startTestPlugin` and the methods of its handle: a QntxError (so it also has a
+ * `hint`) with one of {@link TestPluginErrorCode}.
+ */
+export class TestPluginError extends QntxError<TestPluginErrorCode> {
   /** gRPC status of a failed call, when there was one. */
   readonly grpcCode: number | undefined;
   /** The HTTP status the host would have answered a browser for this failure (504, 502, 404…). */
   readonly httpStatus: number | undefined;
 
-  constructor(code: TestPluginErrorCode, message: string, options: { grpcCode?: number; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: TestPluginErrorCode, message: string, options: { grpcCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(code, message, { hint: options.hint, cause: options.cause });
     this.name = "TestPluginError";
-    this.code = code;
     this.grpcCode = options.grpcCode;
     // The gateway's own mapping, so a test can assert what a browser would have seen.
     this.httpStatus = options.grpcCode === undefined ? undefined : grpcStatusToHttp(options.grpcCode);

@@ -8,7 +8,7 @@ import { TestPluginError } from "./errors.js";
 import type { FakeHost } from "./fake-host.js";
 import { sendHttp, type HttpOptions, type TestResponse } from "./http.js";
 import { runTestJob, type JobOptions, type JobRun } from "./job.js";
-import type { PluginClient } from "./plugin-client.js";
+import type { TestPluginCalls } from "./plugin-client.js";
 import { openTestWebSocket, type TestWebSocket, type WebSocketOptions } from "./websocket.js";
 
 /** Config values a test may give; sent as the host sends them (text; arrays as JSON). */
@@ -66,7 +66,7 @@ export interface TestPlugin extends AsyncDisposable {
 /** What a handle needs from `startTestPlugin`. */
 export interface HandleParts {
   readonly mode: "in-process" | "process";
-  readonly client: PluginClient;
+  readonly client: TestPluginCalls;
   readonly name: string;
   readonly host: FakeHost | undefined;
   /** Close the host on stop (it was made for this plugin). */
@@ -104,7 +104,7 @@ export function createHandle(parts: HandleParts): TestPlugin & { initialized: In
       let answered = false;
       if (!client.lifeline.isGone()) {
         try {
-          await client.unary(client.client.shutdown, {}, Math.min(parts.stopTimeoutMs, 2_000), "Shutdown");
+          await client.call("Shutdown", Math.min(parts.stopTimeoutMs, 2_000), (plugin, options) => plugin.shutdown(options));
           answered = true;
         } catch {
           // A plugin that cannot answer Shutdown is stopped the hard way below.
@@ -141,15 +141,15 @@ export function createHandle(parts: HandleParts): TestPlugin & { initialized: In
     },
     async health() {
       live("health");
-      return client.unary(client.client.health, {}, timeoutMs, "Health");
+      return client.call("Health", timeoutMs, (plugin, options) => plugin.health(options));
     },
     async metadata() {
       live("metadata");
-      return client.unary(client.client.metadata, {}, timeoutMs, "Metadata");
+      return client.call("Metadata", timeoutMs, (plugin, options) => plugin.metadata(options));
     },
     async configSchema() {
       live("configSchema");
-      return client.unary(client.client.configSchema, {}, timeoutMs, "ConfigSchema");
+      return client.call("ConfigSchema", timeoutMs, (plugin, options) => plugin.configSchema(options));
     },
     async initialize(config = parts.config) {
       live("initialize");
@@ -168,7 +168,7 @@ export function createHandle(parts: HandleParts): TestPlugin & { initialized: In
         fetchEndpoint: parts.endpoints.fetch ?? "",
       });
       try {
-        return await client.unary(client.client.initialize, request, timeoutMs, "Initialize");
+        return await client.call("Initialize", timeoutMs, (plugin, options) => plugin.initialize(request, options));
       } catch (err) {
         if (err instanceof TestPluginError && err.code === "CALL_FAILED") {
           throw new TestPluginError("INITIALIZE_FAILED", `plugin ${parts.name} refused Initialize: ${err.message.replace(/^Initialize failed: /, "")}`, { grpcCode: err.grpcCode, cause: err });

@@ -6,7 +6,7 @@
  * retried once with the full path, as QNTX does.
  */
 import { canonicalHeaderName, fromWireHeaders, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
-import type { PluginClient } from "./plugin-client.js";
+import type { TestPluginCalls } from "./plugin-client.js";
 
 /** Header values a test may give. */
 export type HeaderInput = Record<string, string | number | readonly string[] | undefined>;
@@ -119,13 +119,13 @@ export function toTestResponse(response: HTTPResponse, path: string, pluginName:
 }
 
 /** Sends the request through `HandleHTTP`, with the host's 404 retry on the full path. */
-export async function sendHttp(client: PluginClient, pluginName: string, method: string, path: string, options: HttpOptions, timeoutMs: number): Promise<TestResponse> {
+export async function sendHttp(client: TestPluginCalls, pluginName: string, method: string, path: string, options: HttpOptions, timeoutMs: number): Promise<TestResponse> {
   const request = buildRequest(pluginName, method, path, options);
   const what = `HandleHTTP ${request.method} ${request.path}`;
-  const first = await client.unary(client.client.handleHttp, request, timeoutMs, what);
+  const first = await client.call(what, timeoutMs, (plugin, options) => plugin.handleHTTP(request, options));
   if (first.statusCode !== 404 || options.fullPath || options.retryFullPathOn404 === false) return toTestResponse(first, request.path, pluginName);
   const prefix = `/api/${pluginName}`;
   const retryPath = prefix + (request.path === "/" ? "" : request.path);
-  const retried = await client.unary(client.client.handleHttp, { ...request, path: retryPath }, timeoutMs, `HandleHTTP ${request.method} ${retryPath}`);
+  const retried = await client.call(`HandleHTTP ${request.method} ${retryPath}`, timeoutMs, (plugin, options) => plugin.handleHTTP({ ...request, path: retryPath }, options));
   return retried.statusCode === 404 ? toTestResponse(first, request.path, pluginName) : toTestResponse(retried, retryPath, pluginName);
 }

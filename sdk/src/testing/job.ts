@@ -6,7 +6,7 @@
 import type { ExecuteJobRequest, ExecuteJobResponse, Job } from "@qntx/protocol";
 import { decodePayload } from "../jobs.js";
 import { fakeHostInternals, type FakeHost } from "./fake-host.js";
-import type { PluginClient } from "./plugin-client.js";
+import type { TestPluginCalls } from "./plugin-client.js";
 
 /** Options of {@link TestPlugin.job}. */
 export interface JobOptions {
@@ -75,7 +75,7 @@ function parseMetadata(text: string): unknown {
 
 /** Runs `handler` with `payload` on the plugin and records the run in `host` when there is one. */
 export async function runTestJob(
-  client: PluginClient,
+  client: TestPluginCalls,
   pluginName: string,
   host: FakeHost | undefined,
   handler: string,
@@ -103,7 +103,7 @@ export async function runTestJob(
   const timeoutMs = options.timeoutMs ?? (options.timeoutSecs !== undefined ? options.timeoutSecs * 1000 + TIMEOUT_GRACE_MS : defaultTimeoutMs);
   let response: ExecuteJobResponse;
   try {
-    response = await client.unary(client.client.executeJob, request, timeoutMs, `ExecuteJob ${handler} (job ${jobId})`);
+    response = await client.call(`ExecuteJob ${handler} (job ${jobId})`, timeoutMs, (plugin, options) => plugin.executeJob(request, options));
   } catch (err) {
     internals?.patchJob(jobId, { status: "failed", error: (err as Error).message, completedAt: Math.floor(Date.now() / 1000) });
     throw err;

@@ -1,11 +1,12 @@
 /**
- * The test helpers' side of `DomainPluginService`: one long-lived channel to the plugin, a
- * deadline on every call, and — for a plugin process — every call raced against the
- * process's exit, so a plugin that crashes mid-call fails the test with its exit code and
- * stderr instead of leaving it waiting.
+ * The test helpers' calls into a plugin, through @qntx/protocol's PluginClient (one long-lived
+ * channel, a deadline on every call). What the helpers add: for a plugin process, every call
+ * is raced against the process's exit, so a plugin that crashes mid-call fails the test with
+ * its exit code and stderr instead of leaving it waiting; and every failure is a
+ * {@link TestPluginError} saying which call failed.
  */
 import * as grpc from "@grpc/grpc-js";
-import { DomainPluginServiceClient, grpcOptions, grpcStatusName } from "@qntx/protocol";
+import { PluginCallError, PluginClient, grpcStatusName, type PluginCallOptions } from "@qntx/protocol";
 import { TestPluginError } from "./errors.js";
 
 /** What a call needs to know about the plugin's life (a process can die; an in-process plugin is closed). */
@@ -59,53 +60,32 @@ const CONNECTION_CODES = new Set<number>([grpc.status.UNAVAILABLE, grpc.status.C
 /** How long a connection error waits for the process's exit event before it is reported as is. */
 const EXIT_EXPLAINS_MS = 1_000;
 
-type UnaryMethod<Req, Res> = (
-  request: Req,
-  metadata: grpc.Metadata,
-  options: Partial<grpc.CallOptions>,
-  callback: (error: grpc.ServiceError | null, response: Res) => void,
-) => grpc.ClientUnaryCall;
-
-/** The channel to a plugin under test. */
-export class PluginClient {
-  /** The generated client on the one channel; every call goes through {@link PluginClient.unary} for its deadline. */
-  readonly client: DomainPluginServiceClient;
+/** The calls into a plugin under test. */
+export class TestPluginCalls {
+  /** The one client of the plugin; every call goes through {@link TestPluginCalls.call} for its deadline and lifeline. */
+  readonly client: PluginClient;
 
   constructor(readonly address: string, readonly lifeline: Lifeline) {
-    this.client = new DomainPluginServiceClient(address, grpc.credentials.createInsecure(), grpcOptions());
+    this.client = new PluginClient(address);
   }
 
   /**
-   * Calls `method` with a deadline `timeoutMs` from now. `what` names the call in errors
-   * ("HandleHTTP GET /hello"). Rejects with a {@link TestPluginError}: `CALL_FAILED` with the
-   * gRPC status, or `PROCESS_EXITED` when the plugin process died.
+   * Makes one call, `send`, with a deadline `timeoutMs` from now, cancelled when the plugin
+   * process dies. `what` names the call in errors ("HandleHTTP GET /hello"). Rejects with a
+   * {@link TestPluginError}: `CALL_FAILED` with the gRPC status, or `PROCESS_EXITED` when the
+   * plugin process died.
    */
-  unary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, timeoutMs: number, what: string): Promise<Res> {
-    if (this.lifeline.isGone()) return Promise.reject(this.exited(what));
-    return new Promise<Res>((resolve, reject) => {
-      let settled = false;
-      const call = method.call(this.client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) => {
-        if (settled) return;
-        if (!error) {
-          settled = true;
-          unsubscribe();
-          resolve(response);
-          return;
-        }
-        void this.explain(error, what, timeoutMs).then((err) => {
-          if (settled) return;
-          settled = true;
-          unsubscribe();
-          reject(err);
-        });
-      });
-      const unsubscribe = this.lifeline.onGone(() => {
-        if (settled) return;
-        settled = true;
-        call.cancel();
-        reject(this.exited(what));
-      });
-    });
+  async call<Res>(what: string, timeoutMs: number, send: (client: PluginClient, options: PluginCallOptions) => Promise<Res>): Promise<Res> {
+    if (this.lifeline.isGone()) throw this.exited(what);
+    const gone = new AbortController();
+    const unsubscribe = this.lifeline.onGone(() => gone.abort());
+    try {
+      return await send(this.client, { deadline: Date.now() + timeoutMs, signal: gone.signal });
+    } catch (error) {
+      throw this.lifeline.isGone() ? this.exited(what) : await this.explain(error, what, timeoutMs);
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Closes the channel. */
@@ -119,10 +99,11 @@ export class PluginClient {
   }
 
   /**
-   * Turns a gRPC error into a TestPluginError. A connection error may be the first sign of a
+   * Turns a failed call into a TestPluginError. A connection error may be the first sign of a
    * crash (the socket closes before the exit event): wait a little for the exit to say so.
    */
-  async explain(error: grpc.ServiceError, what: string, timeoutMs: number): Promise<TestPluginError> {
+  async explain(error: unknown, what: string, timeoutMs: number): Promise<unknown> {
+    if (!(error instanceof PluginCallError)) return error;
     if (CONNECTION_CODES.has(error.code) && this.lifeline !== IN_PROCESS_LIFELINE) {
       let timer: NodeJS.Timeout | undefined;
       let unsubscribe = (): void => undefined;
@@ -134,7 +115,7 @@ export class PluginClient {
       unsubscribe();
       if (this.lifeline.isGone()) return this.exited(what);
     }
-    const details = error.code === grpc.status.DEADLINE_EXCEEDED ? `no answer within ${timeoutMs} ms` : error.details || error.message;
+    const details = error.code === grpc.status.DEADLINE_EXCEEDED ? `no answer within ${timeoutMs} ms` : error.message;
     return new TestPluginError("CALL_FAILED", `${what} failed: ${grpcStatusName(error.code)}: ${details}`, { grpcCode: error.code, cause: error });
   }
 }

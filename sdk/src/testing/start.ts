@@ -9,7 +9,7 @@ import { outputTail, TestPluginError } from "./errors.js";
 import { createFakeHost, type FakeHost } from "./fake-host.js";
 import { createHandle, type ConfigInput, type ExtraEndpoints, type TestPlugin } from "./handle.js";
 import { serveInProcess } from "./in-process-plugin.js";
-import { IN_PROCESS_LIFELINE, PluginClient } from "./plugin-client.js";
+import { IN_PROCESS_LIFELINE, TestPluginCalls } from "./plugin-client.js";
 import { spawnPluginProcess, type ProcessOptions } from "./process-plugin.js";
 
 /** Options of {@link startTestPlugin}. The process options apply to a plugin given as a path. */
@@ -60,13 +60,13 @@ export async function startTestPlugin(plugin: PluginDefinition | PluginDef | str
 
   let stderr = (): string => "";
   try {
-    let client: PluginClient;
+    let client: TestPluginCalls;
     let halt: (answered: boolean) => Promise<void>;
     let pid: number | undefined;
     if (typeof plugin === "string") {
       const proc = await spawnPluginProcess(plugin, options);
       cleanups.push(() => proc.kill(1_000));
-      client = new PluginClient(`127.0.0.1:${proc.port}`, proc.lifeline);
+      client = new TestPluginCalls(`127.0.0.1:${proc.port}`, proc.lifeline);
       pid = proc.pid;
       stderr = proc.stderr;
       halt = async (answered) => {
@@ -81,12 +81,12 @@ export async function startTestPlugin(plugin: PluginDefinition | PluginDef | str
     } else {
       const served = await serveInProcess(plugin as PluginDefinition | PluginDef, stopTimeoutMs);
       cleanups.push(() => served.handle.close({ force: true }));
-      client = new PluginClient(served.handle.address, IN_PROCESS_LIFELINE);
+      client = new TestPluginCalls(served.handle.address, IN_PROCESS_LIFELINE);
       halt = (answered) => served.stop(answered ? stopTimeoutMs : 0);
     }
     cleanups.push(async () => client.close());
 
-    const metadata = await client.unary(client.client.metadata, {}, timeoutMs, "Metadata");
+    const metadata = await client.call("Metadata", timeoutMs, (plugin, options) => plugin.metadata(options));
     if (options.name !== undefined && metadata.name !== options.name) {
       throw new TestPluginError("WRONG_NAME", `the plugin answers Metadata with name "${metadata.name}", expected "${options.name}"`);
     }

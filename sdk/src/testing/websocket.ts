@@ -6,17 +6,9 @@
  * by the test as a queue of DATA frames with deadlines.
  */
 import * as grpc from "@grpc/grpc-js";
-import {
-  DomainPluginServiceService,
-  WebSocketMessage_Type,
-  decodeWebSocketFrame,
-  encodeWebSocketFrame,
-  frame,
-  nowNs,
-  type WebSocketFrame,
-} from "@qntx/protocol";
+import { WebSocketMessage_Type, frame, nowNs, queryMetadata, type WebSocketFrame } from "@qntx/protocol";
 import { TestPluginError } from "./errors.js";
-import type { PluginClient } from "./plugin-client.js";
+import type { TestPluginCalls } from "./plugin-client.js";
 
 /** Options of {@link TestPlugin.websocket}. */
 export interface WebSocketOptions {
@@ -63,10 +55,6 @@ export interface TestWebSocket extends AsyncIterable<TestFrame> {
   close(timeoutMs?: number): Promise<WebSocketEnd>;
 }
 
-const HANDLE_WEBSOCKET_PATH = DomainPluginServiceService.handleWebSocket.path;
-/** Metadata names gRPC refuses or reserves: such query parameters travel only in CONNECT. */
-const RESERVED_METADATA = /^(grpc-|:)|^(content-type|te|user-agent|host|connection|authorization)$|-bin$/;
-
 function toTestFrame(received: WebSocketFrame): TestFrame {
   return {
     ...received,
@@ -79,20 +67,16 @@ function toTestFrame(received: WebSocketFrame): TestFrame {
  * Opens a session on `path` (e.g. `/ws/<name>`). `open` holds a canceller of every session
  * still running, so stopping the handle cuts them.
  */
-export function openTestWebSocket(client: PluginClient, path: string, options: WebSocketOptions, defaultTimeoutMs: number, open: Set<() => void>): TestWebSocket {
+export function openTestWebSocket(client: TestPluginCalls, path: string, options: WebSocketOptions, defaultTimeoutMs: number, open: Set<() => void>): TestWebSocket {
   const query = typeof options.query === "string" ? options.query.replace(/^\?/, "") : new URLSearchParams(options.query ?? {}).toString();
-  const metadata = new grpc.Metadata();
-  for (const [key, value] of new URLSearchParams(query)) {
-    const name = key.toLowerCase();
-    if (/^[0-9a-z_.-]+$/.test(name) && !RESERVED_METADATA.test(name) && /^[\x20-\x7e]*$/.test(value)) metadata.add(name, value);
-  }
   const connect: Record<string, string> = { host: "127.0.0.1:8770" };
   for (const [name, value] of Object.entries(options.headers ?? {})) connect[name.toLowerCase()] = value;
   connect.path = path;
   connect.query = query;
 
   const timeoutOf = (ms: number | undefined): number => ms ?? options.timeoutMs ?? defaultTimeoutMs;
-  const call = client.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(HANDLE_WEBSOCKET_PATH, encodeWebSocketFrame, decodeWebSocketFrame, metadata);
+  // A session lasts until it is closed, as a browser's does: no deadline; next() and ping() bound their waits.
+  const call = client.client.handleWebSocket({ deadline: Infinity, metadata: queryMetadata(query) });
   const received: TestFrame[] = [];
   const data: TestFrame[] = [];
   const waiting = new Set<() => void>();

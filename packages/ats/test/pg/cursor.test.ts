@@ -40,7 +40,7 @@ describePg("iterate on PostgreSQL", () => {
     expect(await inTransaction()).toEqual([]);
   });
 
-  it("fails with UNAVAILABLE when the server kills its connection mid-stream, and the store goes on", async () => {
+  it("fails with DATABASE_UNAVAILABLE when the server kills its connection mid-stream, and the store goes on", async () => {
     const cursor = store.iterate(filter({ predicates: ["common"] }));
     await cursor.next();
     const [session] = await inTransaction();
@@ -48,7 +48,7 @@ describePg("iterate on PostgreSQL", () => {
     // The rows of the first batch are already here; the next fetch meets the dead connection.
     let error: unknown;
     for (let i = 0; i < 300 && error === undefined; i++) await cursor.next().catch((e: unknown) => (error = e));
-    expect(error).toMatchObject({ code: "UNAVAILABLE", message: expect.stringMatching(/^streaming attestations: cannot reach the attestation database/) });
+    expect(error).toMatchObject({ code: "DATABASE_UNAVAILABLE", message: expect.stringMatching(/^streaming attestations: cannot reach the attestation database/) });
     expect((await cursor.next()).done).toBe(true);
     expect(await store.query(filter({ subjects: ["s1"], limit: 1 }))).toHaveLength(1);
   });

@@ -37,19 +37,19 @@ describe("maskUrl", () => {
 });
 
 describe("an unreachable database at start", () => {
-  it("is an UNAVAILABLE error naming the URL with its password masked, with a hint", async () => {
+  it("is an DATABASE_UNAVAILABLE error naming the URL with its password masked, with a hint", async () => {
     // A port nothing listens on: connection refused.
     const probe = await freePort();
     const url = `postgres://qntx:s3cret@127.0.0.1:${probe}/ats`;
     const error = await PostgresAttestationStore.open(url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AtsError);
-    expect((error as AtsError).code).toBe("UNAVAILABLE");
+    expect((error as AtsError).code).toBe("DATABASE_UNAVAILABLE");
     expect((error as AtsError).message).toBe(
       `opening the attestation store: cannot reach the attestation database at postgres://qntx:***@127.0.0.1:${probe}/ats: connect ECONNREFUSED 127.0.0.1:${probe}`,
     );
     expect((error as AtsError).message).not.toContain("s3cret");
     expect((error as AtsError).hint).toMatch(/PostgreSQL runs and accepts connections/);
-    await expect(openAttestationStore(url)).rejects.toMatchObject({ code: "UNAVAILABLE" });
+    await expect(openAttestationStore(url)).rejects.toMatchObject({ code: "DATABASE_UNAVAILABLE" });
   });
 });
 

@@ -45,11 +45,11 @@ describePg("a database that goes away and comes back", () => {
       await kill(proxy!);
       const error = await a.query(filter()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AtsError);
-      expect((error as AtsError).code).toBe("UNAVAILABLE");
+      expect((error as AtsError).code).toBe("DATABASE_UNAVAILABLE");
       expect((error as AtsError).message).toContain(`querying attestations: cannot reach the attestation database at ${masked}`);
       expect(JSON.stringify(a.health())).not.toContain("s3cret");
       expect(a.health()).toMatchObject({ healthy: false, detail: expect.stringContaining(`attestation database at ${masked} unreachable`) });
-      await expect(a.generateAndCreate(cmd(), { source: "a" })).rejects.toMatchObject({ code: "UNAVAILABLE" });
+      await expect(a.generateAndCreate(cmd(), { source: "a" })).rejects.toMatchObject({ code: "DATABASE_UNAVAILABLE" });
       // Written by another host while this one cannot see the database.
       const meanwhile = await b.batchGenerateAndCreate([cmd({ subjects: ["outage"] }), cmd({ subjects: ["outage"], predicates: ["2"] })], { source: "b" });
 

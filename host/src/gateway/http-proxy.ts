@@ -1,5 +1,6 @@
 /**
- * The plugin HTTP proxy: `/api/<name>/…` → `HandleHTTP` with `/api/<name>` stripped and the
+ * The gateway's HTTP proxy (not to be confused with ExternalDomainProxy, the gRPC side of one
+ * plugin, which this calls): `/api/<name>/…` → `HandleHTTP` with `/api/<name>` stripped and the
  * query kept. Request header names reach the plugin as QNTX sends them (Go's canonical form,
  * no `Host`; see {@link forwardedHeaders}). Multi-value headers survive both ways, every call
  * has a deadline (504 when it passes), a browser that disconnects cancels the call, a plugin
@@ -7,10 +8,10 @@
  * with Retry-After, and a plugin's 404 is retried once with the full path as QNTX does.
  *
  * Two ways in, one way through: a request without a body for a registered plugin is served
- * straight from node:http ({@link PluginProxy.tryServe}, called before fastify sees it), and
+ * straight from node:http ({@link HttpGatewayProxy.tryServe}, called before fastify sees it), and
  * every other proxied request comes through fastify's `/api/:name/*` route, which reads and
  * limits the body, then hands over the raw request and response. Both end in
- * {@link PluginProxy.forward}, which writes the answer itself. Why the bypass: at one connection
+ * {@link HttpGatewayProxy.forward}, which writes the answer itself. Why the bypass: at one connection
  * fastify's per-request work (request and reply objects, hooks, routing, its send path) was
  * the largest part of the host's latency over a bare node:http front making the same gRPC call
  * (bench/notes/06-proxy-one-connection.md); a GET has nothing for fastify to parse or limit.
@@ -19,7 +20,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { setMaxListeners } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalHeaderName, grpcStatusName, grpcStatusToHttp, type HTTPHeader, type HTTPRequest, type HTTPResponse } from "@qntx/protocol";
+import { canonicalHeaderName, errorBody, httpStatusOf, type ErrorBody, type HTTPHeader, type HTTPRequest, type HTTPResponse, type QntxErrorCode } from "@qntx/protocol";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
 import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
@@ -57,8 +58,8 @@ function connectionSignal(socket: Socket): AbortSignal {
   return signal;
 }
 
-/** Options of the proxy. */
-export interface ProxyOptions {
+/** Options of the HTTP proxy. */
+export interface HttpProxyOptions {
   readonly registry: Registry;
   readonly requestTimeoutMs: number;
   readonly maxBodyBytes: number;
@@ -85,11 +86,11 @@ function hasBody(req: IncomingMessage): boolean {
 }
 
 /** The plugin HTTP proxy, shared by the node:http fast path and fastify's proxy routes. */
-export class PluginProxy {
+export class HttpGatewayProxy {
   private closing = false;
 
   /** @param options the registry, deadline and body limit (fastify's proxy routes read the limit here). */
-  constructor(readonly options: ProxyOptions) {}
+  constructor(readonly options: HttpProxyOptions) {}
 
   /**
    * From now on every request goes through fastify, which answers 503 while the server closes.
@@ -125,13 +126,13 @@ export class PluginProxy {
       const plugin = this.options.registry.runningPlugin(name);
       if (!plugin) {
         const info = this.options.registry.get(name);
-        if (!info) return writeJson(res, 404, { error: `no plugin named "${name}"`, hint: "GET /api/plugins lists the plugins" });
-        return writeJson(res, 503, notRunningBody(name, info.state, info.error), ["retry-after", RETRY_AFTER_SECONDS]);
+        if (!info) return writeError(res, "PLUGIN_NOT_FOUND", `no plugin named "${name}"`);
+        return writeAnswer(res, notRunningBody(name, info.state, info.error), ["retry-after", RETRY_AFTER_SECONDS]);
       }
       // A plugin that left its last Health call unanswered would leave this request waiting
       // out its whole deadline too: refuse it now, until the plugin answers or is restarted.
       const missed = this.options.registry.unansweredHealthChecks(name);
-      if (missed > 0) return writeJson(res, 503, notAnsweringBody(name, missed), ["retry-after", RETRY_AFTER_SECONDS]);
+      if (missed > 0) return writeAnswer(res, notAnsweringBody(name, missed), ["retry-after", RETRY_AFTER_SECONDS]);
       const prefix = API_PREFIX + name;
       const wire: HTTPRequest = {
         method: req.method ?? "GET",
@@ -154,7 +155,7 @@ export class PluginProxy {
  * Registers `/api/:name` and `/api/:name/*` in an encapsulated context that reads any body as
  * raw bytes (up to the proxy's body limit, else 413), then hands the request to `proxy`.
  */
-export function registerProxyRoutes(app: FastifyInstance, proxy: PluginProxy): void {
+export function registerProxyRoutes(app: FastifyInstance, proxy: HttpGatewayProxy): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: proxy.options.maxBodyBytes }, (_req, body, done) => done(null, body));
@@ -205,7 +206,7 @@ function writePluginResponse(res: ServerResponse, name: string, response: HTTPRe
   const status = response.statusCode === 0 ? 200 : response.statusCode;
   // A HandleHTTP answer is the final response: a 1xx would leave the client waiting for one.
   if (!Number.isInteger(status) || status < 200 || status > 599) {
-    return writeJson(res, 502, { error: `plugin ${name} answered an invalid HTTP status ${status}` });
+    return writeError(res, "PLUGIN_BAD_RESPONSE", `plugin ${name} answered an invalid HTTP status ${status}`);
   }
   // A flat [name, value, name, value…] list: a repeated name is sent once per value, and
   // Node writes it without building a header map.
@@ -221,19 +222,46 @@ function writePluginResponse(res: ServerResponse, name: string, response: HTTPRe
   } catch (error) {
     // Node refuses a header name or value it cannot send (a control character, a bad token);
     // nothing has been written yet.
-    return writeJson(res, 502, { error: `plugin ${name} answered a header that cannot be sent: ${(error as Error).message}` });
+    return writeError(res, "PLUGIN_BAD_RESPONSE", `plugin ${name} answered a header that cannot be sent: ${(error as Error).message}`);
   }
   res.end(mayHaveBody(status) ? response.body : undefined);
 }
 
+/**
+ * The answer to a failed call: 404, 504 or 502 by its gRPC status (the catalogue's
+ * PLUGIN_UNIMPLEMENTED, PLUGIN_TIMEOUT, PLUGIN_CALL_FAILED), with `grpc_status`.
+ */
 function writeCallError(res: ServerResponse, name: string, error: unknown, timeoutMs: number): void {
   if (error instanceof PluginCallError) {
-    const status = grpcStatusToHttp(error.code);
-    const message = status === 504 ? `plugin ${name} did not answer within ${timeoutMs} ms` : `plugin ${name} failed: ${error.message}`;
-    return writeJson(res, status, { error: message, grpc_status: grpcStatusName(error.code) });
+    const code = error.errorCode;
+    const message = code === "PLUGIN_TIMEOUT" ? `plugin ${name} did not answer within ${timeoutMs} ms` : `plugin ${name} failed: ${error.message}`;
+    return writeError(res, code, message, callHint(code, name), { grpc_status: error.grpcStatus });
   }
   const message = error instanceof Error ? error.message : String(error);
-  writeJson(res, 502, { error: `plugin ${name} failed: ${message}` });
+  writeError(res, "PLUGIN_CALL_FAILED", `plugin ${name} failed: ${message}`, callHint("PLUGIN_CALL_FAILED", name));
+}
+
+/**
+ * What to do about a failed call to plugin `name`: the catalogue's hint with the plugin named
+ * (undefined: the catalogue's own, for PLUGIN_UNIMPLEMENTED, which needs no name).
+ */
+function callHint(code: QntxErrorCode, name: string): string | undefined {
+  if (code === "PLUGIN_TIMEOUT") return `plugin ${name} took longer than [host] request_timeout_ms: make the route answer sooner, or raise the setting`;
+  if (code === "PLUGIN_CALL_FAILED") return `\`qntx plugin logs ${name}\` shows the plugin's output`;
+  return undefined;
+}
+
+/**
+ * Answers `{error, code, hint}` (plus `extra`) with the code's status from the catalogue;
+ * `message` and `hint` default to the catalogue's.
+ */
+export function writeError(res: ServerResponse, code: QntxErrorCode, message?: string, hint?: string, extra?: object, extraHeaders?: string[]): void {
+  writeAnswer(res, errorBody(code, message, hint, extra), extraHeaders);
+}
+
+/** Answers an error body with its code's status from the catalogue. */
+function writeAnswer(res: ServerResponse, body: ErrorBody, extraHeaders?: string[]): void {
+  writeJson(res, httpStatusOf(body.code), body, extraHeaders);
 }
 
 /** Answers with a JSON body, unless the client is gone or an answer has already started. */
