@@ -40,8 +40,9 @@ export class FileStore {
   ) {}
 
   /**
-   * Stores `data`. The MIME type is `mimeType` when given (a type without parameters), else
-   * guessed from `name`'s extension, else `application/octet-stream`.
+   * Stores `data`. The MIME type is `mimeType` when given (a type without parameters; the
+   * generic `application/octet-stream` counts as not given), else guessed from `name`'s
+   * extension, else `application/octet-stream`.
    * @throws QntxError PAYLOAD_TOO_LARGE over `maxBytes`, INVALID_ARGUMENT for an empty file
    */
   put(data: Buffer, options: { name?: string; mimeType?: string } = {}): StoredFile {
@@ -102,7 +103,7 @@ export class FileStore {
 
 function cleanMime(mime: string | undefined): string | undefined {
   const base = mime?.split(";")[0]?.trim().toLowerCase();
-  return base && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(base) ? base : undefined;
+  return base && base !== "application/octet-stream" && /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(base) ? base : undefined;
 }
 
 function exists(path: string): boolean {

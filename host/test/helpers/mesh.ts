@@ -13,13 +13,18 @@ export const CALLER_PLUGIN = fileURLToPath(new URL("../fixtures/caller-plugin.mj
 
 /** TOML table of a provider plugin `name` with the fixture's flags (`roles`, `mode`, `cost`, …). */
 export function providerTable(name: string, flags: Record<string, string | number> = {}, extra = ""): string {
-  const args = ["--name", name, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
-  return `[plugins.${name}]\nbinary = ${JSON.stringify(PROVIDER_PLUGIN)}\nargs = ${JSON.stringify(args)}\n${extra}\n`;
+  return fixtureTable(PROVIDER_PLUGIN, name, flags, extra);
 }
 
-/** TOML table of a caller plugin `name`; `extra` adds keys (grants). */
-export function callerTable(name: string, extra = ""): string {
-  return `[plugins.${name}]\nbinary = ${JSON.stringify(CALLER_PLUGIN)}\nargs = ${JSON.stringify(["--name", name])}\n${extra}\n`;
+/** TOML table of a caller plugin `name`; `extra` adds keys (grants); `flags` its `--cost`. */
+export function callerTable(name: string, extra = "", flags: Record<string, string | number> = {}): string {
+  return fixtureTable(CALLER_PLUGIN, name, flags, extra);
+}
+
+/** A plugin table spawning `fixture` as `name`, each flag as `--key value`. */
+function fixtureTable(fixture: string, name: string, flags: Record<string, string | number>, extra: string): string {
+  const args = ["--name", name, ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  return `[plugins.${name}]\nbinary = ${JSON.stringify(fixture)}\nargs = ${JSON.stringify(args)}\n${extra}\n`;
 }
 
 /** What the caller fixture answers for one call. */
