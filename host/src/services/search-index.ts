@@ -96,7 +96,7 @@ export class SearchIndex {
     });
     this.reindexTx = db.transaction((index: IndexRow) => {
       const searchable = JSON.parse(index.searchable) as string[];
-      for (const row of this.st.docsOf.iterate(index.name) as IterableIterator<{ seq: number; document: string }>) {
+      for (const row of this.st.docsOf.all(index.name) as Array<{ seq: number; document: string }>) {
         this.st.ftsDelete.run(row.seq);
         this.st.ftsInsert.run(row.seq, searchText(JSON.parse(row.document) as Record<string, unknown>, searchable));
       }
