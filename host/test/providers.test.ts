@@ -6,7 +6,9 @@
  * providers, deadlines and cancellation, streaming, and the roles the API shows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { adminHeaders, http, startTestHost, until, type TestHost } from "./harness.js";
+import { join } from "node:path";
+import { execa } from "execa";
+import { adminHeaders, CLI, http, startTestHost, until, type TestHost } from "./harness.js";
 import { callService, callerTable, providerTable } from "./helpers/mesh.js";
 
 const chat = (text: string, extra: object = {}) => ({ messages: [{ role: "user", content: text }], ...extra });
@@ -94,6 +96,9 @@ describe("one LLM provider", () => {
     const plugins = (await http(`${t.url}/api/plugins`)).json().plugins as Array<{ name: string; roles: string[] }>;
     expect(plugins.find((p) => p.name === "brain")!.roles).toEqual(["llm-provider", "embedding-provider", "vector-search-provider"]);
     expect(plugins.find((p) => p.name === "caller")!.roles).toEqual([]);
+    const listed = await execa(process.execPath, [CLI, "--data-dir", join(t.dir, "data"), "plugin", "list"], { reject: false });
+    expect(listed.stdout).toMatch(/^NAME\s+STATE\s+.*\s+ROLES$/m);
+    expect(listed.stdout).toMatch(/^brain\s+running\s+.*\s+llm-provider,embedding-provider,vector-search-provider$/m);
     const { services } = (await http(`${t.url}/api/plugins/services`)).json();
     const by = (name: string) => services.find((s: { service: string }) => s.service === name);
     expect(by("protocol.LLMService")).toMatchObject({ endpoint: t.host.servicesAddress, provider: "brain", chosenBy: "first to start", candidates: ["brain"], providerState: "running" });
