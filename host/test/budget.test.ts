@@ -72,7 +72,7 @@ describe("over a daily budget", () => {
   it("shows spend and what is left per window with qntx pulse budget", async () => {
     const shown = await execa(process.execPath, [CLI, "--data-dir", join(t.dir, "data"), "pulse", "budget"], { reject: false });
     expect(shown.exitCode).toBe(0);
-    expect(shown.stdout).toMatch(/daily \(24 h\)\s+\$1\.0000\s+\$\d+\.\d{4}\s+\$0\.0000\s+\d+\s+\[pulse\] daily_budget_usd/);
+    expect(shown.stdout).toMatch(/daily \(24 h\)\s+\$1\.000000\s+\$\d+\.\d{6}\s+\$0\.000000\s+\d+\s+\[pulse\] daily_budget_usd/);
     expect(shown.stdout).toMatch(/weekly \(168 h\)\s+no limit/);
     expect(shown.stdout).toContain('A job over budget waits until its window frees up ([pulse] over_budget = "wait").');
   });

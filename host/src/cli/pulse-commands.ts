@@ -121,7 +121,7 @@ export function addPulseCommands(program: Command): void {
       const client = ControlClient.locate(clientLocation(command));
       const budget = await client.get<{ windows: BudgetWindowJson[]; overBudget: string }>("/api/pulse/budget");
       if (options.json) return void console.log(JSON.stringify(budget, null, 2));
-      const usd = (n: number | null): string => (n === null ? "no limit" : `$${n.toFixed(4)}`);
+      const usd = (n: number | null): string => (n === null ? "no limit" : `$${n.toFixed(6)}`);
       console.log(renderTable(["WINDOW", "LIMIT", "SPENT", "LEFT", "SPENDS", "SET BY"], budget.windows.map((w) => [
         `${w.window} (${w.hours} h)`, usd(w.limitUsd), usd(w.spentUsd), w.limitUsd === null ? "-" : usd(w.remainingUsd), String(w.operations), `[pulse] ${w.key}`,
       ])));
