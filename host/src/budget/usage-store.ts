@@ -72,33 +72,67 @@ interface Row {
   total_tokens: number;
 }
 
-/** {@link UsageStore} on the host's SQLite connection. */
+/**
+ * {@link UsageStore} on the host's SQLite connection. Records are written in batches, one
+ * transaction per turn of the event loop: a routed call records one, and a commit each would
+ * cost more CPU than forwarding the call (measured: about a third of the host's share at 16
+ * calls in flight). Reads write what is pending first, so they always see every record.
+ */
 export class SqliteUsageStore implements UsageStore {
   private readonly st: ReturnType<typeof prepare>;
+  private readonly writeBatch: (rows: ReadonlyArray<Record<string, unknown>>) => void;
+  private pending: Array<Record<string, unknown>> = [];
+  private written: Promise<void> | undefined;
 
   constructor(db: Database.Database) {
     migrate(db, "usage", USAGE_MIGRATIONS);
     this.st = prepare(db);
+    this.writeBatch = db.transaction((rows: ReadonlyArray<Record<string, unknown>>) => {
+      for (const row of rows) this.st.upsert.run(row);
+    });
   }
 
-  async record(usage: UsageRecord, key?: string): Promise<void> {
-    this.st.upsert.run({ ...usage, key: key ?? null });
+  record(usage: UsageRecord, key?: string): Promise<void> {
+    this.pending.push({ ...usage, key: key ?? null });
+    this.written ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        try {
+          this.flush();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+    return this.written;
   }
 
   async spendSince(since: number): Promise<{ usd: number; count: number }> {
+    this.flush();
     const row = this.st.spend.get(since) as { usd: number; count: number };
     return { usd: row.usd, count: row.count };
   }
 
   async costsSince(since: number): Promise<Array<{ at: number; usd: number }>> {
+    this.flush();
     return this.st.costs.all(since) as Array<{ at: number; usd: number }>;
   }
 
   async recent(limit: number): Promise<UsageRecord[]> {
+    this.flush();
     return (this.st.recent.all(limit) as Row[]).map((r) => ({
       at: r.at, plugin: r.plugin, kind: r.kind, name: r.name, provider: r.provider, costUsd: r.cost_usd,
       promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, totalTokens: r.total_tokens,
     }));
+  }
+
+  /** Writes the pending records in one transaction (a failed batch is dropped, and the error thrown). */
+  private flush(): void {
+    const rows = this.pending;
+    if (rows.length === 0) return;
+    this.pending = [];
+    this.written = undefined;
+    this.writeBatch(rows);
   }
 }
 
