@@ -317,7 +317,7 @@ export class Pulse {
    * handler, interval and payload is returned instead of a second one (`existed`).
    * @throws PulseError INVALID_ARGUMENT, or when the storage keeps no plugin schedules.
    */
-  createPluginSchedule(input: { id: string; owner: string; handler: string; intervalSeconds: number; payload: Buffer; metadata: string }): Promise<{ record: PluginScheduleRecord; existed: boolean }> {
+  async createPluginSchedule(input: { id: string; owner: string; handler: string; intervalSeconds: number; payload: Buffer; metadata: string }): Promise<{ record: PluginScheduleRecord; existed: boolean }> {
     const store = this.requirePluginSchedules();
     const slash = input.handler.indexOf("/");
     if (slash <= 0 || slash === input.handler.length - 1) throw new PulseError("INVALID_ARGUMENT", `a schedule's handler must be plugin/handler, got "${input.handler}"`);
