@@ -52,7 +52,7 @@ describe("host service clients on the contexts, against the fake host", () => {
 
     const id = host.mesh.putFile("file body", "text/plain");
     expect((await plugin.http("GET", `/file/${id}`)).json()).toEqual({ mime: "text/plain", text: "file body" });
-    expect((await plugin.http("GET", "/file/nope")).json().error).toBe("file not found: nope");
+    expect((await plugin.http("GET", "/file/nope")).json<{ error: string }>().error).toBe("file not found: nope");
 
     host.mesh.setFetch("https://example.org/", { body: "<html>" });
     expect((await plugin.http("POST", "/fetch", { body: "https://example.org/" })).json()).toMatchObject({ body: "<html>", statusCode: 200 });

@@ -31,17 +31,8 @@ export interface PluginScheduleRecord {
   updatedAt: number;
 }
 
-/** What creating one needs (the store fills the times). */
-export interface NewPluginSchedule {
-  id: string;
-  owner: string;
-  handler: string;
-  plugin: string;
-  handlerName: string;
-  intervalSeconds: number;
-  payload: Buffer;
-  metadata: string;
-}
+/** What creating one needs (the store fills the state and the times). */
+export type NewPluginSchedule = Pick<PluginScheduleRecord, "id" | "owner" | "handler" | "plugin" | "handlerName" | "intervalSeconds" | "payload" | "metadata">;
 
 /** Storage of the schedules plugins create (the SQLite one shares the job store's connection). */
 export interface PluginScheduleStore {

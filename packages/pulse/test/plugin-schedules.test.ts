@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { JobDeferred, JobRefused, Pulse, type Executor } from "../src/index.js";
-import { scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
+import { manualClock, scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
 
 const MIN = 60_000;
 
@@ -17,10 +17,6 @@ afterEach(async () => {
   t.cleanup();
 });
 
-/** A clock the test moves by hand. */
-function manualClock(start = Date.UTC(2026, 0, 1)) {
-  return { t: start, now() { return this.t; } };
-}
 
 /** A Pulse on the test's database; with `executor`, on the system clock. */
 function setup(executor?: Executor) {

@@ -2,9 +2,8 @@
  * `EmbeddingClient`: the host's EmbeddingService (embedding.proto), forwarded to the plugin that
  * provides embeddings. Errors are `HOST_CALL_FAILED` with the gRPC status.
  */
-import { credentials } from "@grpc/grpc-js";
-import { EmbeddingServiceClient, grpcOptions, type BatchEmbedResponse, type EmbedResponse, type ModelInfoResponse } from "@qntx/protocol";
-import { DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { EmbeddingServiceClient, type BatchEmbedResponse, type EmbedResponse, type ModelInfoResponse } from "@qntx/protocol";
+import { DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 
 /** The host's embeddings. */
 export interface EmbeddingClient {
@@ -19,7 +18,7 @@ export interface EmbeddingClient {
 
 /** A client of the EmbeddingService at `endpoint` that sends `authToken` with every call. */
 export function createEmbeddingClient(endpoint: string, authToken: string, options: HostClientOptions = {}): EmbeddingClient {
-  const client = new EmbeddingServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(EmbeddingServiceClient, endpoint, options);
   const timeoutMs = options.timeoutMs ?? 3 * DEFAULT_HOST_CALL_TIMEOUT_MS;
   return {
     endpoint,

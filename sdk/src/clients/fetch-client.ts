@@ -4,9 +4,8 @@
  * an attestation; a repeated fetch of the same URL for them answers from that record unless
  * `fresh` is set.
  */
-import { credentials } from "@grpc/grpc-js";
-import { FetchServiceClient, grpcOptions } from "@qntx/protocol";
-import { checkBody, DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { FetchServiceClient } from "@qntx/protocol";
+import { checkBody, DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 
 /** How to record and cache a fetch. */
 export interface FetchInput {
@@ -39,7 +38,7 @@ export interface FetchClient {
 
 /** A client of the FetchService at `endpoint` that sends `authToken` with every call. */
 export function createFetchClient(endpoint: string, authToken: string, options: HostClientOptions & { source?: string } = {}): FetchClient {
-  const client = new FetchServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(FetchServiceClient, endpoint, options);
   // The host's own deadline on a fetch is 30 s by default: wait a little longer than that.
   const timeoutMs = options.timeoutMs ?? 3 * DEFAULT_HOST_CALL_TIMEOUT_MS + 5_000;
   return {

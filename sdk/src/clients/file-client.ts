@@ -2,9 +2,8 @@
  * `FileClient`: the host's FileService (fileservice.proto): files the host stores (uploaded
  * with `qntx file put` or `POST /api/files`), read by id.
  */
-import { credentials } from "@grpc/grpc-js";
-import { FileServiceClient, grpcOptions } from "@qntx/protocol";
-import { checkBody, DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { FileServiceClient } from "@qntx/protocol";
+import { checkBody, DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 
 /** A file read from the host. */
 export interface HostFile {
@@ -22,7 +21,7 @@ export interface FileClient {
 
 /** A client of the FileService at `endpoint` that sends `authToken` with every call. */
 export function createFileClient(endpoint: string, authToken: string, options: HostClientOptions = {}): FileClient {
-  const client = new FileServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(FileServiceClient, endpoint, options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_CALL_TIMEOUT_MS;
   return {
     endpoint,

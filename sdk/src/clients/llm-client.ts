@@ -4,9 +4,8 @@
  * them. Errors are `HOST_CALL_FAILED` with the gRPC status: UNAVAILABLE when no provider runs,
  * RESOURCE_EXHAUSTED over budget.
  */
-import { credentials } from "@grpc/grpc-js";
-import { grpcOptions, LLMChatRequest, LLMServiceClient, type ChatMessage, type LLMChatChunk, type LLMChatResponse } from "@qntx/protocol";
-import { streamCall, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { LLMChatRequest, LLMServiceClient, type ChatMessage, type LLMChatChunk, type LLMChatResponse } from "@qntx/protocol";
+import { streamCall, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 
 /** Default deadline of a chat: models take their time. */
 export const DEFAULT_LLM_TIMEOUT_MS = 120_000;
@@ -31,7 +30,7 @@ export function chatRequest(input: ChatInput, authToken: string): LLMChatRequest
 
 /** A client of the LLMService at `endpoint` that sends `authToken` with every call. */
 export function createLlmClient(endpoint: string, authToken: string, options: HostClientOptions = {}): LlmClient {
-  const client = new LLMServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(LLMServiceClient, endpoint, options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
   return {
     endpoint,

@@ -4,9 +4,8 @@
  * may read or change it). Errors are {@link HostServiceError}s: `HOST_ERROR` with the host's
  * message (`success:false`), `HOST_CALL_FAILED` on a gRPC status.
  */
-import { credentials } from "@grpc/grpc-js";
-import { grpcOptions, ScheduleServiceClient, type ScheduledJob } from "@qntx/protocol";
-import { checkBody, DEFAULT_HOST_CALL_TIMEOUT_MS, HostServiceError, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { ScheduleServiceClient, type ScheduledJob } from "@qntx/protocol";
+import { checkBody, DEFAULT_HOST_CALL_TIMEOUT_MS, HostServiceError, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 import { encodeJsonPayload } from "./queue-client.js";
 
 /** What {@link ScheduleClient.create} needs. */
@@ -39,7 +38,7 @@ const SERVICE = "ScheduleService";
 
 /** A client of the ScheduleService at `endpoint` that sends `authToken` with every call. */
 export function createScheduleClient(endpoint: string, authToken: string, options: HostClientOptions = {}): ScheduleClient {
-  const client = new ScheduleServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(ScheduleServiceClient, endpoint, options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_CALL_TIMEOUT_MS;
   const move = (rpc: "pauseSchedule" | "resumeSchedule" | "deleteSchedule", name: string) => async (id: string, callOptions?: HostCallOptions): Promise<void> => {
     const method = `${SERVICE}/${name}`;

@@ -3,9 +3,8 @@
  * plugins index — the host's built-in index, or the plugin that provides search. Documents and
  * filters are JSON. Errors are `HOST_CALL_FAILED` with the gRPC status (`grpcCode`).
  */
-import { credentials } from "@grpc/grpc-js";
-import { grpcOptions, SearchServiceClient, type SearchResponse } from "@qntx/protocol";
-import { DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { SearchServiceClient, type SearchResponse } from "@qntx/protocol";
+import { DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 
 /** What {@link SearchClient.search} asks. */
 export interface SearchQuery {
@@ -62,7 +61,7 @@ const json = (bytes: Uint8Array): Record<string, unknown> => (bytes.length ? (JS
 
 /** A client of the SearchService at `endpoint` that sends `authToken` with every call. */
 export function createSearchClient(endpoint: string, authToken: string, options: HostClientOptions = {}): SearchClient {
-  const client = new SearchServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(SearchServiceClient, endpoint, options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_CALL_TIMEOUT_MS;
   return {
     endpoint,

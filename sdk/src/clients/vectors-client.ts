@@ -2,9 +2,8 @@
  * `VectorsClient`: the host's VectorSearchService (vectorsearch.proto), forwarded to the plugin
  * that provides vector search. Errors are `HOST_CALL_FAILED` with the gRPC status.
  */
-import { credentials } from "@grpc/grpc-js";
-import { grpcOptions, VectorSearchServiceClient, type VectorEntry, type VectorSearchHit } from "@qntx/protocol";
-import { DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, type HostCallOptions, type HostClientOptions } from "./call.js";
+import { VectorSearchServiceClient, type VectorEntry, type VectorSearchHit } from "@qntx/protocol";
+import { DEFAULT_HOST_CALL_TIMEOUT_MS, unaryCall, hostClient, type HostCallOptions, type HostClientOptions } from "./call.js";
 
 /** The host's vector indexes. */
 export interface VectorsClient {
@@ -19,7 +18,7 @@ export interface VectorsClient {
 
 /** A client of the VectorSearchService at `endpoint` that sends `authToken` with every call. */
 export function createVectorsClient(endpoint: string, authToken: string, options: HostClientOptions = {}): VectorsClient {
-  const client = new VectorSearchServiceClient(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
+  const client = hostClient(VectorSearchServiceClient, endpoint, options);
   const timeoutMs = options.timeoutMs ?? DEFAULT_HOST_CALL_TIMEOUT_MS;
   return {
     endpoint,
