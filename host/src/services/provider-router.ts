@@ -107,7 +107,7 @@ export class ProviderRouter {
     const configured = this.chosen[role];
     const name = requested && candidates.includes(requested) ? requested : (configured ?? candidates[0]);
     if (name === undefined) {
-      throw new RouteError(status.UNAVAILABLE, `no ${role.replace("_", " ")} provider: no running plugin has set ${wireFlag(role)} in its InitializeResponse (a provider plugin sets it and serves the service on its own gRPC port)`);
+      throw new RouteError(status.UNAVAILABLE, `no ${role.replace("_", " ")} provider: no plugin has set ${wireFlag(role)} in its InitializeResponse (a provider plugin sets it and serves the service on its own gRPC port)`);
     }
     if (!candidates.includes(name)) {
       const state = this.registry.get(name)?.state;
