@@ -36,7 +36,7 @@ const handlers = {
   async ready() {
     await host.ready;
     const readyMs = performance.now() - startedAt;
-    const plugins = host.registry.list().map((p) => ({ name: p.name, state: p.state, pid: p.pid, error: p.error }));
+    const plugins = host.registry.list().map((p) => ({ name: p.name, state: p.state, pid: p.pid, address: p.address, error: p.error }));
     return { readyMs, plugins };
   },
 

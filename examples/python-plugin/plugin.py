@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""pyplug, an example qntx/QNTX plugin in Python: the process contract (docs/protocol.md §2).
+"""pyplug, an example qntx/QNTX plugin in Python: the process contract (docs/protocol.md §2),
+and a provider of LLM, embeddings and vector search for other plugins (pyplug/providers.py).
 
     /usr/bin/python3 plugin.py --port N [args…]
 
@@ -140,6 +141,7 @@ def main(argv) -> int:
     load_grpc()
     import grpc
     import domain_pb2_grpc
+    from pyplug.providers import add_providers
     from pyplug.service import PyPlugService
 
     stop = threading.Event()
@@ -164,6 +166,8 @@ def main(argv) -> int:
         options=[("grpc.so_reuseport", 0)],
     )
     domain_pb2_grpc.add_DomainPluginServiceServicer_to_server(service, server)
+    # LLM, embeddings and vector search for other plugins, routed by the host (pyplug/providers.py).
+    add_providers(server)
     try:
         port = bind(server, args.port)
     except OSError as exc:

@@ -18,12 +18,13 @@ export interface AtomicWriteOptions {
  * concurrent reader sees the old content or the new, never a part of either. On an error
  * (a full disk, a directory in the way) the old file is left as it was and the temp file removed.
  */
-export function writeFileAtomicSync(file: string, data: string, options: AtomicWriteOptions = {}): void {
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
     const fd = openSync(temp, "w", options.mode ?? 0o666);
     try {
-      writeSync(fd, data);
+      if (typeof data === "string") writeSync(fd, data);
+      else writeSync(fd, data);
       if (options.durable) fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -6,10 +6,12 @@
  *   qntx pulse enqueue|list|get|cancel|retry
  *   qntx as / qntx ax                   write / query attestations
  *   qntx handler create|list            dynamic handlers (ADR-004)
+ *   qntx file put|list                  files plugins read with FileService
  *   qntx <plugin> <command> [args]      a command a running plugin contributes (cli/plugin-dispatch.ts)
  */
 import { Command } from "commander";
 import { addDataCommands } from "./cli/data-commands.js";
+import { addFileCommands } from "./cli/file-commands.js";
 import { addPluginCommands } from "./cli/plugin-commands.js";
 import { addPulseCommands } from "./cli/pulse-commands.js";
 import { handlePluginWords } from "./cli/plugin-dispatch.js";
@@ -29,6 +31,7 @@ addServerCommand(program);
 addPluginCommands(program);
 addPulseCommands(program);
 addDataCommands(program);
+addFileCommands(program);
 
 // A first word that is not one of the commands above names a plugin whose command to run.
 if (!(await handlePluginWords(program, process.argv))) await program.parseAsync(process.argv);

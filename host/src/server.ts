@@ -1,6 +1,7 @@
 /**
  * Starts a whole host from a loaded config: the database (attestations and Pulse share one
- * `qntx.db`), the gRPC services plugins call back (ATSStoreService, QueueService), the
+ * `qntx.db`), the gRPC services plugins call back (ATSStoreService, QueueService and the
+ * service mesh: schedules, files, fetch, search, and the services routed to providers), the
  * registry and plugin manager, Pulse's workers, the HTTP gateway and the health loop. The
  * gateway listens before plugins start, so a plugin that is still loading answers 503
  * rather than connection refused; plugins then start concurrently.
@@ -12,11 +13,15 @@ import { SqliteAttestationStore, openDatabase, type AttestationStore } from "@qn
 import { Pulse } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
+import { Budget } from "./budget/budget.js";
+import { budgetedExecutor, recordJobSpend } from "./budget/job-budget.js";
+import { SqliteUsageStore } from "./budget/usage-store.js";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
 import { dataDirFiles, ensureAdminToken, ensurePrivateFile, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
+import { registerServicesRoutes } from "./gateway/services-api.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginLogs } from "./logs/plugin-logs.js";
@@ -28,6 +33,7 @@ import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
+import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
 import { HOST_VERSION } from "./version.js";
@@ -44,6 +50,10 @@ export interface Host {
   readonly pulse: Pulse;
   /** Tokens for the host's services; embedders can issue one to an in-process client. */
   readonly tokens: PluginTokens;
+  /** The services beyond ATS and the queue: provider routing, stored files. */
+  readonly mesh: ServiceMesh;
+  /** Pulse's budget over the usage record. */
+  readonly budget: Budget;
   /** Resolves once every plugin that starts at boot has started or failed. */
   readonly ready: Promise<void>;
   /**
@@ -82,17 +92,20 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
 
   const registry = new Registry();
   const tokens = new PluginTokens();
+  const budget = new Budget(config.budget, new SqliteUsageStore(db));
   const pulse = new Pulse({
-    db, executor: createJobExecutor(registry), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
+    db, executor: budgetedExecutor(createJobExecutor(registry), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
     backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
   // The manager (made below: it needs the services' address) owns each plugin's grants.
   let manager: PluginManager | undefined;
   const grants = new GrantChecker((plugin) => manager?.grantsOf(plugin), logger.child({ component: "grants" }));
+  const mesh = createServiceMesh({ db, store, pulse, registry, tokens, grants, budget, settings: config.services, dataDir: settings.dataDir, logger });
   const serviceImpls = {
     ats: createAtsService({ store, readStore, tokens, grants, logger: logger.child({ component: "ats" }) }),
     queue: createQueueService({ pulse, tokens, grants, logger: logger.child({ component: "queue" }) }),
+    extra: mesh.services,
   };
   const services = await startServicesServer(settings.grpcListen, serviceImpls, settings.grpcTls);
   // With grpc_tls, plugins the host spawns keep a loopback plaintext server (QNTX plugins know
@@ -118,6 +131,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     }),
   });
   const detachJobs = connectPluginJobs(registry, pulse, store, logger.child({ component: "pulse" }));
+  const detachSpend = recordJobSpend(pulse, budget, logger.child({ component: "budget" }));
   registry.on("plugin:state", ({ name, state, previous, reason }) => logger.debug({ plugin: name, state, previous, reason }, "plugin state"));
   const recovered = await pulse.start();
   if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
@@ -134,6 +148,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
     ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
+  registerServicesRoutes(app, { router: mesh.router, files: mesh.files, budget, pulse, servicesAddress: () => services.address, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken });
   const { hostname, port } = splitListen(settings.listen);
   await app.listen({ host: hostname, port });
   const address = app.server.address();
@@ -208,6 +223,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       // Flushes the plugins' log files (their last lines came while they stopped).
       await logs.close();
       detachJobs();
+      detachSpend();
+      mesh.close();
       await services.close();
       await localServices?.close();
       await store.close();
@@ -219,7 +236,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     return closing;
   };
   const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
-  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, ready, reload, close };
+  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, mesh, budget, ready, reload, close };
 }
 
 /** Whether a `host:port` listens on loopback only. */
@@ -232,12 +249,4 @@ function splitListen(listen: string): { hostname: string; port: number } {
   const at = listen.lastIndexOf(":");
   const hostname = listen.slice(0, at).replace(/^\[(.*)\]$/, "$1") || "127.0.0.1";
   return { hostname, port: Number(listen.slice(at + 1)) };
-}
-
-/** InitializeRequest endpoints: ATS and the queue on the services server; the rest not offered (""). */
-function offeredEndpoints(address: string) {
-  return {
-    atsStoreEndpoint: address, queueEndpoint: address, scheduleEndpoint: "", fileServiceEndpoint: "", llmEndpoint: "",
-    embeddingEndpoint: "", vectorSearchEndpoint: "", groundEndpoint: "", searchEndpoint: "", fetchEndpoint: "",
-  };
 }

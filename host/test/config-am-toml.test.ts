@@ -105,7 +105,7 @@ describe("a QNTX user's whole am.toml", () => {
       },
     ]);
     expect(config.notes).toEqual([
-      "am.toml: QNTX settings this host does not use are ignored: ground_db_path; [storage]; [server] log_theme, rate_limit; [auth]; [pulse] daily_budget_usd; [ax]; [embeddings]; [plugin] access_token",
+      "am.toml: QNTX settings this host does not use are ignored: ground_db_path; [storage]; [server] log_theme, rate_limit; [auth]; [ax]; [embeddings]; [plugin] access_token",
     ]);
     expect(Object.isFrozen(config.plugins[0]!.source)).toBe(true);
   });

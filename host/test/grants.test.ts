@@ -41,6 +41,6 @@ describe("grants in the config", () => {
   });
 
   it("refuse an unknown service name with the known ones", () => {
-    expect(() => parseConfig('[plugins.a]\nbuiltin = "clock"\nservices = ["files"]\n', "am.plugins.toml")).toThrow(/am\.plugins\.toml:3: plugins\.a\.services names an unknown service "files"/);
+    expect(() => parseConfig('[plugins.a]\nbuiltin = "clock"\nservices = ["ftp"]\n', "am.plugins.toml")).toThrow(/am\.plugins\.toml:3: plugins\.a\.services names an unknown service "ftp"/);
   });
 });

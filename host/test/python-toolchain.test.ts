@@ -86,7 +86,7 @@ describe("pnpm build without the toolchain (gen.sh)", () => {
     const dir = copyExample();
     const run = sh(join(dir, "gen.sh"), [], { QNTX_PYTHON_STUBS: "required" });
     expect([run.status, run.stderr]).toEqual([0, ""]);
-    expect(run.stdout).toBe("python-plugin: generated 9 files in gen/ from 3 protos\n");
+    expect(run.stdout).toBe("python-plugin: generated 33 files in gen/ from 11 protos\n");
     expect(existsSync(join(dir, "gen", "domain_pb2_grpc.py"))).toBe(true);
   });
 });

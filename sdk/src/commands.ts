@@ -255,8 +255,7 @@ export async function runCommand(def: PluginDefinition, runtime: PluginRuntime, 
       cwd: request.cwd ?? "",
       config: runtime.config,
       signal: controller.signal,
-      ats: runtime.ats,
-      queue: runtime.queue,
+      ...runtime.services,
       log: def.log,
     };
     log.debug("command started", { args: request.args.length });

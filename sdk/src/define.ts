@@ -5,6 +5,7 @@ import type { RouteInfo, ScheduleInfo, WatcherRegistration } from "@qntx/protoco
 import { compileCommands, type CompiledCommand } from "./commands.js";
 import { validateConfigSchema } from "./config.js";
 import { log as rootLog, type Logger } from "./log.js";
+import { checkProviders, type ProviderDefs } from "./providers.js";
 import { createRouter, type Router } from "./router.js";
 import type { ConfigField, HealthStatus, InitContext, JobHandler, PluginDef, PluginMetadata, ScheduleDef, WatcherDef } from "./types.js";
 import type { WebSocketHandler } from "./websocket.js";
@@ -38,6 +39,8 @@ export interface PluginDefinition {
   readonly websocket: WebSocketHandler | undefined;
   /** CLI commands by name, validated (empty when the plugin has none). */
   readonly commands: ReadonlyMap<string, CompiledCommand>;
+  /** The services the plugin provides other plugins (undefined when none). */
+  readonly provides: ProviderDefs | undefined;
   /** Logger whose lines carry `plugin: <name>`. */
   readonly log: Logger;
 }
@@ -193,6 +196,7 @@ export function definePlugin(def: PluginDef): PluginDefinition {
     shutdown: optionalHook(def.shutdown, "shutdown"),
     websocket: optionalHook(def.websocket, "websocket"),
     commands,
+    provides: checkProviders(def.provides),
     log,
   };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });

@@ -8,6 +8,7 @@ import { commandsResponse, runCommand } from "./commands.js";
 import { resolveConfig, toConfigSchemaResponse } from "./config.js";
 import { checkHandlerName, type PluginDefinition } from "./define.js";
 import { runJob } from "./jobs.js";
+import { providerFlags } from "./providers.js";
 import { PluginRuntime } from "./runtime.js";
 import type { InitContext, JobHandler } from "./types.js";
 import { acceptWebSocket } from "./websocket.js";
@@ -49,8 +50,7 @@ function initContext(def: PluginDefinition, runtime: PluginRuntime, request: Ini
       fetch: request.fetchEndpoint,
     },
     log: def.log,
-    ats: runtime.ats,
-    queue: runtime.queue,
+    ...runtime.services,
     registerHandler(name: string, handler: JobHandler) {
       checkHandlerName(name, "registerHandler");
       if (typeof handler !== "function") throw new TypeError(`registerHandler: handler ${name} must be a function`);
@@ -84,6 +84,7 @@ async function initialize(def: PluginDefinition, runtime: PluginRuntime, request
     schedules: def.schedules.map((schedule) => ({ ...schedule })),
     watchers: def.watchers.map((watcher) => ({ ...watcher })),
     httpRoutes: def.routes.map((route) => ({ ...route })),
+    ...providerFlags(def.provides),
   });
 }
 
@@ -119,7 +120,7 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
       setImmediate(() => hooks.onShutdownRequested());
     },
 
-    handleHttp: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => def.router.handle(call.request)),
+    handleHttp: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => def.router.handle(call.request, runtime.routeContext)),
 
     handleWebSocket: (call) => {
       if (def.websocket) return acceptWebSocket(call as unknown as Parameters<typeof acceptWebSocket>[0], def.websocket, runtime.websockets, def.log);

@@ -9,6 +9,7 @@ import { createServer as createNetServer } from "node:net";
 import { Server, type ServerCredentials } from "@grpc/grpc-js";
 import { grpcOptions, PORT_PROBE_SPAN, type DomainPluginServiceServer } from "@qntx/protocol";
 import { definePlugin, isPluginDefinition, type PluginDefinition } from "./define.js";
+import { addProviderServices } from "./providers.js";
 import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./domain-service.js";
 import type { PluginDef } from "./types.js";
@@ -193,6 +194,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
     },
   }, runtime);
   server.addService(domainServiceDefinition, options.wrapService ? options.wrapService(service) : service);
+  addProviderServices(server, def.provides, def.log);
 
   const credentials = serverCredentials(options.tls);
   let port = 0;

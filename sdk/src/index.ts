@@ -27,6 +27,14 @@ export { PROGRESS_MIN_INTERVAL_MS } from "./progress.js";
 export { CommandError, EXIT_USAGE, MAX_COMMAND_OUTPUT_BYTES, compileCommands, commandsResponse, resolveFlags, runCommand, type CompiledCommand } from "./commands.js";
 export { createAtsClient, type AtsClient, type AttestationInput, type WatchOptions } from "./clients/ats-client.js";
 export { createQueueClient, type QueueClient, type QueueClientOptions, type EnqueueInput, type ListJobsInput } from "./clients/queue-client.js";
+export { createScheduleClient, type ScheduleClient, type ScheduleInput } from "./clients/schedule-client.js";
+export { createFileClient, type FileClient, type HostFile } from "./clients/file-client.js";
+export { createFetchClient, type FetchClient, type FetchInput, type FetchResult } from "./clients/fetch-client.js";
+export { createSearchClient, type SearchClient, type SearchQuery, type SearchResult, type SearchHitResult, type IndexSettings } from "./clients/search-client.js";
+export { createLlmClient, chatRequest, DEFAULT_LLM_TIMEOUT_MS, type LlmClient, type ChatInput } from "./clients/llm-client.js";
+export { createEmbeddingClient, type EmbeddingClient } from "./clients/embedding-client.js";
+export { createVectorsClient, type VectorsClient } from "./clients/vectors-client.js";
+export { ProviderError, providerFlags, type ProviderDefs, type ProviderContext, type LlmProvider, type EmbeddingProvider, type VectorsProvider, type SearchProvider } from "./providers.js";
 export { HostServiceError, isHostServiceError, DEFAULT_HOST_CALL_TIMEOUT_MS, type HostCallOptions, type HostClientOptions } from "./clients/call.js";
 export type { WebSocketSession, WebSocketEvents, WebSocketHandler, WebSocketCloseInfo, WebSocketResize } from "./websocket.js";
 export { domainServiceDefinition, encodeWebSocketFrame, decodeWebSocketFrame, nowNs, type WebSocketFrame } from "@qntx/protocol";
@@ -34,6 +42,8 @@ export type {
   PluginDef,
   PluginMetadata,
   InitContext,
+  HostServices,
+  RouteContext,
   ServiceEndpoints,
   RouteHandler,
   RouteSpec,

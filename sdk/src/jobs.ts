@@ -110,7 +110,9 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
   let jobLogger: Logger | undefined;
   const jobLog = (): Logger => (jobLogger ??= def.log.child({ jobId: request.jobId, handler: found.name }));
   // Snapshot: a re-Initialize during the job does not change what this job sees.
-  const { ats, queue, config } = runtime;
+  const { config } = runtime;
+  const services = { ...runtime.services };
+  const queue = services.queue;
   let pusher: ProgressPusher | undefined;
   const pushProgress = (value: ProgressValue): void => {
     if (!queue || !request.jobId) return;
@@ -153,8 +155,7 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
       if (typeof amount !== "number" || !Number.isFinite(amount)) throw new TypeError(`addCost: amount must be a finite number, got ${String(amount)}`);
       if (!done) cost += amount;
     },
-    ats,
-    queue,
+    ...services,
     pluginLog: def.log,
   };
 

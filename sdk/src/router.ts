@@ -11,7 +11,7 @@ import { isHttpError } from "./errors.js";
 import { log as defaultLog, type Logger } from "./log.js";
 import { createRequest } from "./request.js";
 import { json, toHttpResponse } from "./response.js";
-import type { RouteHandler, RouteSpec } from "./types.js";
+import type { RouteContext, RouteHandler, RouteSpec } from "./types.js";
 
 /** A route after compilation. */
 interface CompiledRoute {
@@ -87,10 +87,12 @@ export interface Router {
   /** Finds the route for `method` and `path` (no query string). */
   match(method: string, path: string): RouteMatch;
   /**
-   * Answers one `HandleHTTP` call. Never rejects: unknown path → 404, wrong method → 405 with
-   * `Allow`, a thrown `HttpError` → its status, any other error → 500 (logged).
+   * Answers one `HandleHTTP` call; handlers get `ctx` as their second argument (a served
+   * plugin's: the host's services; without it, a context with none). Never rejects: unknown
+   * path → 404, wrong method → 405 with `Allow`, a thrown `HttpError` → its status, any other
+   * error → 500 (logged).
    */
-  handle(wire: HTTPRequest): Promise<HTTPResponse>;
+  handle(wire: HTTPRequest, ctx?: RouteContext): Promise<HTTPResponse>;
 }
 
 /** The segment-trie implementation of {@link Router}. */
@@ -106,11 +108,17 @@ class TrieRouter implements Router {
   private readonly mountPrefix: string | undefined;
   private readonly pluginName: string | undefined;
   private readonly log: Logger;
+  /** The context of a router used on its own, without a served plugin behind it: no host services. */
+  private readonly noHost: RouteContext;
 
   constructor(routes: Record<string, RouteHandler | RouteSpec>, options: RouterOptions = {}) {
     this.pluginName = options.pluginName;
     this.mountPrefix = options.pluginName ? `/api/${options.pluginName}` : undefined;
     this.log = options.log ?? defaultLog;
+    this.noHost = Object.freeze({
+      ats: undefined, queue: undefined, schedule: undefined, files: undefined, fetch: undefined, search: undefined, llm: undefined,
+      embedding: undefined, vectors: undefined, config: {}, log: this.log,
+    });
     const infos: RouteInfo[] = [];
     for (const [key, value] of Object.entries(routes)) {
       const compiled = this.add(key, value);
@@ -234,7 +242,7 @@ class TrieRouter implements Router {
    * Answers one `HandleHTTP` call. Never rejects: unknown path → 404, wrong method → 405 with
    * `Allow`, a thrown `HttpError` → its status, any other error → 500 (logged).
    */
-  async handle(wire: HTTPRequest): Promise<HTTPResponse> {
+  async handle(wire: HTTPRequest, ctx: RouteContext = this.noHost): Promise<HTTPResponse> {
     const method = (wire.method || "GET").toUpperCase();
     const full = wire.path || "/";
     const cut = full.search(/[?#]/);
@@ -252,7 +260,7 @@ class TrieRouter implements Router {
     }
     try {
       const req = createRequest(wire, { method, path: found.path, query, params: found.params });
-      const response = toHttpResponse(await found.handler(req));
+      const response = toHttpResponse(await found.handler(req, ctx));
       if (found.headOnly) response.body = Buffer.alloc(0);
       return response;
     } catch (err) {

@@ -4,12 +4,33 @@
  */
 import type { InitializeRequest } from "@qntx/protocol";
 import { createAtsClient, type AtsClient } from "./clients/ats-client.js";
+import type { HostClientOptions } from "./clients/call.js";
+import { createEmbeddingClient } from "./clients/embedding-client.js";
+import { createFetchClient } from "./clients/fetch-client.js";
+import { createFileClient } from "./clients/file-client.js";
+import { createLlmClient } from "./clients/llm-client.js";
 import { createQueueClient, type QueueClient } from "./clients/queue-client.js";
+import { createScheduleClient } from "./clients/schedule-client.js";
+import { createSearchClient } from "./clients/search-client.js";
+import { createVectorsClient } from "./clients/vectors-client.js";
 import { hostChannelFromEnv, type HostChannel } from "./clients/host-tls.js";
 import { resolveConfig } from "./config.js";
 import type { PluginDefinition } from "./define.js";
-import type { JobHandler } from "./types.js";
+import type { HostServices, JobHandler, RouteContext } from "./types.js";
 import type { WebSocketSession } from "./websocket.js";
+
+/** How each host service client is made: its `InitializeRequest` endpoint field and constructor. */
+const CLIENTS: { readonly [K in keyof HostServices]-?: readonly [field: keyof InitializeRequest, make: (endpoint: string, token: string, options: HostClientOptions, plugin: string) => NonNullable<HostServices[K]>] } = {
+  ats: ["atsStoreEndpoint", (e, t, o) => createAtsClient(e, t, o)],
+  queue: ["queueEndpoint", (e, t, o, plugin) => createQueueClient(e, t, { source: plugin, ...o })],
+  schedule: ["scheduleEndpoint", (e, t, o) => createScheduleClient(e, t, o)],
+  files: ["fileServiceEndpoint", (e, t, o) => createFileClient(e, t, o)],
+  fetch: ["fetchEndpoint", (e, t, o, plugin) => createFetchClient(e, t, { source: plugin, ...o })],
+  search: ["searchEndpoint", (e, t, o) => createSearchClient(e, t, o)],
+  llm: ["llmEndpoint", (e, t, o) => createLlmClient(e, t, o)],
+  embedding: ["embeddingEndpoint", (e, t, o) => createEmbeddingClient(e, t, o)],
+  vectors: ["vectorSearchEndpoint", (e, t, o) => createVectorsClient(e, t, o)],
+};
 
 /** A handler found by {@link PluginRuntime.findHandler}, with its name as registered. */
 export interface FoundHandler {
@@ -21,15 +42,19 @@ export interface FoundHandler {
 export class PluginRuntime {
   /** Config of the latest successful `Initialize`; schema defaults until then. */
   config: Record<string, string>;
-  ats: AtsClient | undefined;
-  queue: QueueClient | undefined;
+  /**
+   * The host's services, one client each (`undefined` when the host offers none). The same
+   * object for the plugin's whole life: contexts made from it see later re-Initializes.
+   */
+  readonly services: { -readonly [K in keyof HostServices]: HostServices[K] } = { ats: undefined, queue: undefined, schedule: undefined, files: undefined, fetch: undefined, search: undefined, llm: undefined, embedding: undefined, vectors: undefined };
+  /** What route handlers get as their second argument (see RouteContext). */
+  readonly routeContext: RouteContext;
   /** Open WebSocket sessions; closed when the plugin stops. */
   readonly websockets = new Set<WebSocketSession>();
   private dynamicHandlers = new Map<string, JobHandler>();
-  // What the current clients were built from: a re-Initialize with the same endpoint and
-  // token keeps them (and their channels).
-  private atsKey = "";
-  private queueKey = "";
+  // What each client was built from: a re-Initialize with the same endpoint and token keeps it
+  // (and its channel).
+  private readonly keys = new Map<keyof HostServices, string>();
   private closed = false;
   /** How the host's services are dialed (QNTX_HOST_TLS_*), read at the first Initialize. */
   private hostChannel: HostChannel | undefined;
@@ -41,6 +66,21 @@ export class PluginRuntime {
       // A required key without default: jobs before Initialize see what there is.
       this.config = {};
     }
+    const runtime = this;
+    this.routeContext = Object.create(this.services, {
+      config: { get: () => runtime.config, enumerable: true },
+      log: { value: def.log, enumerable: true },
+    }) as RouteContext;
+  }
+
+  /** The host's attestation store (`services.ats`). */
+  get ats(): AtsClient | undefined {
+    return this.services.ats;
+  }
+
+  /** The host's job queue (`services.queue`). */
+  get queue(): QueueClient | undefined {
+    return this.services.queue;
   }
 
   /**
@@ -52,17 +92,13 @@ export class PluginRuntime {
     // Throws (failing Initialize with the reason) when QNTX_HOST_TLS_* is incomplete or unreadable.
     this.hostChannel ??= hostChannelFromEnv();
     const channel = { credentials: this.hostChannel.credentials, channelOptions: this.hostChannel.options };
-    const atsKey = request.atsStoreEndpoint ? `${request.atsStoreEndpoint}\n${request.authToken}` : "";
-    if (atsKey !== this.atsKey) {
-      this.ats?.close();
-      this.ats = atsKey ? createAtsClient(request.atsStoreEndpoint, request.authToken, channel) : undefined;
-      this.atsKey = atsKey;
-    }
-    const queueKey = request.queueEndpoint ? `${request.queueEndpoint}\n${request.authToken}` : "";
-    if (queueKey !== this.queueKey) {
-      this.queue?.close();
-      this.queue = queueKey ? createQueueClient(request.queueEndpoint, request.authToken, { source: this.def.metadata.name, ...channel }) : undefined;
-      this.queueKey = queueKey;
+    for (const [name, [field, make]] of Object.entries(CLIENTS) as Array<[keyof HostServices, (typeof CLIENTS)[keyof HostServices]]>) {
+      const endpoint = request[field] as string;
+      const key = endpoint ? `${endpoint}\n${request.authToken}` : "";
+      if (key === (this.keys.get(name) ?? "")) continue;
+      this.services[name]?.close();
+      (this.services as Record<keyof HostServices, unknown>)[name] = key ? make(endpoint, request.authToken, channel, this.def.metadata.name) : undefined;
+      this.keys.set(name, key);
     }
   }
 
@@ -102,10 +138,10 @@ export class PluginRuntime {
   /** Closes the clients' channels. Idempotent. */
   close(): void {
     this.closed = true;
-    this.ats?.close();
-    this.queue?.close();
-    this.ats = undefined;
-    this.queue = undefined;
-    this.atsKey = this.queueKey = "";
+    for (const name of Object.keys(this.services) as Array<keyof HostServices>) {
+      this.services[name]?.close();
+      this.services[name] = undefined;
+    }
+    this.keys.clear();
   }
 }

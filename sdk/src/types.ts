@@ -2,8 +2,16 @@
  * The shapes a plugin author writes: the argument of `definePlugin`.
  */
 import type { AtsClient } from "./clients/ats-client.js";
+import type { EmbeddingClient } from "./clients/embedding-client.js";
+import type { FetchClient } from "./clients/fetch-client.js";
+import type { FileClient } from "./clients/file-client.js";
+import type { LlmClient } from "./clients/llm-client.js";
 import type { QueueClient } from "./clients/queue-client.js";
+import type { ScheduleClient } from "./clients/schedule-client.js";
+import type { SearchClient } from "./clients/search-client.js";
+import type { VectorsClient } from "./clients/vectors-client.js";
 import type { Logger } from "./log.js";
+import type { ProviderDefs } from "./providers.js";
 import type { PluginRequest } from "./request.js";
 import type { WebSocketHandler } from "./websocket.js";
 
@@ -40,8 +48,41 @@ export interface ServiceEndpoints {
   fetch: string;
 }
 
+/**
+ * The host's services, as typed clients that send the plugin's token with every call. Each is
+ * `undefined` when the host does not offer it (an empty endpoint in `InitializeRequest`).
+ * Every context has them: `initialize`'s, a job's, a command's, and a route's second argument.
+ */
+export interface HostServices {
+  /** The attestation store. */
+  readonly ats: AtsClient | undefined;
+  /** The job queue (Pulse). */
+  readonly queue: QueueClient | undefined;
+  /** Recurring jobs the plugin creates at run time. */
+  readonly schedule: ScheduleClient | undefined;
+  /** Files the host stores, read by id. */
+  readonly files: FileClient | undefined;
+  /** HTTP GETs made (and attested) by the host. */
+  readonly fetch: FetchClient | undefined;
+  /** Full-text search: the host's index, or a provider plugin's. */
+  readonly search: SearchClient | undefined;
+  /** Chat with a language model, served by a provider plugin. */
+  readonly llm: LlmClient | undefined;
+  /** Text to vectors, served by a provider plugin. */
+  readonly embedding: EmbeddingClient | undefined;
+  /** Nearest-neighbour search, served by a provider plugin. */
+  readonly vectors: VectorsClient | undefined;
+}
+
+/** What a route handler receives besides the request: the host's services, the config, the logger. */
+export interface RouteContext extends HostServices {
+  /** Plugin configuration of the latest successful `Initialize` (schema defaults filled in). */
+  readonly config: Record<string, string>;
+  readonly log: Logger;
+}
+
 /** What `initialize` receives. */
-export interface InitContext {
+export interface InitContext extends HostServices {
   /** Plugin configuration, with `configSchema` defaults filled in for missing keys. */
   config: Record<string, string>;
   /** Token to send as `auth_token` when calling the host's services. */
@@ -50,13 +91,6 @@ export interface InitContext {
   endpoints: ServiceEndpoints;
   /** Logger whose lines carry the plugin name. */
   log: Logger;
-  /**
-   * The host's attestation store, or `undefined` when the host offers none (empty
-   * `ats_store_endpoint`). Use it here to discover dynamic handlers (ADR-004).
-   */
-  ats: AtsClient | undefined;
-  /** The host's job queue, or `undefined` when the host offers none (empty `queue_endpoint`). */
-  queue: QueueClient | undefined;
   /**
    * Announces a job handler found at run time, e.g. from `handler` attestations
    * (`subjects=[NAME] predicates=["handler"] contexts=[<plugin>]`). Its name joins
@@ -84,7 +118,7 @@ export interface JobLog {
 }
 
 /** What a job handler receives besides the payload. */
-export interface JobContext {
+export interface JobContext extends HostServices {
   /** Id of the job in the host's queue. */
   jobId: string;
   /** Name of the handler running, without the `<plugin>/` prefix. */
@@ -107,10 +141,6 @@ export interface JobContext {
   log: JobLog;
   /** Adds to the job's actual cost (`cost_actual` is the sum). */
   addCost(amount: number): void;
-  /** The host's attestation store; `undefined` when not offered. */
-  ats: AtsClient | undefined;
-  /** The host's job queue; `undefined` when not offered. */
-  queue: QueueClient | undefined;
   /** The plugin's own logger (stderr), for lines that are not part of the job's log. */
   pluginLog: Logger;
 }
@@ -161,7 +191,7 @@ export interface WatcherDef {
  * A route handler. Return a response built with `json`, `text` or `reply`, any other value
  * (sent as JSON 200), or nothing (204). Throw an `HttpError` to answer its status.
  */
-export type RouteHandler = (req: PluginRequest) => unknown;
+export type RouteHandler = (req: PluginRequest, ctx: RouteContext) => unknown;
 
 /** A route with a description, which the host shows in its route listing. */
 export interface RouteSpec {
@@ -222,7 +252,7 @@ export interface CommandOutput {
 }
 
 /** What a command's `run` receives besides its arguments and flags. */
-export interface CommandContext {
+export interface CommandContext extends HostServices {
   /** Name of the command running. */
   command: string;
   /** The command's standard output, returned to the caller byte for byte. */
@@ -242,10 +272,6 @@ export interface CommandContext {
    * Once it aborts the answer is gone: what the command returns afterwards is ignored.
    */
   signal: AbortSignal;
-  /** The host's attestation store; `undefined` when not offered. */
-  ats: AtsClient | undefined;
-  /** The host's job queue; `undefined` when not offered. */
-  queue: QueueClient | undefined;
   /** The plugin's own logger (stderr of the plugin process, not the command's stderr). */
   log: Logger;
 }
@@ -318,4 +344,10 @@ export interface PluginDef {
    * `ExecuteCommand` RPCs. Names: no whitespace, not starting with "-".
    */
   commands?: Record<string, CommandDef>;
+  /**
+   * Services this plugin provides to other plugins, which the host routes to it:
+   * `{ llm: { chat, stream } }`, `embedding`, `vectors`, `search`. Each sets its provider flag
+   * in the `Initialize` answer (`llm_provider`, …) and is served on the plugin's own port.
+   */
+  provides?: ProviderDefs;
 }

@@ -42,7 +42,7 @@ class PyPlugService(domain_pb2_grpc.DomainPluginServiceServicer):
     def Metadata(self, request, context):
         return domain_pb2.MetadataResponse(
             name=NAME, version=VERSION, qntx_version=QNTX_VERSION,
-            description="Example plugin in Python: greetings, notes as attestations, a WebSocket echo, a wordcount job",
+            description="Example plugin in Python: greetings, notes as attestations, a WebSocket echo, a wordcount job; provides LLM, embeddings and vector search",
             author="qntx", license="MIT",
         )
 
@@ -60,7 +60,12 @@ class PyPlugService(domain_pb2_grpc.DomainPluginServiceServicer):
         self.host.configure(request.ats_store_endpoint, request.queue_endpoint, request.auth_token)
         self.initialized = True
         log.info("initialized", greeting=self.greeting, ats=request.ats_store_endpoint or "(none)", queue=request.queue_endpoint or "(none)")
-        return domain_pb2.InitializeResponse(handler_names=list(jobs.HANDLERS), http_routes=self.routes.route_infos())
+        # The provider flags: the host routes other plugins' LLM, embedding and vector search
+        # calls to the services plugin.py registers beside this one.
+        return domain_pb2.InitializeResponse(
+            handler_names=list(jobs.HANDLERS), http_routes=self.routes.route_infos(),
+            llm_provider=True, embedding_provider=True, vector_search_provider=True,
+        )
 
     def Shutdown(self, request, context):
         log.info("Shutdown requested")

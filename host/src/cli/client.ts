@@ -84,6 +84,11 @@ export class ControlClient {
     return this.request<T>("POST", path, body);
   }
 
+  /** POST raw bytes (with the admin token) as `contentType`, and return the JSON answer. */
+  postBytes<T>(path: string, data: Uint8Array, contentType: string): Promise<T> {
+    return this.request<T>("POST", path, data, contentType);
+  }
+
   /** Every running plugin's commands (`qntx --help`); bounded by `timeoutMs`. */
   listAllCommands(timeoutMs = LISTING_TIMEOUT_MS): Promise<HostAnswer<{ plugins?: Array<{ plugin: string; commands: CommandInfo[] }>; unavailable?: Array<{ plugin: string; error: string }> }>> {
     return this.send("GET", "/api/plugins/commands", undefined, timeoutMs);
@@ -140,17 +145,19 @@ export class ControlClient {
    * parsed body, error statuses included. Throws HOST_NOT_RUNNING when nothing answers, or
    * nothing answers within `timeoutMs`.
    */
-  async send<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<HostAnswer<T>> {
+  async send<T>(method: string, path: string, body?: unknown, timeoutMs?: number, contentType?: string): Promise<HostAnswer<T>> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // Bytes go as they are (a file upload); anything else as JSON.
+    const raw = body instanceof Uint8Array;
+    if (body !== undefined) headers["content-type"] = raw ? (contentType ?? "application/octet-stream") : "application/json";
     let response: Response;
     let text: string;
     try {
       response = await this.fetch(`${this.url}${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : raw ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
         signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
       });
       // Inside the try: a timeout may also strike while the body arrives.
@@ -168,8 +175,8 @@ export class ControlClient {
     return { status: response.status, body: parsed as HostAnswer<T>["body"] };
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const { status, body: parsed } = await this.send<T>(method, path, body);
+  private async request<T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
+    const { status, body: parsed } = await this.send<T>(method, path, body, undefined, contentType);
     if (status < 200 || status > 299) {
       throw answerError(status, parsed, `${method} ${path} answered ${status}`);
     }

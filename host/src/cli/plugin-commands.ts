@@ -20,7 +20,7 @@ export function addPluginCommands(program: Command): void {
 
   plugin
     .command("list")
-    .description("list plugins with their state, version, health, pid and address")
+    .description("list plugins with their state, version, health, pid, address and provider roles")
     .option("--json", "print JSON instead of a table")
     .action(runAction(async (options: { json?: boolean }, command: Command) => {
       const client = ControlClient.locate(clientLocation(command));
@@ -34,10 +34,10 @@ export function addPluginCommands(program: Command): void {
         return;
       }
       console.log(renderTable(
-        ["NAME", "STATE", "VERSION", "HEALTH", "KIND", "PID", "ADDRESS", "ROUTES"],
+        ["NAME", "STATE", "VERSION", "HEALTH", "KIND", "PID", "ADDRESS", "ROUTES", "ROLES"],
         plugins.map((p) => [
           p.name, p.state, p.version ?? "-", p.health ? (p.health.healthy ? "healthy" : "unhealthy") : "-", p.kind,
-          p.pid ? String(p.pid) : "-", p.address ?? "-", String(p.routes.length),
+          p.pid ? String(p.pid) : "-", p.address ?? "-", String(p.routes.length), p.roles?.length ? p.roles.join(",") : "-",
         ]),
       ));
       for (const p of plugins.filter((x) => x.state === "failed" && x.error)) {

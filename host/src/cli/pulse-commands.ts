@@ -1,6 +1,7 @@
 /**
  * `qntx pulse …`: enqueue jobs (optionally waiting with a live progress bar), list, inspect,
- * cancel and retry them, list and switch schedules, through the running host's HTTP API.
+ * cancel and retry them, list and switch schedules, show the budget, through the running
+ * host's HTTP API.
  */
 import type { Command } from "commander";
 import { QntxError } from "@qntx/protocol";
@@ -112,7 +113,33 @@ export function addPulseCommands(program: Command): void {
       }));
   }
 
+  pulse
+    .command("budget")
+    .description("spend and what is left per budget window ([pulse] daily/weekly/monthly_budget_usd: sliding 24 h, 7 d, 30 d)")
+    .option("--json", "print JSON")
+    .action(runAction(async (options: { json?: boolean }, command: Command) => {
+      const client = ControlClient.locate(clientLocation(command));
+      const budget = await client.get<{ windows: BudgetWindowJson[]; overBudget: string }>("/api/pulse/budget");
+      if (options.json) return void console.log(JSON.stringify(budget, null, 2));
+      const usd = (n: number | null): string => (n === null ? "no limit" : `$${n.toFixed(6)}`);
+      console.log(renderTable(["WINDOW", "LIMIT", "SPENT", "LEFT", "SPENDS", "SET BY"], budget.windows.map((w) => [
+        `${w.window} (${w.hours} h)`, usd(w.limitUsd), usd(w.spentUsd), w.limitUsd === null ? "-" : usd(w.remainingUsd), String(w.operations), `[pulse] ${w.key}`,
+      ])));
+      console.log(`\nA job over budget ${budget.overBudget === "fail" ? "fails" : "waits until its window frees up"} ([pulse] over_budget = "${budget.overBudget}").`);
+    }));
+
   addScheduleCommands(pulse);
+}
+
+/** A budget window as `GET /api/pulse/budget` returns it. */
+interface BudgetWindowJson {
+  window: string;
+  key: string;
+  hours: number;
+  limitUsd: number | null;
+  spentUsd: number;
+  remainingUsd: number | null;
+  operations: number;
 }
 
 /** Follows the job's events until it ends, drawing progress on stderr. */

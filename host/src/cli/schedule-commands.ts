@@ -1,7 +1,8 @@
 /**
  * `qntx pulse schedules` and `qntx pulse schedule enable|disable <plugin/handler>`: see the
  * schedules plugins announced and switch them. A schedule announced with
- * `enabled_by_default=false` only runs once it is enabled here.
+ * `enabled_by_default=false` only runs once it is enabled here. The schedules plugins create
+ * at run time (ScheduleService) are listed after them, with their id, owner and state.
  */
 import type { Command } from "commander";
 import { QntxError } from "@qntx/protocol";
@@ -20,21 +21,43 @@ interface ScheduleJson {
   lastJobId?: string;
 }
 
+/** A schedule a plugin created, as `GET /api/pulse/runtime-schedules` returns it. */
+interface RuntimeScheduleJson {
+  id: string;
+  owner: string;
+  handler: string;
+  intervalSeconds: number;
+  state: string;
+  nextRunAt: number;
+  lastJobId?: string;
+}
+
 /** Adds `schedules` and `schedule enable|disable` to the `pulse` command group. */
 export function addScheduleCommands(pulse: Command): void {
   pulse
     .command("schedules")
-    .description("list the schedules plugins announced, with whether each is on and when it runs next")
+    .description("list the schedules plugins announced (whether each is on, when it runs next) and the ones they created at run time")
     .option("--json", "print JSON")
     .action(runAction(async (options: { json?: boolean }, command: Command) => {
       const client = ControlClient.locate(clientLocation(command));
       const { schedules } = await client.get<{ schedules: ScheduleJson[] }>("/api/pulse/schedules");
-      if (options.json) return void console.log(JSON.stringify(schedules, null, 2));
-      if (schedules.length === 0) return void console.log("No schedules. A plugin announces them in its Initialize answer.");
-      console.log(renderTable(["HANDLER", "EVERY", "ENABLED", "NEXT RUN", "LAST JOB", "DESCRIPTION"], schedules.map((s) => [
-        s.handler, s.intervalSeconds > 0 ? `${s.intervalSeconds}s` : "off", s.enabled ? "yes" : "no",
-        s.enabled && s.intervalSeconds > 0 ? new Date(s.nextRunAt).toISOString() : "-", s.lastJobId ?? "-", s.description,
-      ])));
+      const { schedules: created } = await client.get<{ schedules: RuntimeScheduleJson[] }>("/api/pulse/runtime-schedules");
+      if (options.json) return void console.log(JSON.stringify([...schedules, ...created], null, 2));
+      if (schedules.length === 0 && created.length === 0) {
+        return void console.log("No schedules. A plugin announces them in its Initialize answer, or creates them with ScheduleService.");
+      }
+      if (schedules.length > 0) {
+        console.log(renderTable(["HANDLER", "EVERY", "ENABLED", "NEXT RUN", "LAST JOB", "DESCRIPTION"], schedules.map((s) => [
+          s.handler, s.intervalSeconds > 0 ? `${s.intervalSeconds}s` : "off", s.enabled ? "yes" : "no",
+          s.enabled && s.intervalSeconds > 0 ? new Date(s.nextRunAt).toISOString() : "-", s.lastJobId ?? "-", s.description,
+        ])));
+      }
+      if (created.length > 0) {
+        if (schedules.length > 0) console.log("");
+        console.log(renderTable(["ID", "HANDLER", "EVERY", "STATE", "NEXT RUN", "LAST JOB", "OWNER"], created.map((s) => [
+          s.id, s.handler, `${s.intervalSeconds}s`, s.state, s.state === "active" ? new Date(s.nextRunAt).toISOString() : "-", s.lastJobId ?? "-", s.owner,
+        ])));
+      }
     }));
 
   const schedule = pulse.command("schedule").description("switch a schedule on or off");

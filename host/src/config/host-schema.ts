@@ -5,6 +5,7 @@
 import { DEFAULT_LISTEN, DEFAULT_PLUGIN_BASE_PORT, METADATA_READY_TIMEOUT_MS, PORT_LINE_TIMEOUT_MS } from "@qntx/protocol";
 import { addressProblem, isTable, typeName, type Checker } from "./checker.js";
 import { resolvePath } from "./paths.js";
+import { SERVICE_HOST_KEYS } from "./services-schema.js";
 import { checkHttpsFiles, checkTlsFiles } from "./tls-schema.js";
 import { checkStringList } from "./values.js";
 import type { HostSettings } from "./types.js";
@@ -71,7 +72,7 @@ const HOST_INTEGER_KEYS = {
 
 /** Every key `[host]` accepts. */
 export const HOST_KEYS: readonly string[] = Object.freeze([
-  "listen", "grpc_listen", "data_dir", "allowed_origins", "grpc_tls", "tls", "auto_mtls", ...Object.keys(HOST_INTEGER_KEYS),
+  "listen", "grpc_listen", "data_dir", "allowed_origins", "grpc_tls", "tls", "auto_mtls", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
 ]);
 
 /** HostSettings while it is being built. */

@@ -13,6 +13,7 @@ import { SourceIndex } from "./locate.js";
 import { parseToml } from "./parse-toml.js";
 import { CONFIG_FILE_NAME, defaultDataDir, findConfigFile, homeDir, QNTX_CONFIG_FILE_NAME, resolvePath } from "./paths.js";
 import { checkPlugins } from "./plugins-section.js";
+import { checkPulse, checkServiceKeys, DEFAULT_BUDGET_SETTINGS, DEFAULT_SERVICE_SETTINGS } from "./services-schema.js";
 import { checkQntxPlugins, qntxIgnoredNote } from "./qntx-file.js";
 import { QNTX_MAPPED_KEYS, qntxHostSettings } from "./qntx-host.js";
 import type { ConfigFormat, HostConfig, PluginEntry } from "./types.js";
@@ -42,7 +43,7 @@ export interface LoadConfigOptions extends ParseConfigOptions {
 }
 
 /** Top-level keys of am.plugins.toml. */
-const TOP_LEVEL_KEYS = ["host", "plugins"] as const;
+const TOP_LEVEL_KEYS = ["host", "pulse", "plugins"] as const;
 
 /**
  * The layout of a config file: by its name when it is `am.plugins.toml` or `am.toml`, else by
@@ -102,6 +103,9 @@ export function parseConfig(text: string, file: string | undefined, options: Par
   // In am.toml, QNTX's own settings with an exact counterpart come first; [host] wins over them.
   const mapped = format === "am.toml" ? qntxHostSettings(raw, check) : {};
   const settings: MutableHostSettings = { ...DEFAULT_HOST_SETTINGS, dataDir: defaultDataDir(env, cwd), ...mapped, ...given };
+  const services = { ...DEFAULT_SERVICE_SETTINGS, ...checkServiceKeys(raw.host, check) };
+  // am.toml's [pulse] is QNTX's section: only its budget keys are read, the rest is QNTX's own.
+  const budget = { ...DEFAULT_BUDGET_SETTINGS, ...checkPulse(raw.pulse, check, format === "am.toml") };
   const overrides = options.overrides ?? {};
   if (overrides.listen !== undefined) {
     const bad = addressProblem(overrides.listen, true);
@@ -134,7 +138,7 @@ export function parseConfig(text: string, file: string | undefined, options: Par
   }
 
   if (check.issues.length > 0) throw configErrorFromIssues(check.issues, absFile, shown);
-  return deepFreeze({ file: absFile, format, notes, baseDir: ctx.baseDir, host: settings, plugins });
+  return deepFreeze({ file: absFile, format, notes, baseDir: ctx.baseDir, host: settings, services, budget, plugins });
 }
 
 /** The file as the user would type it: relative to `cwd` when inside it, else absolute. */

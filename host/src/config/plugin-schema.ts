@@ -25,6 +25,7 @@ export const RESERVED_PLUGIN_NAMES: readonly string[] = Object.freeze([
   "admin",
   "static",
   "host",
+  "files",
 ]);
 
 /** What a plugin name may contain: it becomes a URL segment and a log file name. */

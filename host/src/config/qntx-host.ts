@@ -9,6 +9,7 @@
  * | `[pulse] workers`                                | `pulse_concurrency` |
  * | `[plugin.websocket.keepalive] ping_interval_secs`| `ws_ping_interval_ms` (× 1000) |
  * | `[plugin.websocket.keepalive] pong_timeout_secs` | `ws_pong_timeout_ms` (× 1000)  |
+ * | `[pulse] daily_budget_usd`, `weekly_budget_usd`, `monthly_budget_usd` | the same `[pulse]` keys (read by `services-schema.ts`) |
  *
  * A `[host]` table in the same file wins over them (it is this host's own word). Everything
  * else in those sections has no counterpart here and is ignored.
@@ -21,7 +22,7 @@ import { checkStringList } from "./values.js";
 /** What this host reads of each QNTX section it maps, for the note about ignored sections. */
 export const QNTX_MAPPED_KEYS: Readonly<Record<string, readonly string[]>> = Object.freeze({
   server: ["port", "bind_address", "allowed_origins"],
-  pulse: ["workers"],
+  pulse: ["workers", "daily_budget_usd", "weekly_budget_usd", "monthly_budget_usd", "over_budget"],
 });
 
 /** Host settings taken from QNTX's `[server]`, `[pulse]` and `[plugin.websocket.keepalive]`. */

@@ -201,7 +201,39 @@ export interface PluginGrants {
 }
 
 /** The host services a `services` grant can name (the gRPC services plugins call back). */
-export const GRANTABLE_SERVICES = ["ats", "queue"] as const;
+export const GRANTABLE_SERVICES = ["ats", "queue", "schedule", "files", "fetch", "search", "llm", "embedding", "vectors"] as const;
+
+/** A service the host routes to a provider plugin, by the key of `[host] providers`. */
+export type ProviderRole = (typeof PROVIDER_ROLES)[number];
+
+/** The routed services, as `[host] providers` names them. */
+export const PROVIDER_ROLES = ["llm", "embedding", "vector_search", "search"] as const;
+
+/** The host's own services and provider routing: keys of `[host]` (docs/services.md). */
+export interface ServiceSettings {
+  /** Hosts FetchService may fetch from (`*` patterns, `host` or `host:port`); empty = no fetches. */
+  readonly fetchAllowedHosts: readonly string[];
+  /** Deadline of one fetch (default 30 s). */
+  readonly fetchTimeoutMs: number;
+  /** Largest body a fetch reads (default 10 MiB). */
+  readonly fetchMaxBytes: number;
+  /** Largest file the host stores (default 8 MiB). */
+  readonly fileMaxBytes: number;
+  /** The provider plugin of each routed service, when more than one announces it. */
+  readonly providers: Readonly<Partial<Record<ProviderRole, string>>>;
+}
+
+/** Pulse's spending limits: `[pulse]`, as in QNTX's am.toml. Unset = no limit. */
+export interface BudgetSettings {
+  /** Sliding 24 h limit in US dollars. */
+  readonly dailyUsd?: number | undefined;
+  /** Sliding 7 d limit. */
+  readonly weeklyUsd?: number | undefined;
+  /** Sliding 30 d limit. */
+  readonly monthlyUsd?: number | undefined;
+  /** What a job over budget does: waits until the window frees up (default), or fails. */
+  readonly overBudget: "wait" | "fail";
+}
 
 /** Which layout the config file has. */
 export type ConfigFormat =
@@ -224,5 +256,9 @@ export interface HostConfig {
   /** Folder that relative paths are resolved against: the file's folder, else the cwd. */
   readonly baseDir: string;
   readonly host: HostSettings;
+  /** The host's own services and provider routing (keys of `[host]`). */
+  readonly services: ServiceSettings;
+  /** Pulse's budget (`[pulse]`). */
+  readonly budget: BudgetSettings;
   readonly plugins: readonly PluginEntry[];
 }

@@ -1,7 +1,8 @@
 /**
  * Runs the conformance check: resolves the target, then takes the plugin through the steps a
  * host takes (spawn and port line, Metadata, versions, ConfigSchema, Initialize with real
- * services, Health, RegisterGlyphs, HTTP, jobs, WebSocket, Commands, Shutdown and exit) and
+ * services, Health, RegisterGlyphs, the provider services it announces, HTTP, jobs, WebSocket,
+ * Commands, Shutdown and exit) and
  * reports each. A plugin at an address is live: only the calls that read run there unless
  * `reinitialize` is set. Every call has a deadline and every wait a bound, so the check always ends;
  * whatever it started (process group, services, temp database) is gone when it returns.
@@ -14,6 +15,7 @@ import { stepConfigSchema, stepInitialize, stepMetadata, stepPortLine, stepQntxV
 import { stepExit, stepShutdown } from "./steps-stop.js";
 import { stepCommands, stepGlyphs, stepHealth, stepJobs, stepUnknownJob } from "./steps-calls.js";
 import { stepRoutes, stepUnknownPath } from "./steps-http.js";
+import { stepProviders } from "./steps-providers.js";
 import { stepWebSocket } from "./steps-websocket.js";
 import { describeTarget, resolveTarget } from "./target.js";
 import type { CheckOptions, CheckReport } from "./types.js";
@@ -28,6 +30,7 @@ const STEPS: ReadonlyArray<(run: CheckRun) => Promise<void>> = [
   stepInitialize,
   stepHealth,
   stepGlyphs,
+  stepProviders,
   stepRoutes,
   stepUnknownPath,
   stepUnknownJob,

@@ -3,6 +3,7 @@
  * process; `ExternalDomainProxy` implements it by calling a plugin over gRPC. The registry,
  * the gateway and the CLI cannot tell the two apart.
  */
+import type { Client as GrpcClient } from "@grpc/grpc-js";
 import type {
   WebSocketFrame,
   CommandsResponse,
@@ -108,6 +109,12 @@ export interface DomainPlugin {
   commands?(options: CallOptions): Promise<CommandsResponse>;
   /** Runs one command; its exit code, stdout and stderr come back in the answer. */
   executeCommand?(request: ExecuteCommandRequest, options: CallOptions): Promise<ExecuteCommandResponse>;
+  /**
+   * A grpc-js client on the plugin's own channel, for the provider services it serves beside
+   * this one (LLMService, …), which the host routes other plugins' calls to
+   * (services/provider-router.ts). Built-in plugins have none: they cannot be providers.
+   */
+  serviceClient?(): GrpcClient;
   /** Releases connections held to the plugin (the gRPC channel of an external one). */
   close?(): void;
 }

@@ -126,6 +126,11 @@ export class ExternalDomainProxy implements DomainPlugin {
     };
   }
 
+  /** A client on this plugin's channel for the provider services it serves (see DomainPlugin.serviceClient). */
+  serviceClient(): grpc.Client {
+    return this.client.serviceClient();
+  }
+
   /** Closes the channel; later calls fail with UNAVAILABLE-like errors. */
   close(): void {
     this.client.close();

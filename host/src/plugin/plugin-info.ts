@@ -3,7 +3,7 @@
  * control API serves, and the typed events the registry emits ({@link PluginEvents}) for the
  * job wiring, the WebSocket gateway, the host's log and, later, a dashboard and metrics.
  */
-import type { RouteInfo } from "@qntx/protocol";
+import type { InitializeResponse, RouteInfo } from "@qntx/protocol";
 import type { PluginState } from "./state.js";
 
 /** How a plugin reaches the host. */
@@ -35,6 +35,12 @@ export interface PluginInfo {
   readonly address: string | null;
   readonly routes: readonly RouteInfo[];
   readonly handlerNames: readonly string[];
+  /**
+   * The provider roles its last Initialize announced, as QNTX's banner names them:
+   * `llm-provider`, `embedding-provider`, `vector-search-provider`, `search-provider`,
+   * `python-provider` (empty before its first Initialize).
+   */
+  readonly roles: readonly string[];
   /** Why the plugin is `failed` (or why its last start failed). */
   readonly error: string | null;
   /** What to do about `error`, when the failure came with a hint (a QntxError's, or the plugin's own). */
@@ -75,4 +81,18 @@ export interface PluginEvents {
   "plugin:health": [event: { readonly name: string; readonly health: HealthSnapshot }];
   /** A plugin left the config (reload): it was stopped and is forgotten. */
   "plugin:removed": [event: { readonly name: string }];
+}
+
+/** The provider flags of InitializeResponse, by the role name QNTX's banner shows for each. */
+export const PROVIDER_FLAGS = [
+  ["llm-provider", "llmProvider"],
+  ["embedding-provider", "embeddingProvider"],
+  ["vector-search-provider", "vectorSearchProvider"],
+  ["search-provider", "searchProvider"],
+  ["python-provider", "pythonProvider"],
+] as const satisfies ReadonlyArray<readonly [string, keyof InitializeResponse]>;
+
+/** The roles an Initialize answer announces (see {@link PluginInfo.roles}). */
+export function providerRoles(announced: InitializeResponse | undefined): string[] {
+  return announced ? PROVIDER_FLAGS.filter(([, flag]) => announced[flag] === true).map(([role]) => role) : [];
 }

@@ -7,7 +7,7 @@
  */
 import { QntxError, type InitializeRequest, type InitializeResponse, type MetadataResponse, type RouteInfo } from "@qntx/protocol";
 import type { DomainPlugin } from "./domain-plugin.js";
-import type { HealthSnapshot, PluginInfo, PluginKind } from "./plugin-info.js";
+import { providerRoles, type HealthSnapshot, type PluginInfo, type PluginKind } from "./plugin-info.js";
 import type { PluginState } from "./state.js";
 import { checkQntxVersion } from "./version.js";
 
@@ -130,7 +130,7 @@ export class PluginRecord {
     return {
       name: this.name, kind: this.kind, state, version: this.metadata?.version ?? null, description: this.metadata?.description ?? null,
       health: this.health ?? null, pid: this.pid ?? null, address: this.address ?? null, routes: this.routes, handlerNames: this.handlerNames,
-      error: this.error ?? null, hint: this.hint ?? null, startedAt: this.startedAt ?? null,
+      roles: providerRoles(this.announced), error: this.error ?? null, hint: this.hint ?? null, startedAt: this.startedAt ?? null,
     };
   }
 }

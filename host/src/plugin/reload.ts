@@ -20,7 +20,7 @@ export interface ReloadSummary {
   readonly removed: string[];
   readonly restarted: string[];
   readonly unchanged: string[];
-  /** `[host]` keys whose change waits for the next start. */
+  /** `[host]` keys (and `[pulse]`) whose change waits for the next start. */
   readonly needsRestart: string[];
   /** Plugins whose start failed after the change (each is `failed`, with its reason). */
   readonly failed: Array<{ name: string; error: string }>;
@@ -92,9 +92,14 @@ export class ConfigReloader {
       throw error;
     }
     const diff = diffPlugins(manager.configured(), next.plugins);
-    const needsRestart = (Object.keys(next.host) as Array<keyof HostConfig["host"]>)
-      .filter((key) => !isDeepStrictEqual(next.host[key], this.options.running.host[key]))
-      .map((key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    const running = this.options.running;
+    const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const needsRestart = [
+      ...(Object.keys(next.host) as Array<keyof HostConfig["host"]>).filter((key) => !isDeepStrictEqual(next.host[key], running.host[key])).map(snake),
+      // The service keys live in [host] too; [pulse]'s budget is read at start as well.
+      ...(Object.keys(next.services) as Array<keyof HostConfig["services"]>).filter((key) => !isDeepStrictEqual(next.services[key], running.services[key])).map(snake),
+      ...(isDeepStrictEqual(next.budget, running.budget) ? [] : ["[pulse]"]),
+    ];
     const failed: ReloadSummary["failed"] = [];
     const record = (name: string, error: unknown): void => {
       failed.push({ name, error: error instanceof Error ? error.message : String(error) });

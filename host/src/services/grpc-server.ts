@@ -1,5 +1,6 @@
 /**
- * The host's own gRPC server, which plugins call back: ATSStoreService and QueueService on one
+ * The host's own gRPC server, which plugins call back: ATSStoreService, QueueService and the
+ * other host services (schedule, files, fetch, search, LLM, embedding, vectors: `extra`) on one
  * loopback port (docs/protocol.md §1.1: one server may serve several services; the same address goes
  * in each endpoint field of InitializeRequest). Message limits match the plugin channels'.
  */
@@ -16,15 +17,24 @@ export interface ServicesServer {
   close(): Promise<void>;
 }
 
+/** The implementations the services server serves. */
+export interface HostServiceImpls {
+  readonly ats: ATSStoreServiceServer;
+  readonly queue: QueueServiceServer;
+  /** Further services (a definition and its implementation each). */
+  readonly extra?: ReadonlyArray<{ readonly definition: grpc.ServiceDefinition; readonly implementation: grpc.UntypedServiceImplementation }>;
+}
+
 /**
  * Binds `listen` (`host:port`, port 0 = any) and serves the host's services: plaintext, or with
  * `tls` (`[host] grpc_tls`) TLS that requires a client certificate issued by `tls.ca`. The
  * files are read now; a plugin's token is still checked on every call either way.
  */
-export async function startServicesServer(listen: string, services: { ats: ATSStoreServiceServer; queue: QueueServiceServer }, tls?: TlsFiles): Promise<ServicesServer> {
+export async function startServicesServer(listen: string, services: HostServiceImpls, tls?: TlsFiles): Promise<ServicesServer> {
   const server = new grpc.Server(grpcOptions());
   server.addService(ATSStoreServiceService, services.ats);
   server.addService(QueueServiceService, services.queue);
+  for (const { definition, implementation } of services.extra ?? []) server.addService(definition, implementation);
   const credentials = tls
     ? grpc.ServerCredentials.createSsl(readFileSync(tls.ca), [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], true)
     : grpc.ServerCredentials.createInsecure();

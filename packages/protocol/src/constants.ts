@@ -23,3 +23,15 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Full method paths of DomainPluginService, for logs and tests. */
 export const DOMAIN_SERVICE_NAME = "protocol.DomainPluginService";
+
+/**
+ * Call metadata the host adds to every call it routes to a provider plugin [ours]: the name of
+ * the plugin that made the call. The caller's own token never reaches the provider.
+ */
+export const CALLER_METADATA = "x-qntx-caller";
+
+/**
+ * Trailing metadata a provider may send with an answer [ours]: what the call cost, in US
+ * dollars (a decimal number). The host records it in the usage record Pulse's budgets sum.
+ */
+export const COST_TRAILER = "qntx-cost-usd";

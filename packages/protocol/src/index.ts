@@ -1,11 +1,20 @@
 /**
  * @qntx/protocol: the generated QNTX plugin protocol (ts-proto messages and grpc-js service
- * definitions for DomainPluginService, ATSStoreService and QueueService) and the small wire
- * helpers the host and the SDK share.
+ * definitions for DomainPluginService, the host's services — ATSStoreService, QueueService,
+ * ScheduleService, FileService, FetchService, SearchService, LLMService, EmbeddingService,
+ * VectorSearchService, GroundService) and the small wire helpers the host and the SDK share.
  */
 export * from "./gen/domain.js";
 export * from "./gen/atsstore.js";
 export * from "./gen/queue.js";
+export * from "./gen/schedule.js";
+export * from "./gen/fileservice.js";
+export * from "./gen/fetch.js";
+export * from "./gen/search.js";
+export * from "./gen/llm.js";
+export * from "./gen/embedding.js";
+export * from "./gen/vectorsearch.js";
+export * from "./gen/ground.js";
 export { protobufPackage, protobufFileName, type DeepPartial, type Exact, type MessageFns } from "./gen/domain.js";
 export * from "./constants.js";
 export * from "./port-line.js";

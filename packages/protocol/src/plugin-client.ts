@@ -201,6 +201,15 @@ export class PluginClient {
     return call;
   }
 
+  /**
+   * A generic grpc-js client on this plugin's channel, for the other services a plugin may serve
+   * on the same port (a provider's LLMService, …: the host routes calls to them). It shares the
+   * channel: no second connection, and it closes with this client.
+   */
+  serviceClient(): grpc.Client {
+    return new grpc.Client(this.address, grpc.credentials.createInsecure(), { channelOverride: this.client.getChannel() });
+  }
+
   /** Closes the channel; later calls fail with UNAVAILABLE. */
   close(): void {
     this.client.close();

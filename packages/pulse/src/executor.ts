@@ -22,6 +22,29 @@ export type ExecutorResult = Pick<ExecuteJobResponse, "success"> & Partial<Execu
 /** Runs one job: the host wires it to `ExternalDomainProxy.executeJob` (or a built-in plugin). */
 export type Executor = (job: PulseJob, call: ExecutorCall) => Promise<ExecutorResult>;
 
+/**
+ * Thrown by an executor to put a job back in the queue without running it, until `until`
+ * (unix ms): the attempt is not counted, the message becomes the job's `error` and a log line
+ * (the host's budget check uses it for a job over budget).
+ */
+export class JobDeferred extends Error {
+  constructor(
+    readonly until: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "JobDeferred";
+  }
+}
+
+/** Thrown by an executor to fail a job at once, without its remaining attempts. */
+export class JobRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "JobRefused";
+  }
+}
+
 /** What a response stores (zero progress/cost and empty version mean "not reported": the stored values stay). */
 export function outputOf(res: ExecutorResult): RunOutput {
   const current = res.progressCurrent ?? 0;

@@ -6,6 +6,7 @@
 export { Pulse, type PulseOptions } from "./queue.js";
 export { newJobRecord, type EnqueueInput, type JobUpdate, type PayloadInput } from "./enqueue-input.js";
 export { type PulseEvents } from "./events.js";
+export { JobDeferred, JobRefused } from "./executor.js";
 export {
   WorkerPool,
   newOwnerId,
@@ -23,6 +24,13 @@ export {
   type ScheduleSpec,
   type ScheduleStore,
 } from "./schedule-store.js";
+export {
+  SqlitePluginScheduleStore,
+  type NewPluginSchedule,
+  type PluginScheduleRecord,
+  type PluginScheduleState,
+  type PluginScheduleStore,
+} from "./plugin-schedule-store.js";
 export type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult, RunOutput } from "./job-store.js";
 export { SqliteJobStore } from "./sqlite-job-store.js";
 export {

@@ -27,7 +27,8 @@ export interface RunOutput {
  * A write of the worker pool, batched with others in one transaction. The end of one run:
  * `fail` re-queues at `retryAt`, or fails for good when it is undefined (a job whose cancel
  * was requested ends `cancelled` either way); `release` gives the job back without counting
- * the attempt (used by a pool that stops). For a job claimed ahead (reserved): `start` makes
+ * the attempt (used by a pool that stops; with `defer`, not before `defer.runAt`, the reason
+ * stored as its error and logged: an executor's JobDeferred). For a job claimed ahead (reserved): `start` makes
  * it `running` (attempt counted) once its run has begun, written with the endings of the runs
  * before it; `unreserve` gives it back unstarted (`cancelled` when a cancel was asked). `job`
  * is the job as claimed: the store returns it updated rather than reading the whole row back
@@ -37,7 +38,7 @@ export type FinishOp =
   | { kind: "complete"; fence: Fence; job: PulseJob; output: RunOutput }
   | { kind: "fail"; fence: Fence; job: PulseJob; error: string; retryAt: number | undefined; output?: RunOutput | undefined }
   | { kind: "cancel"; fence: Fence; job: PulseJob; reason: string }
-  | { kind: "release"; fence: Fence; job: PulseJob }
+  | { kind: "release"; fence: Fence; job: PulseJob; defer?: { runAt: number; reason: string; log: JobLogEntry } | undefined }
   | { kind: "start"; fence: Fence; job: PulseJob }
   | { kind: "unreserve"; fence: Fence; job: PulseJob };
 

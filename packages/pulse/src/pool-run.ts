@@ -1,6 +1,6 @@
 import type { JobLogEntry } from "@qntx/protocol";
 import { backoffDelay } from "./backoff.js";
-import { abortReason, errorMessage, outputOf, type ExecutorResult } from "./executor.js";
+import { JobDeferred, JobRefused, abortReason, errorMessage, outputOf, type ExecutorResult } from "./executor.js";
 import type { Fence, FinishOp, RunOutput } from "./job-store.js";
 import type { PoolCore } from "./pool-settings.js";
 import type { PulseJob } from "./types.js";
@@ -57,7 +57,8 @@ export function endRun(core: PoolCore, run: Run, end: Ending): FinishOp | undefi
       if (end.res.success) return { kind: "complete", fence, job, output: outputOf(end.res) };
       return failOp(core, run, end.res.error || "the handler reported failure without an error message", outputOf(end.res));
     case "error":
-      return failOp(core, run, errorMessage(end.err));
+      if (end.err instanceof JobDeferred) return deferOp(core, run, end.err);
+      return failOp(core, run, errorMessage(end.err), undefined, end.err instanceof JobRefused);
     case "timeout":
       run.controller.abort(abortReason("TimeoutError", `job ${job.id} timed out after ${run.timeoutSecs}s`));
       return failOp(core, run, `timed out after ${run.timeoutSecs}s`);
@@ -74,11 +75,26 @@ export function endRun(core: PoolCore, run: Run, end: Ending): FinishOp | undefi
   }
 }
 
-/** A failed attempt: re-queued with backoff while attempts remain, with a log line saying which. */
-function failOp(core: PoolCore, run: Run, error: string, output?: RunOutput): FinishOp {
+/** The executor put the job back unrun (JobDeferred): released until its time, the attempt not counted. */
+function deferOp(core: PoolCore, run: Run, deferred: JobDeferred): FinishOp {
+  const { job, fence } = run;
+  const runAt = Math.max(deferred.until, core.clock.now());
+  const log: JobLogEntry = {
+    timestamp: new Date(core.clock.now()).toISOString(),
+    level: "warn",
+    message: `not started: ${deferred.message}; waits until ${new Date(runAt).toISOString()}`,
+    stage: "pulse",
+    metadata: "",
+  };
+  core.log.info({ jobId: job.id, handler: job.handler, until: runAt, reason: deferred.message }, "pulse: job deferred");
+  return { kind: "release", fence, job, defer: { runAt, reason: deferred.message, log } };
+}
+
+/** A failed attempt: re-queued with backoff while attempts remain (`final`: never), with a log line saying which. */
+function failOp(core: PoolCore, run: Run, error: string, output?: RunOutput, final = false): FinishOp {
   const { job, fence } = run;
   const now = core.clock.now();
-  const retry = fence.attempt < job.maxAttempts;
+  const retry = !final && fence.attempt < job.maxAttempts;
   const delay = retry ? backoffDelay(fence.attempt, core.backoff) : 0;
   const note: JobLogEntry = {
     timestamp: new Date(now).toISOString(),

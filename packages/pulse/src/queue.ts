@@ -8,6 +8,7 @@ import { newJobRecord, type EnqueueInput, type JobUpdate } from "./enqueue-input
 import { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";
 import type { PulseEvents } from "./events.js";
 import { WorkerPool, newOwnerId, type WorkerPoolOptions } from "./pool.js";
+import { SqlitePluginScheduleStore, type PluginScheduleRecord, type PluginScheduleState, type PluginScheduleStore } from "./plugin-schedule-store.js";
 import { SqliteScheduleStore, type ScheduleRecord, type ScheduleStore } from "./schedule-store.js";
 import { Scheduler, type ScheduleInput } from "./scheduler.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
@@ -18,8 +19,8 @@ import type { ListQuery, NewJobRecord, PulseJob, PulseJobDetail, PulseLogEntry }
 export interface PulseOptions extends Omit<WorkerPoolOptions, "store" | "handlers" | "events" | "logger" | "clock"> {
   /** The shared `qntx.db` connection (Pulse migrates namespace "pulse" on it). Or pass `stores`. */
   db?: Database.Database;
-  /** Other storage (e.g. PostgreSQL) instead of `db`. */
-  stores?: { jobs: JobStore; schedules: ScheduleStore };
+  /** Other storage (e.g. PostgreSQL) instead of `db`; without `pluginSchedules`, plugins cannot create schedules. */
+  stores?: { jobs: JobStore; schedules: ScheduleStore; pluginSchedules?: PluginScheduleStore };
   /** Schedule tick period (ms); 0 = only manual `scheduler.tick()`. Default 1000. */
   scheduleTickMs?: number;
   logger?: PulseLogger;
@@ -41,6 +42,8 @@ export class Pulse {
   readonly store: JobStore;
   readonly pool: WorkerPool;
   readonly scheduler: Scheduler;
+  /** The schedules plugins create at run time (ScheduleService), when the storage has them. */
+  readonly pluginSchedules: PluginScheduleStore | undefined;
   /** Lease-owner id of this instance (unique per process and per Pulse). */
   readonly owner: string;
   private readonly clock: Clock;
@@ -53,10 +56,12 @@ export class Pulse {
     if (stores) {
       this.store = stores.jobs;
       schedules = stores.schedules;
+      this.pluginSchedules = stores.pluginSchedules;
     } else if (db) {
       const jobs = new SqliteJobStore(db);
       this.store = jobs;
       schedules = new SqliteScheduleStore(db, jobs);
+      this.pluginSchedules = new SqlitePluginScheduleStore(db, jobs);
     } else {
       throw new PulseError("INVALID_ARGUMENT", "Pulse needs a database: pass `db` (better-sqlite3) or `stores`");
     }
@@ -79,6 +84,8 @@ export class Pulse {
       clock: this.clock,
       logger: this.log,
       newJob: (s, now) => this.record({ handler: s.handler, payload: s.atsCode ? { ats_code: s.atsCode } : undefined, source: "schedule" }, now),
+      pluginStore: this.pluginSchedules,
+      newPluginJob: (s, now) => this.record({ handler: s.handler, payload: s.payload, source: `schedule:${s.id}` }, now),
       onEnqueued: (job) => {
         this.events.emit("job", job);
         this.pool.wake();
@@ -303,5 +310,40 @@ export class Pulse {
   schedules(plugin?: string): Promise<ScheduleRecord[]> {
     return this.scheduler.list(plugin);
   }
-}
 
+  /**
+   * Creates a schedule owned by `owner` (ScheduleService.CreateSchedule): `handler` is qualified
+   * and need not be registered yet (it fires once it is). An active schedule of the same owner,
+   * handler, interval and payload is returned instead of a second one (`existed`).
+   * @throws PulseError INVALID_ARGUMENT, or when the storage keeps no plugin schedules.
+   */
+  async createPluginSchedule(input: { id: string; owner: string; handler: string; intervalSeconds: number; payload: Buffer; metadata: string }): Promise<{ record: PluginScheduleRecord; existed: boolean }> {
+    const store = this.requirePluginSchedules();
+    const slash = input.handler.indexOf("/");
+    if (slash <= 0 || slash === input.handler.length - 1) throw new PulseError("INVALID_ARGUMENT", `a schedule's handler must be plugin/handler, got "${input.handler}"`);
+    if (!Number.isInteger(input.intervalSeconds) || input.intervalSeconds < 1 || input.intervalSeconds > 2_147_483_647) {
+      throw new PulseError("INVALID_ARGUMENT", `interval_seconds must be a whole number of seconds >= 1, got ${input.intervalSeconds}`);
+    }
+    return store.create({ ...input, plugin: input.handler.slice(0, slash), handlerName: input.handler.slice(slash + 1) }, this.clock.now());
+  }
+
+  /** A schedule a plugin created, or undefined. */
+  pluginSchedule(id: string): Promise<PluginScheduleRecord | undefined> {
+    return this.requirePluginSchedules().get(id);
+  }
+
+  /** Schedules plugins created (deleted ones included), all or of one owner. */
+  listPluginSchedules(owner?: string): Promise<PluginScheduleRecord[]> {
+    return this.pluginSchedules ? this.pluginSchedules.list(owner) : Promise.resolve([]);
+  }
+
+  /** Pauses, resumes (`active`) or deletes a schedule a plugin created. */
+  setPluginScheduleState(id: string, state: PluginScheduleState): Promise<PluginScheduleRecord> {
+    return this.requirePluginSchedules().setState(id, state, this.clock.now());
+  }
+
+  private requirePluginSchedules(): PluginScheduleStore {
+    if (!this.pluginSchedules) throw new PulseError("INVALID_STATE", "this Pulse's storage keeps no plugin schedules", { hint: "pass stores.pluginSchedules" });
+    return this.pluginSchedules;
+  }
+}

@@ -2,7 +2,8 @@ import type { ScheduleInfo } from "@qntx/protocol";
 import { PulseError } from "./errors.js";
 import type { HandlerRegistry } from "./handlers.js";
 import { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";
-import type { ScheduleRecord, ScheduleSpec, ScheduleStore } from "./schedule-store.js";
+import type { PluginScheduleRecord, PluginScheduleStore } from "./plugin-schedule-store.js";
+import type { FireResult, ScheduleRecord, ScheduleSpec, ScheduleStore } from "./schedule-store.js";
 import type { NewJobRecord, PulseJob } from "./types.js";
 
 /** A ScheduleInfo as plugins send it; description and ats_code may be left out. */
@@ -14,6 +15,10 @@ export interface SchedulerOptions {
   handlers: HandlerRegistry;
   /** Builds the job a schedule enqueues (the facade fills ids and defaults). */
   newJob: (schedule: ScheduleRecord, now: number) => NewJobRecord;
+  /** The schedules plugins create at run time (ScheduleService); none when not given. */
+  pluginStore?: PluginScheduleStore;
+  /** Builds the job a plugin's schedule enqueues. */
+  newPluginJob?: (schedule: PluginScheduleRecord, now: number) => NewJobRecord;
   /** Called with each job a tick enqueued (the facade emits the event and wakes the pool). */
   onEnqueued?: (job: PulseJob) => void;
   /** Tick period (ms) once started; 0 = no timer (call tick() yourself). Default 1000. */
@@ -34,6 +39,8 @@ export class Scheduler {
   private readonly store: ScheduleStore;
   private readonly handlers: HandlerRegistry;
   private readonly newJob: SchedulerOptions["newJob"];
+  private readonly pluginStore: PluginScheduleStore | undefined;
+  private readonly newPluginJob: SchedulerOptions["newPluginJob"];
   private readonly onEnqueued: ((job: PulseJob) => void) | undefined;
   private readonly tickMs: number;
   private readonly clock: Clock;
@@ -45,6 +52,8 @@ export class Scheduler {
     this.store = options.store;
     this.handlers = options.handlers;
     this.newJob = options.newJob;
+    this.pluginStore = options.pluginStore;
+    this.newPluginJob = options.newPluginJob;
     this.onEnqueued = options.onEnqueued;
     this.tickMs = options.tickMs ?? 1000;
     this.clock = options.clock ?? systemClock;
@@ -98,18 +107,27 @@ export class Scheduler {
     const out: PulseJob[] = [];
     for (const s of await this.store.due(now)) {
       if (!this.handlers.has(s.handler)) continue;
-      const interval = s.intervalSeconds * 1000;
-      let next = s.nextRunAt + interval;
-      if (next <= now) next = now + interval; // downtime: this run is the single catch-up
-      const res = await this.store.fire(s.handler, s.nextRunAt, next, this.newJob(s, now), now);
-      if (res.job) {
-        out.push(res.job);
-        this.onEnqueued?.(res.job);
-      } else if (res.skipped === "previous-pending") {
-        this.log.info({ handler: s.handler, previousJob: s.lastJobId }, "pulse: schedule skipped a run, its previous job has not finished");
+      const next = nextRun(s.nextRunAt, s.intervalSeconds, now);
+      this.fired(await this.store.fire(s.handler, s.nextRunAt, next, this.newJob(s, now), now), s.handler, s.lastJobId, out);
+    }
+    if (this.pluginStore && this.newPluginJob) {
+      for (const s of await this.pluginStore.due(now)) {
+        if (!this.handlers.has(s.handler)) continue;
+        const next = nextRun(s.nextRunAt, s.intervalSeconds, now);
+        this.fired(await this.pluginStore.fire(s.id, s.nextRunAt, next, this.newPluginJob(s, now), now), `${s.handler} (schedule ${s.id})`, s.lastJobId, out);
       }
     }
     return out;
+  }
+
+  /** Announces a fired schedule's job, or logs the skipped run. */
+  private fired(res: FireResult, what: string, previousJob: string | undefined, out: PulseJob[]): void {
+    if (res.job) {
+      out.push(res.job);
+      this.onEnqueued?.(res.job);
+    } else if (res.skipped === "previous-pending") {
+      this.log.info({ handler: what, previousJob }, "pulse: schedule skipped a run, its previous job has not finished");
+    }
   }
 
   /** Starts the periodic tick (no-op when tickMs is 0). */
@@ -127,4 +145,11 @@ export class Scheduler {
     this.timer = undefined;
     await this.ticking;
   }
+}
+
+/** The run after `due`: one interval later, or one interval from now after downtime (this run is the single catch-up). */
+function nextRun(due: number, intervalSeconds: number, now: number): number {
+  const interval = intervalSeconds * 1000;
+  const next = due + interval;
+  return next <= now ? now + interval : next;
 }

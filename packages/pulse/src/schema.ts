@@ -84,4 +84,27 @@ export const PULSE_MIGRATIONS: readonly string[] = [
   CREATE INDEX pulse_jobs_ready ON pulse_jobs (priority DESC, run_at, seq) WHERE status = 'queued' AND lease_owner IS NULL;
   CREATE INDEX pulse_jobs_reserved ON pulse_jobs (lease_expires_at) WHERE status = 'queued' AND lease_owner IS NOT NULL;
   `,
+  // 3: schedules plugins create at run time (ScheduleService). Unlike the announced ones
+  // (pulse_schedules, keyed by handler and synced at each Initialize) each has an id, an owner
+  // (the plugin that created it: only it may change it), a payload, and a state.
+  `
+  CREATE TABLE pulse_plugin_schedules (
+    id                TEXT    PRIMARY KEY,
+    owner             TEXT    NOT NULL,            -- the plugin that created it
+    handler           TEXT    NOT NULL,            -- qualified: <plugin>/<handler>
+    plugin            TEXT    NOT NULL,
+    handler_name      TEXT    NOT NULL,
+    interval_seconds  INTEGER NOT NULL,
+    payload           BLOB    NOT NULL,
+    metadata          TEXT    NOT NULL DEFAULT '', -- JSON text of the metadata map
+    state             TEXT    NOT NULL CHECK (state = 'active' OR state = 'paused' OR state = 'deleted'),
+    next_run_at       INTEGER NOT NULL,
+    last_run_at       INTEGER,
+    last_job_id       TEXT,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL
+  );
+  CREATE INDEX pulse_plugin_schedules_due ON pulse_plugin_schedules (next_run_at) WHERE state = 'active';
+  CREATE INDEX pulse_plugin_schedules_owner ON pulse_plugin_schedules (owner);
+  `,
 ];

@@ -197,7 +197,9 @@ export class SqliteJobStore implements JobStore {
         row = this.st.cancelRun.get({ ...fence, error: op.reason }) as EndedRow | undefined;
         break;
       case "release":
-        row = this.st.release.get(fence) as EndedRow | undefined;
+        row = this.st.release.get({ ...fence, runAt: op.defer?.runAt ?? null, reason: op.defer?.reason ?? null }) as EndedRow | undefined;
+        // The attempt was not counted: the line goes with the attempt the job has now.
+        if (row && op.defer) this.insertLogs(op.fence.id, op.fence.attempt - 1, [op.defer.log]);
         break;
       case "start":
         // A lost reservation writes nothing here; the pool learns of it at its next renewal.

@@ -148,10 +148,12 @@ export function prepare(db: Database.Database): Statements {
       UPDATE pulse_jobs SET status = 'cancelled', error = @error, completed_at = @now, updated_at = @now,
         lease_owner = NULL, lease_expires_at = NULL
       WHERE ${fenced} ${ended}`),
+    // @runAt and @reason are NULL for a plain release (a stopping pool); a deferral sets both.
     release: db.prepare(`
       UPDATE pulse_jobs SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
         completed_at = CASE WHEN cancel_requested = 1 THEN @now ELSE NULL END,
-        error = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE error END,
+        error = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE COALESCE(@reason, error) END,
+        run_at = COALESCE(@runAt, run_at),
         attempts = attempts - 1, updated_at = @now, lease_owner = NULL, lease_expires_at = NULL
       WHERE ${fenced} ${ended}`),
     expire: db.prepare(`UPDATE pulse_jobs INDEXED BY pulse_jobs_leases SET ${EXPIRE_SET}

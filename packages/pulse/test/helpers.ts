@@ -67,6 +67,11 @@ export function waitFor(pulse: Pulse, id: string, pred: JobStatus | ((j: PulseJo
   });
 }
 
+/** A clock the test moves by hand (`clock.t += …`). */
+export function manualClock(start = Date.UTC(2026, 0, 1)): { t: number; now(): number } {
+  return { t: start, now() { return this.t; } };
+}
+
 /** Options every test Pulse gets: small backoff, silent. */
 export function testOptions(db: Database.Database, executor: Executor, extra: Partial<PulseOptions> = {}): PulseOptions {
   return { db, executor, backoff: { baseMs: 10, maxMs: 100 }, scheduleTickMs: 0, ...extra };

@@ -1,13 +1,9 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { Pulse } from "../src/index.js";
-import { scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
+import { manualClock, scriptedExecutor, tempDb, testOptions, waitFor, type TempDb } from "./helpers.js";
 
 const MIN = 60_000;
 
-/** A clock the test moves by hand. */
-function manualClock(start = Date.UTC(2026, 0, 1)) {
-  return { t: start, now() { return this.t; } };
-}
 
 describe("scheduler", () => {
   let t: TempDb;

@@ -2,8 +2,8 @@
  * What the ATS and queue clients share: the error they throw, deadlines, abort signals,
  * and turning grpc-js calls into promises and async iterables.
  */
-import { Metadata, status as GrpcStatus, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
-import type { QntxErrorCode } from "@qntx/protocol";
+import { credentials, Metadata, status as GrpcStatus, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { grpcOptions, type QntxErrorCode } from "@qntx/protocol";
 
 /** Default deadline of a call to a host service. */
 export const DEFAULT_HOST_CALL_TIMEOUT_MS = 10_000;
@@ -27,6 +27,14 @@ export interface HostClientOptions {
   credentials?: ChannelCredentials;
   /** Channel options added to the SDK's (e.g. `grpc.ssl_target_name_override`). */
   channelOptions?: ChannelOptions;
+}
+
+/**
+ * A generated grpc-js client of `endpoint` with the options' credentials (plaintext when none)
+ * and the SDK's channel options plus the given ones: one channel per client, reused by every call.
+ */
+export function hostClient<C>(Client: new (address: string, creds: ChannelCredentials, options: ChannelOptions) => C, endpoint: string, options: HostClientOptions): C {
+  return new Client(endpoint, options.credentials ?? credentials.createInsecure(), { ...grpcOptions(), ...options.channelOptions });
 }
 
 /**

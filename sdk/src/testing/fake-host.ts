@@ -1,14 +1,16 @@
 /**
  * A fake qntx host for plugin tests: a real grpc-js server on an ephemeral loopback port that
- * serves `ATSStoreService` and `QueueService` from memory with the host's semantics, so a
- * plugin's `ctx.ats` and `ctx.queue` work in a test with no host running. Tests inspect what
- * the plugin wrote (`attestations`, `jobs`, `updates`), seed data, and wait for events.
+ * serves `ATSStoreService`, `QueueService` and the other host services (schedules, files,
+ * fetch, search, LLM, embeddings, vectors: `mesh`) from memory with the host's semantics, so a
+ * plugin's `ctx.ats`, `ctx.queue`, `ctx.llm`, … work in a test with no host running. Tests
+ * inspect what the plugin wrote (`attestations`, `jobs`, `updates`), seed data, and wait for events.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { ATSStoreServiceService, QueueServiceService, grpcOptions, type Attestation, type Job } from "@qntx/protocol";
 import { AttestationStore, type AttestationSeed, type FilterInput } from "./attestation-store.js";
 import { CallMeter, type HostMethod } from "./call-meter.js";
+import { FakeMesh } from "./fake-mesh.js";
 import { createFakeAtsService, createFakeQueueService, notifyWatchers, type Watcher } from "./fake-services.js";
 import { JobStore, type JobInput } from "./job-store.js";
 import { ChangeFeed, type WaitOptions } from "./waiters.js";
@@ -26,8 +28,14 @@ export type JobMatch = { id?: string; handlerName?: string; status?: string } | 
 
 /** An in-memory host for a plugin under test. Close it (or `await using` it) when done. */
 export interface FakeHost {
-  /** `host:port` the services listen on: give it as `ats_store_endpoint` and `queue_endpoint`. */
+  /** `host:port` the services listen on: give it as every endpoint of `InitializeRequest` but Ground's. */
   readonly address: string;
+  /**
+   * The other services' state and knobs: `mesh.setChat("…")`, `mesh.putFile(data, mime)`,
+   * `mesh.setFetch(url, {body})`, and what the plugin did: `mesh.schedules`, `mesh.chats`,
+   * `mesh.fetches`, `mesh.documents(index)`.
+   */
+  readonly mesh: FakeMesh;
   /** The token every call must carry (see also {@link FakeHost.issueToken}). */
   readonly token: string;
   /** Every stored attestation, in write order (the live store: reading it is always current). */
@@ -70,7 +78,7 @@ export interface FakeHost {
   callCount(method: HostMethod): number;
   /** Most calls of `method` in flight at once. */
   maxInFlight(method: HostMethod): number;
-  /** Forgets attestations, jobs, updates and call counts (tokens, delays and watchers stay). */
+  /** Forgets attestations, jobs, updates, the mesh's records and call counts (tokens, delays, watchers and set answers stay). */
   reset(): void;
   /** Stops the server (open calls are cut). Idempotent. */
   close(): Promise<void>;
@@ -147,6 +155,8 @@ export async function createFakeHost(options: FakeHostOptions = {}): Promise<Fak
   const server = new Server(grpcOptions());
   server.addService(ATSStoreServiceService, createFakeAtsService(deps, { withoutWatch: options.withoutWatch === true }));
   server.addService(QueueServiceService, createFakeQueueService(deps));
+  const mesh = new FakeMesh(sourceOf);
+  for (const [definition, implementation] of mesh.services()) server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
   );
@@ -161,6 +171,7 @@ export async function createFakeHost(options: FakeHostOptions = {}): Promise<Fak
 
   const host: FakeHost = {
     address: `127.0.0.1:${port}`,
+    mesh,
     token: defaultToken,
     attestations: attestations.attestations,
     jobs: jobs.jobs,
@@ -202,6 +213,7 @@ export async function createFakeHost(options: FakeHostOptions = {}): Promise<Fak
     reset() {
       attestations.clear();
       jobs.clear();
+      mesh.clear();
       meter.reset();
       feed.changed();
     },

@@ -14,7 +14,7 @@ import { openTestWebSocket, type TestWebSocket, type WebSocketOptions } from "./
 /** Config values a test may give; sent as the host sends them (text; arrays as JSON). */
 export type ConfigInput = Record<string, string | number | boolean | readonly (string | number | boolean)[]>;
 
-/** Endpoints of host services the fake host does not serve (a test may run its own). */
+/** Endpoints to send instead of the fake host's own (a test may run its own services); the fake host serves all but Ground. */
 export interface ExtraEndpoints {
   schedule?: string;
   fileService?: string;
@@ -158,14 +158,14 @@ export function createHandle(parts: HandleParts): TestPlugin & { initialized: In
         queueEndpoint: parts.host?.address ?? "",
         authToken: parts.token,
         config: wireConfig(config),
-        scheduleEndpoint: parts.endpoints.schedule ?? "",
-        fileServiceEndpoint: parts.endpoints.fileService ?? "",
-        llmEndpoint: parts.endpoints.llm ?? "",
-        embeddingEndpoint: parts.endpoints.embedding ?? "",
-        vectorSearchEndpoint: parts.endpoints.vectorSearch ?? "",
+        scheduleEndpoint: parts.endpoints.schedule ?? parts.host?.address ?? "",
+        fileServiceEndpoint: parts.endpoints.fileService ?? parts.host?.address ?? "",
+        llmEndpoint: parts.endpoints.llm ?? parts.host?.address ?? "",
+        embeddingEndpoint: parts.endpoints.embedding ?? parts.host?.address ?? "",
+        vectorSearchEndpoint: parts.endpoints.vectorSearch ?? parts.host?.address ?? "",
         groundEndpoint: parts.endpoints.ground ?? "",
-        searchEndpoint: parts.endpoints.search ?? "",
-        fetchEndpoint: parts.endpoints.fetch ?? "",
+        searchEndpoint: parts.endpoints.search ?? parts.host?.address ?? "",
+        fetchEndpoint: parts.endpoints.fetch ?? parts.host?.address ?? "",
       });
       try {
         return await client.call("Initialize", timeoutMs, (plugin, options) => plugin.initialize(request, options));

@@ -1,7 +1,8 @@
 /**
  * @qntx/sdk/testing: test a plugin with no host running. `startTestPlugin` serves a plugin
  * definition in process (or spawns a plugin file), initializes it against a fake host — a real
- * gRPC server with the attestation store and job queue in memory — and calls its HTTP routes,
+ * gRPC server with the attestation store, the job queue and the other host services in memory —
+ * and calls its HTTP routes,
  * job handlers, WebSocket and commands the way the qntx host does.
  *
  * @example
@@ -20,6 +21,7 @@ export { createFakeHost, type FakeHost, type FakeHostOptions, type JobMatch } fr
 export { matchesFilter, generateAttestationId, type AttestationSeed, type FilterInput } from "./attestation-store.js";
 export { JOB_STATUSES, type JobInput } from "./job-store.js";
 export { INVALID_TOKEN } from "./fake-services.js";
+export { FakeMesh, type FakeChat, type FakeFetchResponse } from "./fake-mesh.js";
 export type { HostMethod } from "./call-meter.js";
 export { DEFAULT_WAIT_MS, type WaitOptions } from "./waiters.js";
 export { TestPluginError, type TestPluginErrorCode } from "./errors.js";
