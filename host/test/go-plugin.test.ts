@@ -132,7 +132,7 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
       expect(res.status).toBe(200);
       expect((await waitFor(queued.id, ["cancelled"])).status).toBe("cancelled");
       // The handler saw its context end (the plugin logs it), and wrote nothing.
-      const stopped = await until(() => t.logs.find((l) => l.msg === "job stopped" && pluginFields(l).job === queued.id), "the plugin's \"job stopped\" line");
+      const stopped = await t.log.waitFor((l) => l.msg === "job stopped" && pluginFields(l).job === queued.id, "the plugin's \"job stopped\"");
       expect(pluginFields(stopped).error).toBe("context canceled");
       expect(await attestations(`subject=cancelled-subject`)).toEqual([]);
     });

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { groupMembers, processStat } from "../src/plugin/os-process.js";
 import { processIdentity, sweepOrphans } from "../src/plugin/pid-file.js";
 import { CLI, FAKE_PLUGIN_PATH, JOB_PLUGIN_PATH, hostTable, http, processesWithArgs, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 const dirs: string[] = [];
 const servers: ResultPromise[] = [];
@@ -68,7 +69,7 @@ async function startServer(dir: string, configFile: string): Promise<{ server: R
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   const list = await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { name: string; pid: number; state: string }[] };
     return plugins.every((p) => p.state === "running") ? plugins : undefined;

@@ -13,6 +13,7 @@ import WebSocket from "ws";
 import { isStopped, processStat } from "../src/plugin/os-process.js";
 import { PluginProcess, terminateGroup } from "../src/plugin/process.js";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginHealth } from "./helpers/events.js";
 
 /** Far above every `until` below: a test that waits for it times out. */
 const SHUTDOWN_NEVER_MS = 120_000;
@@ -106,7 +107,7 @@ describe("a plugin whose Health goes unanswered", () => {
     expect((await http(`${t.url}/api/fine/ping`)).text).toBe("pong");
 
     process.kill(pid, "SIGCONT");
-    await until(() => (t.host.registry.get("frozen")!.health?.answered ? true : undefined), "a health check answered again");
+    await pluginHealth(t.host.registry, "frozen", (health) => health.answered, "a health check answered again");
     expect((await http(`${t.url}/api/frozen/ping`)).text).toBe("pong");
     expect(t.host.registry.get("frozen")!.pid).toBe(pid);
   }, 60_000);
