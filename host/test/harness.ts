@@ -157,7 +157,11 @@ export function adminHeaders(t: { dir: string }): Record<string, string> {
   return { authorization: `Bearer ${fs.readFileSync(join(t.dir, "data", "admin.token"), "utf8").trim()}`, "content-type": "application/json" };
 }
 
-/** Polls `probe` every 25 ms until it returns a value other than undefined (or times out). */
+/**
+ * Polls `probe` every 25 ms until it returns a value other than undefined (or times out). Only
+ * where nothing announces the change (another process's state, a database row): a log line or
+ * a registry event has its wait in helpers/events.ts (docs/development.md, How tests wait).
+ */
 export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
   const giveUp = Date.now() + timeoutMs;
   for (;;) {
