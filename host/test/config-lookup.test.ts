@@ -34,6 +34,7 @@ describe("loadConfig: defaults and lookup", () => {
       grpcListen: "127.0.0.1:0",
       pulseConcurrency: 4,
       jobMaxAttempts: 3,
+      jobLeaseMs: 30_000,
       jobTimeoutSecs: 300,
       jobRetryBaseMs: 1000,
       jobRetryMaxMs: 60000,
