@@ -112,7 +112,7 @@ describe("qntx pulse", () => {
     const shown = await qntx("pulse", "get", id);
     expect(shown.stdout).toContain("handler:   jobsx/slow");
     await qntx("pulse", "cancel", id);
-  });
+  }, 90_000); // eight CLI processes and more, each a cold Node start on a shared 2-core machine
 
   it("refuses an unknown handler with the known ones", async () => {
     const result = await qntx("pulse", "enqueue", "nope");

@@ -19,6 +19,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { adminHeaders, CLI, freePort, http, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
+import { killAndWait, settledWithin } from "./helpers/events.js";
 import { describeWithGo, GO_EXAMPLE_DIR } from "./helpers/go-toolchain.js";
 import { pulseApi } from "./helpers/pulse-api.js";
 
@@ -203,8 +204,8 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
 
   describe("the process contract, spawned directly", () => {
     const children: ChildProcess[] = [];
-    afterAll(() => {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    afterAll(async () => {
+      await Promise.all(children.map(killAndWait));
     });
 
     /** The binary as a host starts it; resolves its port and, later, its exit. */
@@ -223,8 +224,7 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
         });
         void exited.then(({ code }) => reject(new Error(`goplug exited (${code}) before its port line: ${stderr}`)));
       });
-      const within = (ms: number) => Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))]);
-      return { child, announced, within, stderr: () => stderr };
+      return { child, announced, within: (ms: number) => settledWithin(exited, ms), stderr: () => stderr };
     }
 
     it("exits 0 on SIGTERM, saying why", async () => {

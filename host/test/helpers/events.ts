@@ -122,3 +122,25 @@ export function hostUrlOnceListening(hostFile: string, timeoutMs = 30_000): Prom
     return () => watcher.close();
   });
 }
+
+/**
+ * `settled`'s value, or undefined when it has not settled within `ms` (a process's exit awaited
+ * with a bound). The timer is cleared either way, so no handle outlives the wait.
+ */
+export async function settledWithin<T>(settled: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([settled, bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Kills `child` (SIGKILL) unless it has exited, and resolves once it has. */
+export async function killAndWait(child: import("node:child_process").ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
