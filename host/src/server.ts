@@ -159,6 +159,9 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   // Plugins a killed host left running go before ours start (same process only, never a reused pid).
   const swept = await sweepOrphans(settings.dataDir);
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
+  if (swept.unverified.length) {
+    logger.warn({ plugins: swept.unverified.map((r) => `${r.name} (pid ${r.pid})`) }, "left running: plugin processes of a previous host that cannot be proven ours without /proc; stop them by hand if they are");
+  }
   const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`), (err) => logger.warn({ err: String(err) }, "could not write the plugin pid file"));
   manager.recordProcessesIn(pidFile);
   // Stops the plugins recorded there if this host dies without stopping them.
