@@ -21,7 +21,9 @@ import type { HostConfig } from "./config/types.js";
 import { dataDirFiles, ensureAdminToken, ensurePrivateFile, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
+import { registerHostsRoutes } from "./gateway/hosts-api.js";
 import { registerServicesRoutes } from "./gateway/services-api.js";
+import { newHostId, openHostDirectory, type HostDirectory } from "./hosts/index.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginLogs } from "./logs/plugin-logs.js";
@@ -33,6 +35,7 @@ import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
+import { refuseNewerSchema } from "./schema/status.js";
 import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
@@ -85,6 +88,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const adminToken = ensureAdminToken(settings.dataDir);
   const dbPath = join(settings.dataDir, "qntx.db");
   ensurePrivateFile(dbPath);
+  // Before any part migrates: a database a newer build migrated is refused as a whole.
+  await refuseNewerSchema(dbPath);
   const db = openDatabase(dbPath);
   const store = new SqliteAttestationStore(db, { onWatchError: (err, a) => logger.warn({ attestation: a.id, err: String(err) }, "attestation watcher failed") });
   // Streams read on their own connection: an open cursor on the main one would block writers.
@@ -137,6 +142,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
 
   const startedAt = new Date();
+  const hostId = newHostId();
   let url = "";
   const drain = new GatewayDrain();
   const app = createGateway({
@@ -145,9 +151,14 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
     reload: () => reloader.reload("POST /api/plugins/reload"),
-    hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
+    hostInfo: () => ({ id: hostId, version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
     ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
+  // The directory opens once the address is known (after listen); the route waits for it.
+  let directory: HostDirectory | undefined;
+  let directoryOpened: (opened: HostDirectory) => void = () => undefined;
+  const openedDirectory = new Promise<HostDirectory>((resolve) => (directoryOpened = resolve));
+  registerHostsRoutes(app, () => openedDirectory);
   registerServicesRoutes(app, { router: mesh.router, files: mesh.files, budget, pulse, servicesAddress: () => services.address, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken });
   const { hostname, port } = splitListen(settings.listen);
   await app.listen({ host: hostname, port });
@@ -164,6 +175,10 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   manager.recordProcessesIn(pidFile);
   // Stops the plugins recorded there if this host dies without stopping them.
   const watchdog = HostWatchdog.start({ pidFile: pidFile.path, logger: logger.child({ component: "watchdog" }) });
+  directory = await openHostDirectory(dbPath, () => ({
+    id: hostId, address: url, version: HOST_VERSION, plugins: registry.list().filter((p) => p.state === "running").map((p) => p.name),
+  }), { onError: (err) => logger.warn({ err: String(err) }, "host directory heartbeat failed; retrying") });
+  directoryOpened(directory);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
   if (file !== undefined && options.watchConfig !== false) reloader.watch(file);
@@ -224,6 +239,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       await logs.close();
       detachJobs();
       detachSpend();
+      await directory?.close();
       mesh.close();
       await services.close();
       await localServices?.close();
