@@ -13,7 +13,7 @@ import WebSocket from "ws";
 import { procfsTable } from "../src/plugin/process-table.js";
 import { PluginProcess, terminateGroup } from "../src/plugin/process.js";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
-import { pluginHealth } from "./helpers/events.js";
+import { pluginHealth, settledWithin } from "./helpers/events.js";
 
 const { stat: processStat, isStopped } = procfsTable;
 
@@ -196,7 +196,7 @@ describe("stopping a stopped process directly", () => {
     });
     freeze(proc.pid);
     await until(() => (isStopped(proc.pid) ? true : undefined), "the process to be stopped");
-    const exit = await Promise.race([proc.stop(SHUTDOWN_NEVER_MS), new Promise<undefined>((resolve) => setTimeout(resolve, 30_000, undefined))]);
+    const exit = await settledWithin(proc.stop(SHUTDOWN_NEVER_MS), 30_000);
     expect(exit?.signal).toBe("SIGKILL");
   }, 60_000);
 
@@ -205,7 +205,7 @@ describe("stopping a stopped process directly", () => {
     const member = Number(await new Promise<string>((resolve) => leader.stdout!.once("data", (d: Buffer) => resolve(d.toString()))));
     freeze(member);
     await until(() => (isStopped(member) ? true : undefined), "the member to be stopped");
-    const ended = await Promise.race([terminateGroup(leader.pid!, SHUTDOWN_NEVER_MS).then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 30_000, false))]);
+    const ended = (await settledWithin(terminateGroup(leader.pid!, SHUTDOWN_NEVER_MS).then(() => true), 30_000)) ?? false;
     expect(ended).toBe(true);
     expect(alive(member)).toBe(false);
   }, 60_000);
