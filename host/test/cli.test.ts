@@ -99,7 +99,7 @@ describe("qntx plugin", () => {
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toContain("Usage: qntx");
     }
-  });
+  }, 90_000); // seven CLI processes, each a cold Node start on a shared 2-core machine
 });
 
 describe("qntx server", () => {
