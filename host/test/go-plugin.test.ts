@@ -176,7 +176,7 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
       const help = await qntx(["goplug", "--help"]);
       expect(help.stdout).toContain("greet");
       expect(help.stdout).toContain("list the notes stored as attestations");
-    });
+    }, 90_000); // several CLI processes, each a cold Node start on a shared 2-core machine
 
     it("is restarted by the host after a SIGKILL", async () => {
       const pid = t.host.registry.get("goplug")!.pid!;
