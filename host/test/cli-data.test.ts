@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, hostTable, http, jobPluginTable, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 let dir: string;
 let configFile: string;
@@ -24,7 +25,7 @@ async function startServer(): Promise<string> {
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { state: string }[] };
     return plugins.every((p) => p.state === "running") ? true : undefined;
