@@ -7,9 +7,11 @@
  *   qntx as / qntx ax                   write / query attestations
  *   qntx handler create|list            dynamic handlers (ADR-004)
  *   qntx file put|list                  files plugins read with FileService
+ *   qntx dashboard                      a one-time login link to the web dashboard
  *   qntx <plugin> <command> [args]      a command a running plugin contributes (cli/plugin-dispatch.ts)
  */
 import { Command } from "commander";
+import { addDashboardCommand } from "./cli/dashboard-command.js";
 import { addDataCommands } from "./cli/data-commands.js";
 import { addFileCommands } from "./cli/file-commands.js";
 import { addPluginCommands } from "./cli/plugin-commands.js";
@@ -32,6 +34,7 @@ addPluginCommands(program);
 addPulseCommands(program);
 addDataCommands(program);
 addFileCommands(program);
+addDashboardCommand(program);
 
 // A first word that is not one of the commands above names a plugin whose command to run.
 if (!(await handlePluginWords(program, process.argv))) await program.parseAsync(process.argv);
