@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SqliteAttestationStore, openDatabase, type AttestationStore } from "@qntx/ats";
+import type { AttestationStore } from "@qntx/ats";
 import { Pulse } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
@@ -18,7 +18,8 @@ import { budgetedExecutor, recordJobSpend } from "./budget/job-budget.js";
 import { SqliteUsageStore } from "./budget/usage-store.js";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
-import { dataDirFiles, ensureAdminToken, ensurePrivateFile, removeHostFile, writeHostFile } from "./data-dir.js";
+import { openHostDatabase, type HostDatabase } from "./database/open.js";
+import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
 import { registerServicesRoutes } from "./gateway/services-api.js";
@@ -48,6 +49,8 @@ export interface Host {
   readonly registry: Registry;
   readonly manager: PluginManager;
   readonly store: AttestationStore;
+  /** The databases the host opened (SQLite, or the shared PostgreSQL one). */
+  readonly database: HostDatabase;
   readonly pulse: Pulse;
   /** Tokens for the host's services; embedders can issue one to an in-process client. */
   readonly tokens: PluginTokens;
@@ -84,18 +87,14 @@ export interface StartHostOptions {
 export async function startHost(config: HostConfig, logger: Logger, options: StartHostOptions = {}): Promise<Host> {
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
-  const dbPath = join(settings.dataDir, "qntx.db");
-  ensurePrivateFile(dbPath);
-  const db = openDatabase(dbPath);
-  const store = new SqliteAttestationStore(db, { onWatchError: (err, a) => logger.warn({ attestation: a.id, err: String(err) }, "attestation watcher failed") });
-  // Streams read on their own connection: an open cursor on the main one would block writers.
-  const readStore = new SqliteAttestationStore(openDatabase(dbPath, { readonly: true }), { ownsDatabase: true });
+  const database = await openHostDatabase(settings, logger);
+  const { sqlite: db, store, readStore } = database;
 
   const registry = new Registry();
   const tokens = new PluginTokens();
   const budget = new Budget(config.budget, new SqliteUsageStore(db));
   const pulse = new Pulse({
-    db, executor: budgetedExecutor(createJobExecutor(registry), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
+    ...database.pulse, leaseMs: settings.jobLeaseMs, executor: budgetedExecutor(createJobExecutor(registry), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
     backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
@@ -229,16 +228,14 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       mesh.close();
       await services.close();
       await localServices?.close();
-      await store.close();
-      await readStore.close();
-      db.close();
+      await database.close();
       removeHostFile(settings.dataDir, process.pid);
       logger.info("qntx host stopped");
     })();
     return closing;
   };
   const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
-  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, mesh, budget, ready, reload, close };
+  return { url, servicesAddress: services.address, registry, manager, store, database, pulse, tokens, mesh, budget, ready, reload, close };
 }
 
 /** Whether a `host:port` listens on loopback only. */
