@@ -37,7 +37,7 @@ describe("colour", () => {
   });
 
   it("decides what `qntx plugin logs` and `qntx plugin check` print", () => {
-    const entry = { time: 0, stream: "stderr", level: "error", line: "boom" };
+    const entry = { time: 0, stream: "stderr" as const, level: "error", line: "boom" };
     expect(formatLogEntry(entry, colourWanted(true, {}))).toContain(ESC);
     expect(formatLogEntry(entry, colourWanted(true, { NO_COLOR: "1" }))).not.toContain(ESC);
     const report = { target: "x", kind: "spawned", plugin: undefined, steps: [{ title: "starts", status: "FAIL", detail: "no", hint: undefined }], passed: 0, failed: 1, skipped: 0, ok: false };
