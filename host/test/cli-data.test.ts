@@ -111,7 +111,8 @@ describe("qntx pulse", () => {
     const shown = await qntx("pulse", "get", id);
     expect(shown.stdout).toContain("handler:   jobsx/slow");
     await qntx("pulse", "cancel", id);
-  });
+    // Eight CLI runs and a poll of more: each run is a Node start, 3-4 s on a loaded 2-core machine.
+  }, 90_000);
 
   it("refuses an unknown handler with the known ones", async () => {
     const result = await qntx("pulse", "enqueue", "nope");
