@@ -40,6 +40,7 @@ import { refuseNewerSchemaBeforeOpen } from "./schema/status.js";
 import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
+import { startLine } from "./start-line.js";
 import { HOST_VERSION } from "./version.js";
 
 /** A running host. */
@@ -187,7 +188,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const ready = manager.startAll().then(() => {
     const plugins = registry.list();
     const running = plugins.filter((p) => p.state === "running").map((p) => p.name);
-    logger.info({ running, failed: plugins.filter((p) => p.state === "failed").map((p) => p.name) }, `${running.length} of ${plugins.length} plugins running`);
+    const tokenFile = dataDirFiles(settings.dataDir).adminToken;
+    logger.info({ running, failed: plugins.filter((p) => p.state === "failed").map((p) => p.name), dashboard: `${url}/` }, startLine({ url, tokenFile, running: running.length, total: plugins.length }));
   });
 
   // Health polling complements the exit event: it catches plugins that hang without exiting.
