@@ -9,16 +9,18 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SqliteAttestationStore, openDatabase, type AttestationStore } from "@qntx/ats";
+import type { AttestationStore } from "@qntx/ats";
 import { Pulse } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
 import { Budget } from "./budget/budget.js";
 import { budgetedExecutor, recordJobSpend } from "./budget/job-budget.js";
+import { PgUsageStore } from "./budget/pg-usage-store.js";
 import { SqliteUsageStore } from "./budget/usage-store.js";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
-import { dataDirFiles, ensureAdminToken, ensurePrivateFile, removeHostFile, writeHostFile } from "./data-dir.js";
+import { openHostDatabase, startupError, type HostDatabase } from "./database/open.js";
+import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
 import { registerHostsRoutes } from "./gateway/hosts-api.js";
@@ -50,6 +52,8 @@ export interface Host {
   readonly registry: Registry;
   readonly manager: PluginManager;
   readonly store: AttestationStore;
+  /** The databases the host opened (SQLite, or the shared PostgreSQL one). */
+  readonly database: HostDatabase;
   readonly pulse: Pulse;
   /** Tokens for the host's services; embedders can issue one to an in-process client. */
   readonly tokens: PluginTokens;
@@ -86,20 +90,19 @@ export interface StartHostOptions {
 export async function startHost(config: HostConfig, logger: Logger, options: StartHostOptions = {}): Promise<Host> {
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
-  const dbPath = join(settings.dataDir, "qntx.db");
-  ensurePrivateFile(dbPath);
   // Before any part migrates: a database a newer build migrated is refused as a whole.
-  await refuseNewerSchema(dbPath);
-  const db = openDatabase(dbPath);
-  const store = new SqliteAttestationStore(db, { onWatchError: (err, a) => logger.warn({ attestation: a.id, err: String(err) }, "attestation watcher failed") });
-  // Streams read on their own connection: an open cursor on the main one would block writers.
-  const readStore = new SqliteAttestationStore(openDatabase(dbPath, { readonly: true }), { ownsDatabase: true });
+  await refuseNewerSchema(settings.database ?? join(settings.dataDir, "qntx.db")).catch((err: unknown) => {
+    throw settings.database === undefined ? err : startupError(settings.database, settings.databaseFrom ?? "[host] database", err);
+  });
+  const database = await openHostDatabase(settings, logger);
+  const { sqlite: db, store, readStore } = database;
 
   const registry = new Registry();
   const tokens = new PluginTokens();
-  const budget = new Budget(config.budget, new SqliteUsageStore(db));
+  // The usage record on the shared database: a budget counts the spend of every host on it.
+  const budget = new Budget(config.budget, database.shared ? await PgUsageStore.open(database.shared.pool, database.shared.url) : new SqliteUsageStore(db));
   const pulse = new Pulse({
-    db, executor: budgetedExecutor(createJobExecutor(registry), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
+    ...database.pulse, leaseMs: settings.jobLeaseMs, executor: budgetedExecutor(createJobExecutor(registry), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
     backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
@@ -175,9 +178,9 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   manager.recordProcessesIn(pidFile);
   // Stops the plugins recorded there if this host dies without stopping them.
   const watchdog = HostWatchdog.start({ pidFile: pidFile.path, logger: logger.child({ component: "watchdog" }) });
-  directory = await openHostDirectory(dbPath, () => ({
+  directory = await openHostDirectory(database.shared, () => ({
     id: hostId, address: url, version: HOST_VERSION, plugins: registry.list().filter((p) => p.state === "running").map((p) => p.name),
-  }), { onError: (err) => logger.warn({ err: String(err) }, "host directory heartbeat failed; retrying") });
+  }), { heartbeatMs: settings.heartbeatIntervalMs, onError: (err) => logger.warn({ err: String(err) }, "host directory heartbeat failed; retrying") });
   directoryOpened(directory);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
@@ -243,16 +246,14 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       mesh.close();
       await services.close();
       await localServices?.close();
-      await store.close();
-      await readStore.close();
-      db.close();
+      await database.close();
       removeHostFile(settings.dataDir, process.pid);
       logger.info("qntx host stopped");
     })();
     return closing;
   };
   const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
-  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, mesh, budget, ready, reload, close };
+  return { url, servicesAddress: services.address, registry, manager, store, database, pulse, tokens, mesh, budget, ready, reload, close };
 }
 
 /** Whether a `host:port` listens on loopback only. */

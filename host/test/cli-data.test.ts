@@ -123,10 +123,12 @@ describe("qntx pulse", () => {
 describe("host killed with SIGKILL mid-job", () => {
   it("recovers the job at the next start and completes it", async () => {
     const file = join(dir, "record.log");
+    // Read the plugin's pid before the job starts: on a loaded machine a CLI call between "started"
+    // and the kill can outlast the 3 s job, which would then complete before the host dies.
+    const plugins = JSON.parse((await qntx("plugin", "list", "--json")).stdout) as { name: string; pid: number }[];
     const enqueued = await qntx("pulse", "enqueue", "jobsx/record", "--payload", JSON.stringify({ file, ms: 3000 }), "--max-attempts", "3");
     const id = enqueued.stdout.trim();
     await until(() => (existsSync(file) && readFileSync(file, "utf8").includes(`started ${id}`) ? true : undefined), "the job to start");
-    const plugins = JSON.parse((await qntx("plugin", "list", "--json")).stdout) as { name: string; pid: number }[];
     server.kill("SIGKILL");
     await server;
     // The orphaned plugin would finish the old run; take it down too, as if the machine went away.

@@ -40,6 +40,8 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   logFiles: 3,
   logRingLines: 1000,
   autoMtls: false,
+  jobLeaseMs: 30_000,
+  heartbeatIntervalMs: 5_000,
 });
 
 /** Integer keys of `[host]`, the field each fills and the bound that applies. */
@@ -68,11 +70,12 @@ const HOST_INTEGER_KEYS = {
   log_max_bytes: { field: "logMaxBytes", kind: "size" },
   log_files: { field: "logFiles", kind: "size" },
   log_ring_lines: { field: "logRingLines", kind: "size" },
+  heartbeat_interval_ms: { field: "heartbeatIntervalMs", kind: "duration" },
 } as const satisfies Record<string, { field: keyof HostSettings; kind: "port" | "duration" | "size" }>;
 
 /** Every key `[host]` accepts. */
 export const HOST_KEYS: readonly string[] = Object.freeze([
-  "listen", "grpc_listen", "data_dir", "allowed_origins", "grpc_tls", "tls", "auto_mtls", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
+  "listen", "grpc_listen", "data_dir", "database", "allowed_origins", "grpc_tls", "tls", "auto_mtls", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
 ]);
 
 /** HostSettings while it is being built. */
@@ -112,6 +115,15 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
     const dataDir = check.string(["host", "data_dir"], raw.data_dir);
     if (dataDir !== undefined) out.dataDir = resolvePath(dataDir, ctx.baseDir, ctx.home);
   }
+  if (raw.database !== undefined) {
+    const url = check.string(["host", "database"], raw.database);
+    const bad = url === undefined ? undefined : databaseProblem(url);
+    if (bad) check.report(["host", "database"], bad, DATABASE_HINT);
+    else if (url !== undefined) {
+      out.database = url;
+      out.databaseFrom = "[host] database";
+    }
+  }
   if (raw.grpc_tls !== undefined) {
     const files = checkTlsFiles(["host", "grpc_tls"], raw.grpc_tls, check, ctx);
     if (files) out.grpcTls = files;
@@ -130,4 +142,18 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
     if (value !== undefined) out[field] = value;
   }
   return out;
+}
+
+/** The hint of a `database` setting that is not a PostgreSQL URL. */
+export const DATABASE_HINT = 'write it like database = "postgres://user:password@db.example.com:5432/qntx", or leave it out for the embedded SQLite file';
+
+/** Why `url` cannot be a `[host] database` / `QNTX_DATABASE_URL` value, or undefined when it can. */
+export function databaseProblem(url: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return `must be a postgres:// or postgresql:// URL (got ${JSON.stringify(url.replace(/:[^:@/]*@/, ":***@"))})`;
+  try {
+    new URL(url);
+  } catch {
+    return "is not a valid URL (a password with @, / or : must be percent-encoded)";
+  }
+  return undefined;
 }

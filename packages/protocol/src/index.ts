@@ -29,3 +29,4 @@ export * from "./attestation-rules.js";
 export * from "./json-limits.js";
 export * from "./transport.js";
 export * from "./self-signed.js";
+export * from "./database-errors.js";
