@@ -112,7 +112,8 @@ describe("qntx pulse", () => {
     const shown = await qntx("pulse", "get", id);
     expect(shown.stdout).toContain("handler:   jobsx/slow");
     await qntx("pulse", "cancel", id);
-  }, 90_000); // eight CLI processes and more, each a cold Node start on a shared 2-core machine
+    // Nine CLI processes in a row: each is a Node start, seconds apiece on a loaded 2-core machine.
+  }, 120_000);
 
   it("refuses an unknown handler with the known ones", async () => {
     const result = await qntx("pulse", "enqueue", "nope");
