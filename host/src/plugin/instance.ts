@@ -15,7 +15,7 @@ import { checkedConfig, wantedConfig } from "./config-check.js";
 import { CrashRestarts } from "./crash-policy.js";
 import type { DomainPlugin } from "./domain-plugin.js";
 import { endpointsFor, kindOf, type InstanceContext } from "./instance-context.js";
-import { layeredConfig, resolveConfigValues, writePluginConfigFile } from "./plugin-config.js";
+import { configKeyLocations, layeredConfig, resolveConfigValues, writePluginConfigFile } from "./plugin-config.js";
 import type { PluginInfo } from "./plugin-info.js";
 import { PluginRecord } from "./plugin-record.js";
 import { describeExit, type PluginProcess } from "./process.js";
@@ -160,7 +160,7 @@ export class PluginInstance {
       const { config, services } = this.ctx;
       const plugin = this.runningPlugin();
       const merged = resolveConfigValues(layeredConfig(this.entry, config.host.dataDir, values), process.env, this.name, `new config of ${this.name}`);
-      const checked = plugin ? await checkedConfig(config, this.name, plugin, merged) : merged;
+      const checked = plugin ? await checkedConfig(config, this.name, plugin, merged, configKeyLocations(config, this.entry, values)) : merged;
       if (plugin) {
         try {
           await this.initializeRun({ ...endpointsFor(services, this.entry), authToken: services.tokens.issue(this.name), config: checked });
@@ -233,7 +233,7 @@ export class PluginInstance {
         proc.once("exit", (exit) => this.onExit(proc, describeExit(exit)));
       });
       unregistered = plugin;
-      const checked = await Promise.race([checkedConfig(config, this.name, plugin, values), aborted]);
+      const checked = await Promise.race([checkedConfig(config, this.name, plugin, values, configKeyLocations(config, this.entry)), aborted]);
       this.record.attach(plugin, { pid, address });
       unregistered = undefined;
       const request: InitializeRequest = { ...endpointsFor(services, this.entry), authToken: services.tokens.issue(this.name), config: checked };
