@@ -3,17 +3,23 @@
  * host with real plugins: the SDK example `hello`, the job fixture `jobs`, the printing
  * fixture `talk` and the built-in `clock`. Signed in through a one-time link as a person
  * would be; each step waits for what the page shows, never for a fixed time. Screenshots go
- * to docs/img/ for docs/dashboard.md.
+ * to docs/img/ for docs/dashboard.md with QNTX_UPDATE_SCREENSHOTS=1.
  */
 import { afterAll, beforeAll, expect, it } from "@jest/globals";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
 import { describeWithBrowser, launchBrowser, type TestBrowser } from "./helpers/browser.js";
 import { HELLO_PLUGIN, adminHeaders, http, jobPluginTable, startTestHost, type TestHost } from "./harness.js";
 
 const FLOOD_PLUGIN = fileURLToPath(new URL("./fixtures/flood-plugin.mjs", import.meta.url));
-const SHOTS = fileURLToPath(new URL("../../docs/img/", import.meta.url));
+/**
+ * Where screenshots go: docs/img/ (committed, shown in docs/dashboard.md) when
+ * QNTX_UPDATE_SCREENSHOTS=1, else a temp dir, so an ordinary run leaves the work tree as it was.
+ */
+const SHOTS = process.env.QNTX_UPDATE_SCREENSHOTS === "1" ? fileURLToPath(new URL("../../docs/img/", import.meta.url)) : `${mkdtempSync(join(tmpdir(), "qntx-shots-"))}/`;
 
 let t: TestHost;
 let b: TestBrowser;
@@ -44,6 +50,7 @@ describeWithBrowser(import.meta.url, "the dashboard in chromium", () => {
   afterAll(async () => {
     await b?.close();
     await t?.close();
+    if (!SHOTS.includes("docs/img")) rmSync(SHOTS, { recursive: true, force: true });
   });
 
   it("renders the plugin list, and loads fast from the host", async () => {
@@ -129,6 +136,12 @@ describeWithBrowser(import.meta.url, "the dashboard in chromium", () => {
     expect(reused!.status()).toBe(401);
     expect(t.host.registry.get("hello")!.state).toBe("running");
     await context.close();
+  });
+
+  it("says on the hosts page that this host runs alone, and how to share a database", async () => {
+    await page.click('a[data-page="hosts"]');
+    await page.waitForSelector('[data-testid="alone"]:has-text("runs alone")');
+    expect(await page.textContent('[data-testid="alone"]')).toContain("PostgreSQL");
   });
 
   it("works at a phone's width (375 px): nothing overflows the page", async () => {

@@ -3,7 +3,7 @@
  * uptime and routes, live over `/api/host/events` (its `hello` gives the list, `plugin:*`
  * events update a row as it changes); start / stop / restart / pause / resume for a session.
  */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { describeError, postJson, type SessionInfo } from "../api.js";
 import { StateBadge, since } from "../format.js";
 import { useEventStream } from "../live.js";
@@ -38,6 +38,12 @@ export function PluginsPage({ session }: { session: SessionInfo }) {
   const [plugins, setPlugins] = useState<Map<string, Plugin>>(new Map());
   const [open, setOpen] = useState<string | undefined>();
   const [message, setMessage] = useState("");
+  // Uptimes count on the page's own clock (no request): one re-render every second.
+  const [, setNow] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
   const update = (plugin: Plugin | null) => plugin && setPlugins((old) => new Map(old).set(plugin.name, plugin));
   const live = useEventStream("/api/host/events", {
     hello: (data: { plugins: Plugin[] }) => setPlugins(new Map(data.plugins.map((p) => [p.name, p]))),
