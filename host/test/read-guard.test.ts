@@ -46,7 +46,7 @@ withRemote("host API reads from another address", () => {
   });
 
   it("answers 401 with a hint without the token, and the data with it", async () => {
-    for (const path of ["/api/plugins", "/api/host", "/api/attestations", "/api/pulse/jobs", "/api/pulse/handlers", "/api/plugins/echo/config"]) {
+    for (const path of ["/api/plugins", "/api/host", "/api/attestations", "/api/pulse/jobs", "/api/pulse/handlers", "/api/plugins/echo/config", "/api/hosts", "/api/files", "/api/pulse/budget"]) {
       const bare = await http(`${remote}${path}`);
       expect([path, bare.status]).toEqual([path, 401]);
       expect(bare.json().hint).toContain("admin.token");

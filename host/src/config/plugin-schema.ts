@@ -25,6 +25,7 @@ export const RESERVED_PLUGIN_NAMES: readonly string[] = Object.freeze([
   "admin",
   "static",
   "host",
+  "hosts",
   "files",
   "dashboard",
 ]);

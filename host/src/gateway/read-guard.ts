@@ -9,8 +9,11 @@ import type { FastifyInstance } from "fastify";
 import { isIP } from "node:net";
 import { requireAdmin } from "./admin-auth.js";
 
-/** The host's own read routes (as route patterns): the control, config and data APIs. */
-const HOST_API = /^\/api\/(?:host|plugins|attestations|pulse)(?:[/?]|$)/;
+/**
+ * The host's own read routes (as route patterns): the control, config and data APIs, the host
+ * directory and the file store. Every prefix here is a reserved plugin name (plugin-schema.ts).
+ */
+const HOST_API = /^\/api\/(?:host|hosts|plugins|attestations|pulse|files)(?:[/?]|$)/;
 
 /** Whether `address` (a socket's remote address) is this machine's loopback. */
 export function isLoopbackAddress(address: string | undefined): boolean {
