@@ -22,7 +22,9 @@ import { openHostDatabase, type HostDatabase } from "./database/open.js";
 import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
+import { registerHostsRoutes } from "./gateway/hosts-api.js";
 import { registerServicesRoutes } from "./gateway/services-api.js";
+import { newHostId, openHostDirectory, type HostDirectory } from "./hosts/index.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginLogs } from "./logs/plugin-logs.js";
@@ -34,6 +36,7 @@ import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
+import { refuseNewerSchemaBeforeOpen } from "./schema/status.js";
 import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
@@ -86,6 +89,8 @@ export interface StartHostOptions {
 export async function startHost(config: HostConfig, logger: Logger, options: StartHostOptions = {}): Promise<Host> {
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
+  // Before any part migrates: a database a newer build migrated is refused as a whole.
+  await refuseNewerSchemaBeforeOpen(settings);
   const database = await openHostDatabase(settings, logger);
   const { sqlite: db, store, readStore } = database;
 
@@ -136,6 +141,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
 
   const startedAt = new Date();
+  const hostId = newHostId();
   let url = "";
   const drain = new GatewayDrain();
   const app = createGateway({
@@ -144,9 +150,14 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
     reload: () => reloader.reload("POST /api/plugins/reload"),
-    hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir, database: database.health() }),
+    hostInfo: () => ({ id: hostId, version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir, database: database.health() }),
     ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
+  // The directory opens once the address is known (after listen); the route waits for it.
+  let directory: HostDirectory | undefined;
+  let directoryOpened: (opened: HostDirectory) => void = () => undefined;
+  const openedDirectory = new Promise<HostDirectory>((resolve) => (directoryOpened = resolve));
+  registerHostsRoutes(app, () => openedDirectory);
   registerServicesRoutes(app, { router: mesh.router, files: mesh.files, budget, pulse, servicesAddress: () => services.address, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken });
   const { hostname, port } = splitListen(settings.listen);
   await app.listen({ host: hostname, port });
@@ -159,10 +170,17 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   // Plugins a killed host left running go before ours start (same process only, never a reused pid).
   const swept = await sweepOrphans(settings.dataDir);
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
+  if (swept.unverified.length) {
+    logger.warn({ plugins: swept.unverified.map((r) => `${r.name} (pid ${r.pid})`) }, "left running: plugin processes of a previous host that cannot be proven ours without /proc; stop them by hand if they are");
+  }
   const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`), (err) => logger.warn({ err: String(err) }, "could not write the plugin pid file"));
   manager.recordProcessesIn(pidFile);
   // Stops the plugins recorded there if this host dies without stopping them.
   const watchdog = HostWatchdog.start({ pidFile: pidFile.path, logger: logger.child({ component: "watchdog" }) });
+  directory = await openHostDirectory(database.shared?.url ?? database.shown, () => ({
+    id: hostId, address: url, version: HOST_VERSION, plugins: registry.list().filter((p) => p.state === "running").map((p) => p.name),
+  }), { onError: (err) => logger.warn({ err: String(err) }, "host directory heartbeat failed; retrying") });
+  directoryOpened(directory);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
   if (file !== undefined && options.watchConfig !== false) reloader.watch(file);
@@ -223,6 +241,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       await logs.close();
       detachJobs();
       detachSpend();
+      await directory?.close();
       mesh.close();
       await services.close();
       await localServices?.close();
