@@ -1,6 +1,6 @@
 /**
- * Starts a whole host from a loaded config: the database (attestations and Pulse share one
- * `qntx.db`), the gRPC services plugins call back (ATSStoreService, QueueService and the
+ * Starts a whole host from a loaded config: the databases (attestations and Pulse share one
+ * `qntx.db`, or a PostgreSQL database several hosts share: database/open.ts), the gRPC services plugins call back (ATSStoreService, QueueService and the
  * service mesh: schedules, files, fetch, search, and the services routed to providers), the
  * registry and plugin manager, Pulse's workers, the HTTP gateway and the health loop. The
  * gateway listens before plugins start, so a plugin that is still loading answers 503
