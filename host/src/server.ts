@@ -197,6 +197,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       // 1. Take no new work: new connections are refused, requests on open ones and new
       //    WebSockets get 503, followers' streams end, Pulse claims no more jobs.
       drain.begin();
+      services.health.setAll("NOT_SERVING");
+      localServices?.health.setAll("NOT_SERVING");
       app.server.close();
       // 2. Let the work in flight finish, within shutdown_timeout_ms. Plugins and the services
       //    they call back still run, so a request or job under way is answered, not cut.
