@@ -9,8 +9,8 @@ import type { FastifyInstance } from "fastify";
 import { isIP } from "node:net";
 import { requireAdmin } from "./admin-auth.js";
 
-/** The host's own read routes (as route patterns): the control, config and data APIs. */
-const HOST_API = /^\/api\/(?:host|plugins|attestations|pulse)(?:[/?]|$)/;
+/** The host's own read routes (as route patterns): the control, config and data APIs, and `/metrics`. */
+const HOST_API = /^\/(?:api\/(?:host|plugins|attestations|pulse)(?:[/?]|$)|metrics$)/;
 
 /** Whether `address` (a socket's remote address) is this machine's loopback. */
 export function isLoopbackAddress(address: string | undefined): boolean {

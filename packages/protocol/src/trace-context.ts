@@ -89,3 +89,11 @@ export function childOf(parent: TraceContext): TraceContext {
 export function traceFromHeaders(traceparent: string | undefined, tracestate: string | undefined): TraceContext | undefined {
   return parseTraceparent(traceparent, tracestate ?? "");
 }
+
+/** The trace a gRPC call carries in its metadata (`traceparent`, `tracestate`), or undefined. */
+export function traceOfMetadata(metadata: { get(key: string): Array<string | Buffer> }): TraceContext | undefined {
+  const parent = metadata.get(TRACEPARENT)[0];
+  if (typeof parent !== "string") return undefined;
+  const state = metadata.get(TRACESTATE)[0];
+  return parseTraceparent(parent, typeof state === "string" ? state : "");
+}

@@ -27,6 +27,8 @@ export interface JobRow {
   error: string;
   plugin_version: string;
   parent_job_id: string;
+  traceparent: string;
+  tracestate: string;
   created_at: number;
   started_at: number | null;
   completed_at: number | null;
@@ -68,8 +70,8 @@ const UNRESERVE_SET = `
 
 /** Columns of the `insert` statement, bound by position from {@link insertArgs}. */
 const INSERT_COLUMNS = `id, handler, plugin, handler_name, payload, source, status, priority, run_at,
-  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at`;
-const INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at, traceparent, tracestate`;
+const INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 /** Columns of an insert of a job born running (claimed by its own enqueue): the insert's, then its first lease. */
 export const INSERT_RUNNING_COLUMNS = `${INSERT_COLUMNS}, attempts, lease_owner, lease_expires_at, started_at`;
@@ -88,7 +90,7 @@ export const INSERT_RUNNING_VALUES = `${INSERT_VALUES}, 1, ?, ?, ?`;
  */
 export function insertArgs(j: NewJobRecord, status: string = j.status, updatedAt: number = j.createdAt): unknown[] {
   return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, status, j.priority, j.runAt,
-    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, updatedAt];
+    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, updatedAt, j.traceparent ?? "", j.tracestate ?? ""];
 }
 
 /** The arguments of `INSERT_RUNNING_VALUES`, in its order: a new job running under `owner`'s first lease, until `exp`. */
@@ -236,6 +238,8 @@ export function newJob(j: NewJobRecord): PulseJob {
     error: "",
     pluginVersion: "",
     parentJobId: j.parentJobId,
+    traceparent: j.traceparent ?? "",
+    tracestate: j.tracestate ?? "",
     createdAt: j.createdAt,
     startedAt: undefined,
     completedAt: undefined,
@@ -265,7 +269,7 @@ export function newRunningJob(j: NewJobRecord, owner: string, leaseExpiresAt: nu
  */
 export const CLAIM_COLUMNS = `seq, id, handler, plugin, handler_name, payload, source, priority, run_at, attempts,
   max_attempts, timeout_secs, progress_current, progress_total, cost_estimate, cost_actual, result, error,
-  plugin_version, parent_job_id, created_at, completed_at, cancel_requested`;
+  plugin_version, parent_job_id, created_at, completed_at, cancel_requested, traceparent, tracestate`;
 
 /** A job read by the claim SELECT (`CLAIM_COLUMNS`, raw) as the claim's UPDATE leaves it. */
 export function claimedJob(r: unknown[], owner: string, exp: number, now: number): PulseJob {
@@ -289,6 +293,8 @@ export function claimedJob(r: unknown[], owner: string, exp: number, now: number
     error: r[17] as string,
     pluginVersion: r[18] as string,
     parentJobId: r[19] as string,
+    traceparent: r[23] as string,
+    tracestate: r[24] as string,
     createdAt: r[20] as number,
     startedAt: now,
     completedAt: (r[21] as number | null) ?? undefined,
@@ -334,6 +340,8 @@ export function toJob(r: JobRow): PulseJob {
     error: r.error,
     pluginVersion: r.plugin_version,
     parentJobId: r.parent_job_id,
+    traceparent: r.traceparent,
+    tracestate: r.tracestate,
     createdAt: r.created_at,
     startedAt: r.started_at ?? undefined,
     completedAt: r.completed_at ?? undefined,
