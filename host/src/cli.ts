@@ -7,11 +7,15 @@
  *   qntx as / qntx ax                   write / query attestations
  *   qntx handler create|list            dynamic handlers (ADR-004)
  *   qntx file put|list                  files plugins read with FileService
+ *   qntx hosts                          the hosts sharing the database, up or gone
+ *   qntx db status|migrate|copy         the database: schema versions, migrations, SQLite → PostgreSQL
  *   qntx <plugin> <command> [args]      a command a running plugin contributes (cli/plugin-dispatch.ts)
  */
 import { Command } from "commander";
 import { addDataCommands } from "./cli/data-commands.js";
+import { addDbCommands } from "./cli/db-commands.js";
 import { addFileCommands } from "./cli/file-commands.js";
+import { addHostsCommand } from "./cli/hosts-command.js";
 import { addPluginCommands } from "./cli/plugin-commands.js";
 import { addPulseCommands } from "./cli/pulse-commands.js";
 import { handlePluginWords } from "./cli/plugin-dispatch.js";
@@ -32,6 +36,8 @@ addPluginCommands(program);
 addPulseCommands(program);
 addDataCommands(program);
 addFileCommands(program);
+addDbCommands(program);
+addHostsCommand(program);
 
 // A first word that is not one of the commands above names a plugin whose command to run.
 if (!(await handlePluginWords(program, process.argv))) await program.parseAsync(process.argv);

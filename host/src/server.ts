@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { SqliteAttestationStore, openDatabase, type AttestationStore } from "@qntx/ats";
+import type { AttestationStore } from "@qntx/ats";
 import { Pulse } from "@qntx/pulse";
 import { QntxError } from "@qntx/protocol";
 import type { Logger } from "pino";
@@ -18,10 +18,13 @@ import { budgetedExecutor, recordJobSpend } from "./budget/job-budget.js";
 import { SqliteUsageStore } from "./budget/usage-store.js";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
-import { dataDirFiles, ensureAdminToken, ensurePrivateFile, removeHostFile, writeHostFile } from "./data-dir.js";
+import { openHostDatabase, type HostDatabase } from "./database/open.js";
+import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
+import { registerHostsRoutes } from "./gateway/hosts-api.js";
 import { registerServicesRoutes } from "./gateway/services-api.js";
+import { newHostId, openHostDirectory, type HostDirectory } from "./hosts/index.js";
 import { createJobExecutor, pluginAvailable } from "./jobs/executor.js";
 import { connectPluginJobs } from "./jobs/plugin-jobs.js";
 import { PluginLogs } from "./logs/plugin-logs.js";
@@ -33,6 +36,7 @@ import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
+import { refuseNewerSchemaBeforeOpen } from "./schema/status.js";
 import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
@@ -49,6 +53,8 @@ export interface Host {
   readonly registry: Registry;
   readonly manager: PluginManager;
   readonly store: AttestationStore;
+  /** The databases the host opened (SQLite, or the shared PostgreSQL one). */
+  readonly database: HostDatabase;
   readonly pulse: Pulse;
   /** Tokens for the host's services; embedders can issue one to an in-process client. */
   readonly tokens: PluginTokens;
@@ -87,12 +93,10 @@ export interface StartHostOptions {
 export async function startHost(config: HostConfig, logger: Logger, options: StartHostOptions = {}): Promise<Host> {
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
-  const dbPath = join(settings.dataDir, "qntx.db");
-  ensurePrivateFile(dbPath);
-  const db = openDatabase(dbPath);
-  const store = new SqliteAttestationStore(db, { onWatchError: (err, a) => logger.warn({ attestation: a.id, err: String(err) }, "attestation watcher failed") });
-  // Streams read on their own connection: an open cursor on the main one would block writers.
-  const readStore = new SqliteAttestationStore(openDatabase(dbPath, { readonly: true }), { ownsDatabase: true });
+  // Before any part migrates: a database a newer build migrated is refused as a whole.
+  await refuseNewerSchemaBeforeOpen(settings);
+  const database = await openHostDatabase(settings, logger);
+  const { sqlite: db, store, readStore } = database;
 
   const registry = new Registry();
   const tokens = new PluginTokens();
@@ -100,7 +104,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const tracer = await createTracer(settings.otlpEndpoint ?? (process.env.QNTX_OTLP_ENDPOINT || undefined));
   const budget = new Budget(config.budget, new SqliteUsageStore(db));
   const pulse = new Pulse({
-    db, executor: budgetedExecutor(createJobExecutor(registry, tracer), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
+    ...database.pulse, leaseMs: settings.jobLeaseMs, executor: budgetedExecutor(createJobExecutor(registry, tracer), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
     backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
@@ -148,6 +152,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
 
   const startedAt = new Date();
+  const hostId = newHostId();
   let url = "";
   const drain = new GatewayDrain();
   const app = createGateway({
@@ -157,10 +162,15 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
     reload: () => reloader.reload("POST /api/plugins/reload"),
-    hostInfo: () => ({ version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
+    hostInfo: () => ({ id: hostId, version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
     ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
   metrics?.register(app);
+  // The directory opens once the address is known (after listen); the route waits for it.
+  let directory: HostDirectory | undefined;
+  let directoryOpened: (opened: HostDirectory) => void = () => undefined;
+  const openedDirectory = new Promise<HostDirectory>((resolve) => (directoryOpened = resolve));
+  registerHostsRoutes(app, () => openedDirectory);
   registerServicesRoutes(app, { router: mesh.router, files: mesh.files, budget, pulse, servicesAddress: () => services.address, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken });
   const { hostname, port } = splitListen(settings.listen);
   await app.listen({ host: hostname, port });
@@ -173,10 +183,17 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   // Plugins a killed host left running go before ours start (same process only, never a reused pid).
   const swept = await sweepOrphans(settings.dataDir);
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
+  if (swept.unverified.length) {
+    logger.warn({ plugins: swept.unverified.map((r) => `${r.name} (pid ${r.pid})`) }, "left running: plugin processes of a previous host that cannot be proven ours without /proc; stop them by hand if they are");
+  }
   const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`), (err) => logger.warn({ err: String(err) }, "could not write the plugin pid file"));
   manager.recordProcessesIn(pidFile);
   // Stops the plugins recorded there if this host dies without stopping them.
   const watchdog = HostWatchdog.start({ pidFile: pidFile.path, logger: logger.child({ component: "watchdog" }) });
+  directory = await openHostDirectory(database.shared?.url ?? database.shown, () => ({
+    id: hostId, address: url, version: HOST_VERSION, plugins: registry.list().filter((p) => p.state === "running").map((p) => p.name),
+  }), { onError: (err) => logger.warn({ err: String(err) }, "host directory heartbeat failed; retrying") });
+  directoryOpened(directory);
   logger.info({ url, services: services.address, config: config.file ?? "(none: defaults)", dataDir: settings.dataDir, plugins: config.plugins.length }, `qntx host ${HOST_VERSION} listening on ${url}`);
 
   if (file !== undefined && options.watchConfig !== false) reloader.watch(file);
@@ -241,19 +258,18 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       detachSpend();
       detachMetrics?.();
       await tracer.close();
+      await directory?.close();
       mesh.close();
       await services.close();
       await localServices?.close();
-      await store.close();
-      await readStore.close();
-      db.close();
+      await database.close();
       removeHostFile(settings.dataDir, process.pid);
       logger.info("qntx host stopped");
     })();
     return closing;
   };
   const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
-  return { url, servicesAddress: services.address, registry, manager, store, pulse, tokens, mesh, budget, metrics, ready, reload, close };
+  return { url, servicesAddress: services.address, registry, manager, store, database, pulse, tokens, mesh, budget, metrics, ready, reload, close };
 }
 
 /** Whether a `host:port` listens on loopback only. */

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, hostTable, http, jobPluginTable, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 let dir: string;
 let configFile: string;
@@ -24,7 +25,7 @@ async function startServer(): Promise<string> {
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { state: string }[] };
     return plugins.every((p) => p.state === "running") ? true : undefined;
@@ -111,7 +112,8 @@ describe("qntx pulse", () => {
     const shown = await qntx("pulse", "get", id);
     expect(shown.stdout).toContain("handler:   jobsx/slow");
     await qntx("pulse", "cancel", id);
-  });
+    // Nine CLI processes in a row: each is a Node start, seconds apiece on a loaded 2-core machine.
+  }, 120_000);
 
   it("refuses an unknown handler with the known ones", async () => {
     const result = await qntx("pulse", "enqueue", "nope");
@@ -123,10 +125,12 @@ describe("qntx pulse", () => {
 describe("host killed with SIGKILL mid-job", () => {
   it("recovers the job at the next start and completes it", async () => {
     const file = join(dir, "record.log");
+    // Read the plugin's pid before the job starts: on a loaded machine a CLI call between "started"
+    // and the kill can outlast the 3 s job, which would then complete before the host dies.
+    const plugins = JSON.parse((await qntx("plugin", "list", "--json")).stdout) as { name: string; pid: number }[];
     const enqueued = await qntx("pulse", "enqueue", "jobsx/record", "--payload", JSON.stringify({ file, ms: 3000 }), "--max-attempts", "3");
     const id = enqueued.stdout.trim();
     await until(() => (existsSync(file) && readFileSync(file, "utf8").includes(`started ${id}`) ? true : undefined), "the job to start");
-    const plugins = JSON.parse((await qntx("plugin", "list", "--json")).stdout) as { name: string; pid: number }[];
     server.kill("SIGKILL");
     await server;
     // The orphaned plugin would finish the old run; take it down too, as if the machine went away.

@@ -83,7 +83,7 @@ describe("propagation (no export)", () => {
   });
 
   it("starts a trace when the request has none, or an invalid one", async () => {
-    for (const headers of [{}, { traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01" }, { traceparent: "garbage" }]) {
+    for (const headers of [{}, { traceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01" }, { traceparent: "garbage" }] as Array<Record<string, string>>) {
       const { trace, header } = (await http(`${t.url}/api/tp/start`, { headers })).json() as { trace: Trace; header: string };
       expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(trace.traceId).not.toBe("0".repeat(32));

@@ -1,15 +1,18 @@
 /**
  * Command-line flags a plugin process accepts, as hosts pass them:
  * QNTX's Go host runs `<binary> --port N`, its TypeScript runtime uses `--grpc-port N`,
- * and `--address host:port` picks the interface too. Unknown arguments are left alone:
- * hosts may append their own.
+ * and `--address host:port` picks the interface too. Parsed by `node:util` `parseArgs`,
+ * non-strict: unknown arguments are left alone, since hosts may append their own.
  */
+import { parseArgs } from "node:util";
 
 /** What the flags asked for; a missing field means "not given". */
 export interface PluginArgs {
   host?: string;
   port?: number;
 }
+
+const OPTIONS = { port: { type: "string" }, "grpc-port": { type: "string" }, address: { type: "string" } } as const;
 
 function parsePort(flag: string, value: string | undefined): number {
   if (value === undefined || !/^\d{1,5}$/.test(value) || Number(value) > 65535) {
@@ -33,21 +36,20 @@ function parseAddress(value: string | undefined): { host: string; port: number }
  * whatever the order. Throws an Error naming the flag when a value is malformed.
  */
 export function parsePluginArgs(argv: readonly string[]): PluginArgs {
+  const { tokens } = parseArgs({ args: [...argv], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   let host: string | undefined;
   let addressPort: number | undefined;
   let port: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    if (flag !== "--port" && flag !== "--grpc-port" && flag !== "--address") continue;
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (flag === "--address") {
+  for (const token of tokens) {
+    if (token.kind !== "option" || !(token.name in OPTIONS)) continue;
+    // A value-taking flag given as a switch (`--port` last) has no value: an error, as a port is required.
+    const value = typeof token.value === "string" ? token.value : undefined;
+    if (token.name === "address") {
       const address = parseAddress(value);
       host = address.host;
       addressPort = address.port;
     } else {
-      port = parsePort(flag, value);
+      port = parsePort(token.rawName, value);
     }
   }
   const result: PluginArgs = {};

@@ -41,7 +41,8 @@ export interface UsageStore {
   recent(limit: number): Promise<UsageRecord[]>;
 }
 
-const USAGE_MIGRATIONS: readonly string[] = [
+/** The usage record's SQLite migrations (namespace "usage"). */
+export const USAGE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE usage_records (
     seq                INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -4,7 +4,11 @@
  * switch, sent as "true"), `--no-x` (a switch turned off), `-s`/`-s value` (short aliases),
  * `--` (everything after is positional), `-` alone and negative numbers are positional.
  * `--help`/`-h` anywhere asks for the command's help. Flags reach the plugin by long name.
+ *
+ * Why not plain `parseArgs`: its strict mode names no declared flags in errors and reads a
+ * negative number as a flag, so it runs non-strict and this walks its tokens to add both.
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { CommandFlag, CommandInfo } from "@qntx/protocol";
 
 /** What the words ask for. */
@@ -24,58 +28,69 @@ export class CommandUsageError extends Error {
 }
 
 const NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
+const HELP = "help";
 
 function flagList(info: CommandInfo): string {
   return info.flags.length > 0 ? info.flags.map((f) => `--${f.name}`).join(", ") : "none";
 }
 
+/** parseArgs options for the declared flags; `help`/`-h` always mean help, as the CLI promises. */
+function optionsOf(info: CommandInfo): NonNullable<ParseArgsConfig["options"]> {
+  const options: NonNullable<ParseArgsConfig["options"]> = { [HELP]: { type: "boolean", short: "h" } };
+  for (const flag of info.flags) {
+    if (flag.name === HELP) continue;
+    // Plugins in other languages may announce any alias; parseArgs takes one character only.
+    const short = flag.short.length === 1 && flag.short !== "h" ? { short: flag.short } : {};
+    options[flag.name] = { type: flag.takesValue ? "string" : "boolean", ...short };
+  }
+  return options;
+}
+
 /** Parses `words` for command `info`; throws CommandUsageError on an undeclared flag or a missing value. */
 export function parseCommandArgs(words: readonly string[], info: CommandInfo): ParsedCommandArgs {
   const byName = new Map(info.flags.map((f) => [f.name, f] as const));
-  const byShort = new Map(info.flags.filter((f) => f.short).map((f) => [f.short, f] as const));
+  const { tokens } = parseArgs({ args: [...words], options: optionsOf(info), strict: false, allowPositionals: true, tokens: true });
   const args: string[] = [];
   const flags: Record<string, string> = {};
   let help = false;
-  const unknown = (word: string): CommandUsageError =>
-    new CommandUsageError(`${info.name}: unknown flag ${word} (flags: ${flagList(info)}); put arguments that start with "-" after --`);
+  const negativeAt = new Set<number>();
 
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    if (word === "--") {
-      args.push(...words.slice(i + 1));
-      break;
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      args.push(token.value);
+      continue;
     }
-    if (word === "--help" || word === "-h") {
+    if (token.kind === "option-terminator") continue;
+    const word = words[token.index]!;
+    if (NEGATIVE_NUMBER.test(word)) {
+      // `-5` or `-1.5` (parseArgs reads them as short flags, one per character): an argument.
+      if (!negativeAt.has(token.index)) args.push(word);
+      negativeAt.add(token.index);
+      continue;
+    }
+    if (token.name === HELP) {
       help = true;
       continue;
     }
-    if (word === "-" || !word.startsWith("-") || NEGATIVE_NUMBER.test(word)) {
-      args.push(word);
-      continue;
-    }
-    const long = word.startsWith("--");
-    const body = word.slice(long ? 2 : 1);
-    const eq = body.indexOf("=");
-    const key = eq === -1 ? body : body.slice(0, eq);
-    const flag: CommandFlag | undefined = long ? byName.get(key) : key.length === 1 ? byShort.get(key) : undefined;
-    if (!flag && long && key.startsWith("no-") && eq === -1) {
+    let flag: CommandFlag | undefined = byName.get(token.name);
+    if (!flag && token.rawName.startsWith("--no-") && token.value === undefined) {
       // `--no-x` turns switch x off, unless the command declares a flag literally named no-x.
-      const negated = byName.get(key.slice(3));
+      const negated = byName.get(token.name.slice(3));
       if (negated && !negated.takesValue) {
         flags[negated.name] = "false";
         continue;
       }
     }
-    if (!flag) throw unknown(long ? `--${key}` : `-${key}`);
-    if (eq !== -1) {
-      flags[flag.name] = body.slice(eq + 1);
+    if (!flag) {
+      const named = token.rawName === word || word.startsWith("--") ? token.rawName : `${token.rawName} (in ${word})`;
+      throw new CommandUsageError(`${info.name}: unknown flag ${named} (flags: ${flagList(info)}); put arguments that start with "-" after --`);
+    }
+    if (token.value !== undefined) {
+      flags[flag.name] = token.value;
     } else if (!flag.takesValue) {
       flags[flag.name] = "true";
     } else {
-      const value = words[i + 1];
-      if (value === undefined) throw new CommandUsageError(`${info.name}: --${flag.name} needs a value (--${flag.name} <value> or --${flag.name}=<value>)`);
-      flags[flag.name] = value;
-      i++;
+      throw new CommandUsageError(`${info.name}: --${flag.name} needs a value (--${flag.name} <value> or --${flag.name}=<value>)`);
     }
   }
   return { args, flags, help };

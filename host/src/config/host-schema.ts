@@ -41,6 +41,7 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   logRingLines: 1000,
   autoMtls: false,
   metrics: true,
+  jobLeaseMs: 30_000,
 });
 
 /** Integer keys of `[host]`, the field each fills and the bound that applies. */
@@ -73,7 +74,7 @@ const HOST_INTEGER_KEYS = {
 
 /** Every key `[host]` accepts. */
 export const HOST_KEYS: readonly string[] = Object.freeze([
-  "listen", "grpc_listen", "data_dir", "allowed_origins", "grpc_tls", "tls", "auto_mtls", "metrics", "otlp_endpoint", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
+  "listen", "grpc_listen", "data_dir", "database", "allowed_origins", "grpc_tls", "tls", "auto_mtls", "metrics", "otlp_endpoint", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
 ]);
 
 /** HostSettings while it is being built. */
@@ -113,6 +114,15 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
     const dataDir = check.string(["host", "data_dir"], raw.data_dir);
     if (dataDir !== undefined) out.dataDir = resolvePath(dataDir, ctx.baseDir, ctx.home);
   }
+  if (raw.database !== undefined) {
+    const url = check.string(["host", "database"], raw.database);
+    const bad = url === undefined ? undefined : databaseProblem(url);
+    if (bad) check.report(["host", "database"], bad, DATABASE_HINT);
+    else if (url !== undefined) {
+      out.database = url;
+      out.databaseFrom = "[host] database";
+    }
+  }
   if (raw.grpc_tls !== undefined) {
     const files = checkTlsFiles(["host", "grpc_tls"], raw.grpc_tls, check, ctx);
     if (files) out.grpcTls = files;
@@ -140,4 +150,18 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
     if (value !== undefined) out[field] = value;
   }
   return out;
+}
+
+/** The hint of a `database` setting that is not a PostgreSQL URL. */
+export const DATABASE_HINT = 'write it like database = "postgres://user:password@db.example.com:5432/qntx", or leave it out for the embedded SQLite file';
+
+/** Why `url` cannot be a `[host] database` / `QNTX_DATABASE_URL` value, or undefined when it can. */
+export function databaseProblem(url: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return `must be a postgres:// or postgresql:// URL (got ${JSON.stringify(url.replace(/:[^:@/]*@/, ":***@"))})`;
+  try {
+    new URL(url);
+  } catch {
+    return "is not a valid URL (a password with @, / or : must be percent-encoded)";
+  }
+  return undefined;
 }

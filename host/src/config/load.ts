@@ -8,12 +8,12 @@ import { readFileSync } from "node:fs";
 import { basename, dirname, isAbsolute, relative, resolve } from "node:path";
 import { addressProblem, Checker, type RawTable } from "./checker.js";
 import { ConfigError, configErrorFromIssues } from "./errors.js";
-import { checkHost, DEFAULT_HOST_SETTINGS, type MutableHostSettings } from "./host-schema.js";
+import { checkHost, DATABASE_HINT, databaseProblem, DEFAULT_HOST_SETTINGS, type MutableHostSettings } from "./host-schema.js";
 import { SourceIndex } from "./locate.js";
 import { parseToml } from "./parse-toml.js";
 import { CONFIG_FILE_NAME, defaultDataDir, findConfigFile, homeDir, QNTX_CONFIG_FILE_NAME, resolvePath } from "./paths.js";
 import { checkPlugins } from "./plugins-section.js";
-import { checkPulse, checkServiceKeys, DEFAULT_BUDGET_SETTINGS, DEFAULT_SERVICE_SETTINGS } from "./services-schema.js";
+import { checkPulse, checkPulseLease, checkServiceKeys, DEFAULT_BUDGET_SETTINGS, DEFAULT_SERVICE_SETTINGS } from "./services-schema.js";
 import { checkQntxPlugins, qntxIgnoredNote } from "./qntx-file.js";
 import { QNTX_MAPPED_KEYS, qntxHostSettings } from "./qntx-host.js";
 import type { ConfigFormat, HostConfig, PluginEntry } from "./types.js";
@@ -106,6 +106,16 @@ export function parseConfig(text: string, file: string | undefined, options: Par
   const services = { ...DEFAULT_SERVICE_SETTINGS, ...checkServiceKeys(raw.host, check) };
   // am.toml's [pulse] is QNTX's section: only its budget keys are read, the rest is QNTX's own.
   const budget = { ...DEFAULT_BUDGET_SETTINGS, ...checkPulse(raw.pulse, check, format === "am.toml") };
+  const leaseMs = checkPulseLease(raw.pulse, check);
+  if (leaseMs !== undefined) settings.jobLeaseMs = leaseMs;
+  // The environment wins over the file: one host of a shared installation can be pointed
+  // elsewhere without editing the file they share.
+  const envDatabase = env.QNTX_DATABASE_URL;
+  if (envDatabase !== undefined && envDatabase !== "") {
+    const bad = databaseProblem(envDatabase);
+    if (bad) check.reportFlag("QNTX_DATABASE_URL", bad, DATABASE_HINT);
+    else Object.assign(settings, { database: envDatabase, databaseFrom: "QNTX_DATABASE_URL" });
+  }
   const overrides = options.overrides ?? {};
   if (overrides.listen !== undefined) {
     const bad = addressProblem(overrides.listen, true);

@@ -44,7 +44,14 @@ const BUDGET_LIMIT_KEYS = {
 } as const satisfies Record<string, keyof BudgetSettings>;
 
 /** Every key of `[pulse]` in am.plugins.toml (in am.toml, QNTX's other `[pulse]` keys are ignored). */
-export const PULSE_KEYS: readonly string[] = Object.freeze([...Object.keys(BUDGET_LIMIT_KEYS), "over_budget"]);
+export const PULSE_KEYS: readonly string[] = Object.freeze([...Object.keys(BUDGET_LIMIT_KEYS), "over_budget", "lease_seconds"]);
+
+/** `[pulse] lease_seconds` (not in QNTX's am.toml): the job lease, in ms; undefined when unset or wrong (reported). */
+export function checkPulseLease(raw: unknown, check: Checker): number | undefined {
+  if (!isTable(raw) || raw.lease_seconds === undefined) return undefined;
+  const seconds = check.positiveInteger(["pulse", "lease_seconds"], raw.lease_seconds, "size");
+  return seconds === undefined ? undefined : seconds * 1000;
+}
 
 /** Validates the service keys of `[host]` (unknown keys are reported by `checkHost`). */
 export function checkServiceKeys(raw: unknown, check: Checker): Partial<ServiceSettings> {

@@ -80,6 +80,19 @@ export interface HostSettings {
    * OpenTelemetry code loads (docs/tracing.md).
    */
   readonly otlpEndpoint?: string | undefined;
+  /**
+   * `database`, or `$QNTX_DATABASE_URL` (which wins): a `postgres://` URL where the host keeps
+   * attestations and Pulse, shared with every host pointed at it (docs/scale-out.md).
+   * Undefined: the embedded SQLite file `<data_dir>/qntx.db`.
+   */
+  readonly database?: string | undefined;
+  /** Where `database` came from, for messages: the file's key or the environment. */
+  readonly databaseFrom?: "[host] database" | "QNTX_DATABASE_URL" | undefined;
+  /**
+   * `[pulse] lease_seconds` in ms (default 30 000): how long a job claimed by a host stays its
+   * own without a renewal; a host that dies loses its jobs to another host after this.
+   */
+  readonly jobLeaseMs: number;
 }
 
 /** Certificate files for mutual TLS, absolute paths of PEM files (checked readable when loaded). */

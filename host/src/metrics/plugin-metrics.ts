@@ -8,7 +8,7 @@
  * sets, HTTP statuses are numbers 200–599; never a path or an id.
  */
 import type { PluginCallObserver } from "@qntx/protocol";
-import { processUsage } from "../plugin/os-process.js";
+import { processUsage } from "../plugin/process-table.js";
 import type { Registry } from "../plugin/registry.js";
 import { PLUGIN_STATES } from "../plugin/state.js";
 import { Counter, Gauge, Histogram, type Prom } from "./prom.js";

@@ -30,7 +30,8 @@ const MAX_TOP_K = 1000;
 /** Matches a search ranks, filters and counts facets over. */
 const MAX_MATCHES = 10_000;
 
-const SEARCH_MIGRATIONS: readonly string[] = [
+/** The built-in search index's SQLite migrations (namespace "search"). */
+export const SEARCH_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE search_indexes (
     name        TEXT    PRIMARY KEY,

@@ -16,7 +16,9 @@ export { AtsError, isAtsError, type AtsErrorCode } from "./errors.js";
 export { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from "./open.js";
 export { migrate, schemaVersion, type Migration, type MigrateResult } from "./migrations.js";
 export { loadSqlMigrations, migratePg, pgSchemaVersion, MIGRATION_LOCK_KEY, PG_ATS_MIGRATIONS_DIR, type SqlMigration } from "./pg-migrations.js";
-export { maskUrl, type PgPoolOptions } from "./pg-connection.js";
+export { createPool, maskUrl, type PgPoolOptions } from "./pg-connection.js";
+/** The `pg` pool type, for packages that get a pool from {@link createPool} without depending on `pg` themselves. */
+export type { Pool as PgPool } from "pg";
 export { NOTIFY_CHANNEL, type StoreLog } from "./pg-feed.js";
 export { ATS_MIGRATIONS, ATS_NAMESPACE, Dim, DIM_NAMES, type DimName } from "./schema.js";
 export {

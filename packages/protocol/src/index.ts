@@ -32,3 +32,5 @@ export * from "./self-signed.js";
 export * from "./trace-context.js";
 export * from "./grpc-health.js";
 export * from "./grpc-reflection.js";
+export * from "./database-errors.js";
+export * from "./sql-migrations.js";

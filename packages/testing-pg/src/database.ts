@@ -53,6 +53,14 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Runs one statement as the server's superuser on its maintenance database (roles, settings:
+ * what a test needs beyond its own database).
+ */
+export async function adminQuery(sql: string, values: readonly unknown[] = []): Promise<pg.QueryResult> {
+  return withAdmin((client) => client.query(sql, values as unknown[]));
+}
+
 /** Makes sure template `spec` exists and is prepared; the first caller of the run prepares it. */
 async function ensureTemplate(client: pg.Client, spec: TemplateSpec): Promise<string> {
   const name = `qntx_tmpl_${spec.name}`;

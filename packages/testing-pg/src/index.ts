@@ -7,7 +7,7 @@
  *   template prepared once per run;
  * - {@link pgSkipReason} says why this run has no server (the package is not installed).
  */
-export { createTestDatabase, databaseUrl, type TemplateSpec, type TestDatabase } from "./database.js";
+export { adminQuery, createTestDatabase, databaseUrl, type TemplateSpec, type TestDatabase } from "./database.js";
 export { pgServerUrl, pgSkipReason, SKIP_VAR, URL_VAR } from "./env.js";
 export { findPgBinaries, pgCommand, type PgBinaries, type PgBinariesLookup } from "./binaries.js";
-export { freePort, startPgServer, sweepStaleServers, type PgServer } from "./server.js";
+export { freePort, PASSWORD_ROLE, startPgServer, sweepStaleServers, type PgServer } from "./server.js";

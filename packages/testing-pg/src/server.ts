@@ -26,6 +26,13 @@ export interface PgServer {
 }
 
 const DIR_PREFIX = "qntx-pg-";
+
+/**
+ * The one role the server checks a password for (scram-sha-256 over TCP; every other role is
+ * trusted): tests of a wrong password create it with a password of their own choosing
+ * (`ALTER ROLE … PASSWORD`), so no password is ever written in the repository.
+ */
+export const PASSWORD_ROLE = "qntx_password_check";
 const OWNER_FILE = "owner.json";
 
 // A test cluster keeps nothing: no fsync, no full-page writes (the 2-core machine is shared).
@@ -78,6 +85,9 @@ export async function startPgServer(bins: PgBinaries): Promise<PgServer> {
   };
   try {
     await pg(bins, "initdb", ["-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
+    // First match wins: this line goes before initdb's trust lines.
+    const hba = join(data, "pg_hba.conf");
+    writeFileSync(hba, `host all ${PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, "utf8")}`);
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const options = [`-p ${port}`, `-k ${dir}`, ...SERVER_SETTINGS].join(" ");
