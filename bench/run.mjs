@@ -30,9 +30,10 @@ import { jobs, jobsC4, jobsPayload, idle } from "./cases/jobs.mjs";
 import { ats, query } from "./cases/ats.mjs";
 import { cold, start20, memory } from "./cases/lifecycle.mjs";
 import { chat } from "./cases/chat.mjs";
+import { metrics } from "./cases/metrics.mjs";
 
 /** @type {Case[]} In the order `pnpm bench` runs them (each variant right after its case). */
-const CASES = [proxy64, proxy1, proxyGo, ws, ws4k, jobs, jobsC4, jobsPayload, idle, ats, query, cold, start20, memory, chat];
+const CASES = [proxy64, proxy1, proxyGo, metrics, ws, ws4k, jobs, jobsC4, jobsPayload, idle, ats, query, cold, start20, memory, chat];
 
 function parseArgs(argv) {
   const opts = { names: [], rounds: undefined, seconds: undefined, list: false };

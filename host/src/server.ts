@@ -43,6 +43,8 @@ import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
 import { startLine } from "./start-line.js";
 import { HOST_VERSION } from "./version.js";
+import { HostMetrics } from "./metrics/host-metrics.js";
+import { createTracer } from "./tracing/tracer.js";
 
 /** A running host. */
 export interface Host {
@@ -62,6 +64,8 @@ export interface Host {
   readonly mesh: ServiceMesh;
   /** Pulse's budget over the usage record. */
   readonly budget: Budget;
+  /** The Prometheus series of `/metrics`; undefined with `[host] metrics = false`. */
+  readonly metrics: HostMetrics | undefined;
   /** Resolves once every plugin that starts at boot has started or failed. */
   readonly ready: Promise<void>;
   /**
@@ -100,10 +104,12 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
 
   const registry = new Registry();
   const tokens = new PluginTokens();
+  // With no otlp_endpoint this loads no OpenTelemetry: traces are only propagated.
+  const tracer = await createTracer(settings.otlpEndpoint ?? (process.env.QNTX_OTLP_ENDPOINT || undefined));
   // The usage record on the shared database: a budget counts the spend of every host on it.
   const budget = new Budget(config.budget, database.shared ? await PgUsageStore.open(database.shared.pool, database.shared.url) : new SqliteUsageStore(db));
   const pulse = new Pulse({
-    ...database.pulse, leaseMs: settings.jobLeaseMs, executor: budgetedExecutor(createJobExecutor(registry), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
+    ...database.pulse, leaseMs: settings.jobLeaseMs, executor: budgetedExecutor(createJobExecutor(registry, tracer), budget), isAvailable: pluginAvailable(registry), logger: logger.child({ component: "pulse" }),
     concurrency: settings.pulseConcurrency, maxAttempts: settings.jobMaxAttempts, defaultTimeoutSecs: settings.jobTimeoutSecs,
     backoff: { baseMs: settings.jobRetryBaseMs, maxMs: settings.jobRetryMaxMs },
   });
@@ -111,8 +117,11 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   let manager: PluginManager | undefined;
   const grants = new GrantChecker((plugin) => manager?.grantsOf(plugin), logger.child({ component: "grants" }));
   const mesh = createServiceMesh({ db, store, pulse, registry, tokens, grants, budget, settings: config.services, dataDir: settings.dataDir, logger });
+  const metrics = settings.metrics ? new HostMetrics({ plugins: registry, pulse }) : undefined;
+  // The stores the services and the gateway serve from: with metrics, their queries are counted.
+  const servedStore = metrics ? metrics.countQueries(store) : store;
   const serviceImpls = {
-    ats: createAtsService({ store, readStore, tokens, grants, logger: logger.child({ component: "ats" }) }),
+    ats: createAtsService({ store: servedStore, readStore: metrics ? metrics.countQueries(readStore) : readStore, tokens, grants, logger: logger.child({ component: "ats" }) }),
     queue: createQueueService({ pulse, tokens, grants, logger: logger.child({ component: "queue" }) }),
     extra: mesh.services,
   };
@@ -130,6 +139,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   });
   manager = new PluginManager(config, registry, {
     endpoints: offeredEndpoints((localServices ?? services).address), dialedEndpoints: offeredEndpoints(services.address), tokens, logs,
+    ...(metrics ? { callObserver: (name: string) => metrics.callObserver(name) } : {}),
   }, logger);
   const file = config.file;
   const reloader = new ConfigReloader({
@@ -141,6 +151,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   });
   const detachJobs = connectPluginJobs(registry, pulse, store, logger.child({ component: "pulse" }));
   const detachSpend = recordJobSpend(pulse, budget, logger.child({ component: "budget" }));
+  const detachMetrics = metrics?.attach(store);
   registry.on("plugin:state", ({ name, state, previous, reason }) => logger.debug({ plugin: name, state, previous, reason }, "plugin state"));
   const recovered = await pulse.start();
   if (recovered.length) logger.warn({ jobs: recovered.length }, "re-queued jobs left running by a previous host");
@@ -151,13 +162,15 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const drain = new GatewayDrain();
   const app = createGateway({
     drain,
-    registry, manager, store, pulse, logs, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
+    observer: metrics?.gateway, tracer,
+    registry, manager, store: servedStore, pulse, logs, adminToken, adminTokenFile: dataDirFiles(settings.dataDir).adminToken, logger,
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
     reload: () => reloader.reload("POST /api/plugins/reload"),
     hostInfo: () => ({ id: hostId, version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir, database: database.health() }),
     ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
+  metrics?.register(app);
   // The directory opens once the address is known (after listen); the route waits for it.
   let directory: HostDirectory | undefined;
   let directoryOpened: (opened: HostDirectory) => void = () => undefined;
@@ -220,6 +233,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       // 1. Take no new work: new connections are refused, requests on open ones and new
       //    WebSockets get 503, followers' streams end, Pulse claims no more jobs.
       drain.begin();
+      services.health.setAll("NOT_SERVING");
+      localServices?.health.setAll("NOT_SERVING");
       app.server.close();
       // 2. Let the work in flight finish, within shutdown_timeout_ms. Plugins and the services
       //    they call back still run, so a request or job under way is answered, not cut.
@@ -247,6 +262,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
       await logs.close();
       detachJobs();
       detachSpend();
+      detachMetrics?.();
+      await tracer.close();
       await directory?.close();
       mesh.close();
       await services.close();
@@ -258,7 +275,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     return closing;
   };
   const reload = (reason: string): Promise<ReloadSummary> => reloader.reload(reason);
-  return { url, servicesAddress: services.address, registry, manager, store, database, pulse, tokens, mesh, budget, ready, reload, close };
+  return { url, servicesAddress: services.address, registry, manager, store, database, pulse, tokens, mesh, budget, metrics, ready, reload, close };
 }
 
 /** Whether a `host:port` listens on loopback only. */

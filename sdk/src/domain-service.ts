@@ -11,6 +11,7 @@ import { runJob } from "./jobs.js";
 import { providerFlags } from "./providers.js";
 import { PluginRuntime } from "./runtime.js";
 import type { InitContext, JobHandler } from "./types.js";
+import { inCallTrace } from "./trace.js";
 import { acceptWebSocket } from "./websocket.js";
 
 /** Hooks the server gives the service. */
@@ -120,7 +121,7 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
       setImmediate(() => hooks.onShutdownRequested());
     },
 
-    handleHttp: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => def.router.handle(call.request, runtime.routeContext)),
+    handleHttp: (call, callback) => answer(callback, GrpcStatus.INTERNAL, () => inCallTrace(call.metadata, () => def.router.handle(call.request, runtime.routeContext))),
 
     handleWebSocket: (call) => {
       if (def.websocket) return acceptWebSocket(call as unknown as Parameters<typeof acceptWebSocket>[0], def.websocket, runtime.websockets, def.log);
@@ -143,10 +144,10 @@ export function createDomainService(def: PluginDefinition, hooks: ServiceHooks, 
         finished = true;
         callback(err, value);
       }, GrpcStatus.INTERNAL, () =>
-        runJob(def, runtime, call.request, (cancel) => {
+        inCallTrace(call.metadata, () => runJob(def, runtime, call.request, (cancel) => {
           if (call.cancelled) cancel();
           else call.once("cancelled", () => !finished && cancel());
-        }),
+        })),
       );
     },
 

@@ -13,7 +13,7 @@ import { addProviderServices } from "./providers.js";
 import { PluginRuntime } from "./runtime.js";
 import { createDomainService } from "./domain-service.js";
 import type { PluginDef } from "./types.js";
-import { domainServiceDefinition, unixTarget } from "@qntx/protocol";
+import { HEALTH_PROTO, HealthServiceDefinition, HealthStatus, addReflection, domainServiceDefinition, serviceNamesOf, unixTarget } from "@qntx/protocol";
 import { serverCredentials, type ServerTls } from "./transport.js";
 
 /** Options of {@link startPlugin}. */
@@ -62,6 +62,9 @@ export interface PluginHandle {
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5_000;
+
+/** The .proto files of what a plugin may serve (for reflection): its own service and the provider ones. */
+const PLUGIN_PROTOS = ["domain.proto", "llm.proto", "embedding.proto", "vectorsearch.proto", "search.proto"];
 
 /** `host:port`, with brackets around an IPv6 host. */
 export function joinHostPort(host: string, port: number): string {
@@ -142,6 +145,7 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
 
   const server = new Server(grpcOptions());
   const runtime = new PluginRuntime(def);
+  const health = new HealthStatus();
   let stopping: Promise<void> | undefined;
   let forceNow: (() => void) | undefined;
   let forceRequested = false;
@@ -175,8 +179,9 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
       return stopping;
     }
     stopping = (async () => {
-      // Open WebSocket streams would hold a graceful stop until its timeout: close them first.
+      // Open WebSocket streams and health watches would hold a graceful stop until its timeout: close them first.
       runtime.closeWebSockets();
+      health.close();
       await runShutdownHook(def, shutdownTimeoutMs);
       await stopServer(closeOptions.force === true || forceRequested);
       // After the server: jobs still finishing may have used the host clients.
@@ -194,7 +199,10 @@ export async function startPlugin(plugin: PluginDefinition | PluginDef, options:
     },
   }, runtime);
   server.addService(domainServiceDefinition, options.wrapService ? options.wrapService(service) : service);
-  addProviderServices(server, def.provides, def.log);
+  const providerDefinitions = addProviderServices(server, def.provides, def.log);
+  // The standard surfaces go-plugin hosts and grpcurl expect: health ("" and "plugin") and reflection.
+  health.addToServer(server);
+  addReflection(server, [...PLUGIN_PROTOS, HEALTH_PROTO], serviceNamesOf([domainServiceDefinition, ...providerDefinitions, HealthServiceDefinition]));
 
   const credentials = serverCredentials(options.tls);
   let port = 0;

@@ -37,6 +37,8 @@ export { createVectorsClient, type VectorsClient } from "./clients/vectors-clien
 export { ProviderError, providerFlags, type ProviderDefs, type ProviderContext, type LlmProvider, type EmbeddingProvider, type VectorsProvider, type SearchProvider } from "./providers.js";
 export { HostServiceError, isHostServiceError, DEFAULT_HOST_CALL_TIMEOUT_MS, type HostCallOptions, type HostClientOptions } from "./clients/call.js";
 export type { WebSocketSession, WebSocketEvents, WebSocketHandler, WebSocketCloseInfo, WebSocketResize } from "./websocket.js";
+export { currentTrace, type TraceContext } from "./trace.js";
+export { formatTraceparent } from "@qntx/protocol";
 export { domainServiceDefinition, encodeWebSocketFrame, decodeWebSocketFrame, nowNs, type WebSocketFrame } from "@qntx/protocol";
 export type {
   PluginDef,

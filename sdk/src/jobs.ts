@@ -6,6 +6,7 @@ import { ExecuteJobResponse, type ExecuteJobRequest, type JobLogEntry } from "@q
 import type { PluginDefinition } from "./define.js";
 import type { Logger } from "./log.js";
 import { ProgressPusher, type ProgressValue } from "./progress.js";
+import { currentTrace } from "./trace.js";
 import type { PluginRuntime } from "./runtime.js";
 import type { JobContext, JobLog, JobLogOptions } from "./types.js";
 
@@ -139,6 +140,7 @@ export async function runJob(def: PluginDefinition, runtime: PluginRuntime, requ
   const log: JobLog = { debug: logAt("debug"), info: logAt("info"), warn: logAt("warn"), error: logAt("error") };
 
   const ctx: JobContext = {
+    trace: currentTrace(),
     jobId: request.jobId,
     handlerName: found.name,
     config,

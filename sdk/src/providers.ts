@@ -10,7 +10,7 @@
  * for the budget. Throwing answers INTERNAL with the message; a {@link ProviderError} answers
  * its own status.
  */
-import { Metadata, status as GrpcStatus, type Server, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from "@grpc/grpc-js";
+import { Metadata, status as GrpcStatus, type Server, type ServiceDefinition, type UntypedServiceImplementation, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from "@grpc/grpc-js";
 import {
   CALLER_METADATA, COST_TRAILER, EmbeddingServiceService, EmbedResponse, BatchEmbedResponse, LLMChatChunk, LLMChatResponse, LLMServiceService,
   ModelInfoResponse, SearchResponse, SearchServiceService, VectorSearchServiceService, type ConfigureIndexRequest, type LLMChatRequest,
@@ -106,12 +106,18 @@ export function checkProviders(provides: unknown): ProviderDefs | undefined {
   return provides as ProviderDefs;
 }
 
-/** Registers the services `provides` declares on the plugin's server. */
-export function addProviderServices(server: Server, provides: ProviderDefs | undefined, log: Logger): void {
-  if (provides?.llm) server.addService(LLMServiceService, llmService(provides.llm, log));
-  if (provides?.embedding) server.addService(EmbeddingServiceService, embeddingService(provides.embedding, log));
-  if (provides?.vectors) server.addService(VectorSearchServiceService, vectorsService(provides.vectors, log));
-  if (provides?.search) server.addService(SearchServiceService, searchService(provides.search, log));
+/** Registers the services `provides` declares on the plugin's server; returns their definitions (for reflection). */
+export function addProviderServices(server: Server, provides: ProviderDefs | undefined, log: Logger): ServiceDefinition[] {
+  const added: ServiceDefinition[] = [];
+  const add = (definition: ServiceDefinition, implementation: UntypedServiceImplementation): void => {
+    server.addService(definition, implementation);
+    added.push(definition);
+  };
+  if (provides?.llm) add(LLMServiceService, llmService(provides.llm, log) as unknown as UntypedServiceImplementation);
+  if (provides?.embedding) add(EmbeddingServiceService, embeddingService(provides.embedding, log) as unknown as UntypedServiceImplementation);
+  if (provides?.vectors) add(VectorSearchServiceService, vectorsService(provides.vectors, log) as unknown as UntypedServiceImplementation);
+  if (provides?.search) add(SearchServiceService, searchService(provides.search, log) as unknown as UntypedServiceImplementation);
+  return added;
 }
 
 /** The context of one call, and the trailers that carry its cost. */

@@ -117,7 +117,7 @@ class TrieRouter implements Router {
     this.log = options.log ?? defaultLog;
     this.noHost = Object.freeze({
       ats: undefined, queue: undefined, schedule: undefined, files: undefined, fetch: undefined, search: undefined, llm: undefined,
-      embedding: undefined, vectors: undefined, config: {}, log: this.log,
+      embedding: undefined, vectors: undefined, config: {}, log: this.log, trace: undefined,
     });
     const infos: RouteInfo[] = [];
     for (const [key, value] of Object.entries(routes)) {

@@ -3,6 +3,7 @@
  * host service clients, and the handlers registered dynamically during `Initialize`.
  */
 import type { InitializeRequest } from "@qntx/protocol";
+import { currentTrace } from "./trace.js";
 import { createAtsClient, type AtsClient } from "./clients/ats-client.js";
 import type { HostClientOptions } from "./clients/call.js";
 import { createEmbeddingClient } from "./clients/embedding-client.js";
@@ -70,6 +71,8 @@ export class PluginRuntime {
     this.routeContext = Object.create(this.services, {
       config: { get: () => runtime.config, enumerable: true },
       log: { value: def.log, enumerable: true },
+      // Per request, though the context object is shared: read from the trace the call runs in.
+      trace: { get: () => currentTrace(), enumerable: true },
     }) as RouteContext;
   }
 

@@ -14,6 +14,7 @@ import type { Logger } from "./log.js";
 import type { ProviderDefs } from "./providers.js";
 import type { PluginRequest } from "./request.js";
 import type { WebSocketHandler } from "./websocket.js";
+import type { TraceContext } from "./trace.js";
 import type { CommandDef } from "./command-types.js";
 
 export type { CommandContext, CommandDef, CommandFlagDef, CommandFlagType, CommandFlags, CommandOutput, CommandResult } from "./command-types.js";
@@ -82,6 +83,12 @@ export interface RouteContext extends HostServices {
   /** Plugin configuration of the latest successful `Initialize` (schema defaults filled in). */
   readonly config: Record<string, string>;
   readonly log: Logger;
+  /**
+   * The W3C trace of this request (`traceId`, the host's `spanId`, `flags`, `state`), or
+   * undefined when the host sent none. Calls to the host's services made while the handler
+   * runs carry it already; `formatTraceparent(ctx.trace)` gives the header for other calls.
+   */
+  readonly trace: TraceContext | undefined;
 }
 
 /** What `initialize` receives. */
@@ -146,6 +153,8 @@ export interface JobContext extends HostServices {
   addCost(amount: number): void;
   /** The plugin's own logger (stderr), for lines that are not part of the job's log. */
   pluginLog: Logger;
+  /** The W3C trace of this run (the trace the job was enqueued in), or undefined when the host sent none. */
+  trace: TraceContext | undefined;
 }
 
 /**

@@ -40,6 +40,7 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   logFiles: 3,
   logRingLines: 1000,
   autoMtls: false,
+  metrics: true,
   jobLeaseMs: 30_000,
   heartbeatIntervalMs: 5_000,
 });
@@ -75,7 +76,7 @@ const HOST_INTEGER_KEYS = {
 
 /** Every key `[host]` accepts. */
 export const HOST_KEYS: readonly string[] = Object.freeze([
-  "listen", "grpc_listen", "data_dir", "database", "allowed_origins", "grpc_tls", "tls", "auto_mtls", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
+  "listen", "grpc_listen", "data_dir", "database", "allowed_origins", "grpc_tls", "tls", "auto_mtls", "metrics", "otlp_endpoint", ...Object.keys(HOST_INTEGER_KEYS), ...SERVICE_HOST_KEYS,
 ]);
 
 /** HostSettings while it is being built. */
@@ -135,6 +136,15 @@ export function checkHost(raw: unknown, check: Checker, ctx: ResolveContext): Pa
   if (raw.auto_mtls !== undefined) {
     const on = check.boolean(["host", "auto_mtls"], raw.auto_mtls);
     if (on !== undefined) out.autoMtls = on;
+  }
+  if (raw.metrics !== undefined) {
+    const on = check.boolean(["host", "metrics"], raw.metrics);
+    if (on !== undefined) out.metrics = on;
+  }
+  if (raw.otlp_endpoint !== undefined) {
+    const endpoint = check.string(["host", "otlp_endpoint"], raw.otlp_endpoint);
+    if (endpoint !== undefined && !/^https?:\/\/[^/]/.test(endpoint)) check.report(["host", "otlp_endpoint"], `"${endpoint}" is not an http(s) URL`, 'write the collector\'s OTLP/HTTP base URL, like otlp_endpoint = "http://127.0.0.1:4318"');
+    else if (endpoint) out.otlpEndpoint = endpoint;
   }
   for (const [key, { field, kind }] of Object.entries(HOST_INTEGER_KEYS)) {
     if (raw[key] === undefined) continue;

@@ -72,6 +72,14 @@ export interface HostSettings {
   readonly tls?: HttpsFiles | undefined;
   /** `auto_mtls`: spawned plugins are reached over mutual TLS with one-time certificates (default false). */
   readonly autoMtls: boolean;
+  /** `metrics`: serve Prometheus metrics at `/metrics` (default true; docs/metrics.md). */
+  readonly metrics: boolean;
+  /**
+   * `otlp_endpoint` (or `$QNTX_OTLP_ENDPOINT`): export the host's spans over OTLP/HTTP to this
+   * collector (`http://127.0.0.1:4318`). Undefined: traces are only propagated, and no
+   * OpenTelemetry code loads (docs/tracing.md).
+   */
+  readonly otlpEndpoint?: string | undefined;
   /**
    * `database`, or `$QNTX_DATABASE_URL` (which wins): a `postgres://` URL where the host keeps
    * attestations and Pulse, shared with every host pointed at it (docs/scale-out.md).

@@ -15,12 +15,21 @@
  * fastify's per-request work (request and reply objects, hooks, routing, its send path) was
  * the largest part of the host's latency over a bare node:http front making the same gRPC call
  * (bench/notes/06-proxy-one-connection.md); a GET has nothing for fastify to parse or limit.
+ *
+ * Every request is a span of a W3C trace: the plugin gets a `Traceparent` header and call
+ * metadata naming the host's hop as parent (docs/tracing.md); with metrics on, each answer is
+ * reported to the observer (docs/metrics.md).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { setMaxListeners } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { canonicalHeaderName, errorBody, httpStatusOf, type ErrorBody, type HTTPHeader, type HTTPRequest, type HTTPResponse, type QntxErrorCode } from "@qntx/protocol";
+import {
+  TRACEPARENT, TRACESTATE, canonicalHeaderName, errorBody, formatTraceparent, httpStatusOf, traceFromHeaders,
+  type ErrorBody, type HTTPHeader, type HTTPRequest, type HTTPResponse, type QntxErrorCode, type TraceContext,
+} from "@qntx/protocol";
+import type { GatewayObserver } from "../metrics/plugin-metrics.js";
+import { PropagatingTracer, type HostTracer } from "../tracing/tracer.js";
 import { PluginCallError, type DomainPlugin } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
 import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
@@ -63,6 +72,10 @@ export interface HttpProxyOptions {
   readonly registry: Registry;
   readonly requestTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** Told of every answered request to a configured plugin (metrics); none: nothing is timed. */
+  readonly observer?: GatewayObserver | undefined;
+  /** Starts each request's span (default: propagation only, docs/tracing.md). */
+  readonly tracer?: HostTracer | undefined;
 }
 
 /**
@@ -88,9 +101,12 @@ function hasBody(req: IncomingMessage): boolean {
 /** The plugin HTTP proxy, shared by the node:http fast path and fastify's proxy routes. */
 export class HttpGatewayProxy {
   private closing = false;
+  private readonly tracer: HostTracer;
 
   /** @param options the registry, deadline and body limit (fastify's proxy routes read the limit here). */
-  constructor(readonly options: HttpProxyOptions) {}
+  constructor(readonly options: HttpProxyOptions) {
+    this.tracer = options.tracer ?? new PropagatingTracer();
+  }
 
   /**
    * From now on every request goes through fastify, which answers 503 while the server closes.
@@ -122,6 +138,18 @@ export class HttpGatewayProxy {
    * client is gone).
    */
   async forward(name: string, rest: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const observer = this.options.observer;
+    if (!observer) return this.serve(name, rest, req, res, body);
+    const started = performance.now();
+    await this.serve(name, rest, req, res, body);
+    // Only configured plugins: an unknown name in the URL must not become a label value.
+    if (this.options.registry.has(name)) observer.httpRequest(name, req.method ?? "GET", res.statusCode, (performance.now() - started) / 1000);
+  }
+
+  /** {@link forward} without the metrics. */
+  private async serve(name: string, rest: string, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    // The request's span: a child of the caller's `traceparent`, or a new trace.
+    const span = this.tracer.start(`${req.method ?? "GET"} /api/${name}`, "server", traceFromHeaders(single(req.headers.traceparent), single(req.headers.tracestate)), { "qntx.plugin": name });
     try {
       const plugin = this.options.registry.runningPlugin(name);
       if (!plugin) {
@@ -134,19 +162,29 @@ export class HttpGatewayProxy {
       const missed = this.options.registry.unansweredHealthChecks(name);
       if (missed > 0) return writeAnswer(res, notAnsweringBody(name, missed), ["retry-after", RETRY_AFTER_SECONDS]);
       const prefix = API_PREFIX + name;
+      // The hop to the plugin is a span of its own; the plugin's work is its child.
+      const hop = this.tracer.start(`${name} HandleHTTP`, "client", span.context, { "rpc.method": "HandleHTTP", "qntx.plugin": name });
       const wire: HTTPRequest = {
         method: req.method ?? "GET",
         path: rest.startsWith("/") ? rest : `/${rest}`,
-        headers: forwardedHeaders(req.rawHeaders),
+        headers: forwardedHeaders(req.rawHeaders, hop.context),
         body,
       };
       const signal = connectionSignal(req.socket);
       const deadline = Date.now() + this.options.requestTimeoutMs;
-      let response = await plugin.handleHTTP(wire, { deadline, signal });
-      if (response.statusCode === 404) response = await retryWithFullPath(plugin, wire, prefix, response, deadline, signal);
-      writePluginResponse(res, name, response);
+      try {
+        let response = await plugin.handleHTTP(wire, { deadline, signal, trace: hop.context });
+        if (response.statusCode === 404) response = await retryWithFullPath(plugin, wire, prefix, response, deadline, signal, hop.context);
+        hop.end();
+        writePluginResponse(res, name, response);
+      } catch (error) {
+        hop.end(error instanceof Error ? error.message : String(error));
+        throw error;
+      }
     } catch (error) {
       writeCallError(res, name, error, this.options.requestTimeoutMs);
+    } finally {
+      span.end(res.statusCode >= 500 ? `HTTP ${res.statusCode}` : undefined);
     }
   }
 }
@@ -171,10 +209,10 @@ export function registerProxyRoutes(app: FastifyInstance, proxy: HttpGatewayProx
 }
 
 /** QNTX retries a 404 with the unstripped path, so plugins that only know full paths work. */
-async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix: string, first: HTTPResponse, deadline: number, signal: AbortSignal): Promise<HTTPResponse> {
+async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix: string, first: HTTPResponse, deadline: number, signal: AbortSignal, trace: TraceContext): Promise<HTTPResponse> {
   // `/` and `/?query` are the plugin's root: the full path is `/api/<name>` (and its query).
   const full = wire.path === "/" ? prefix : wire.path.startsWith("/?") ? prefix + wire.path.slice(1) : prefix + wire.path;
-  const retried = await plugin.handleHTTP({ ...wire, path: full }, { deadline, signal });
+  const retried = await plugin.handleHTTP({ ...wire, path: full }, { deadline, signal, trace });
   return retried.statusCode === 404 ? first : retried;
 }
 
@@ -184,16 +222,25 @@ async function retryWithFullPath(plugin: DomainPlugin, wire: HTTPRequest, prefix
  * a repeated header, and moves `Host` out of that map into `r.Host`, so plugins never get it.
  * Hop-by-hop headers describe the connection to the host, not the request, and stay here too.
  */
-function forwardedHeaders(raw: readonly string[]): HTTPHeader[] {
+function forwardedHeaders(raw: readonly string[], trace: TraceContext): HTTPHeader[] {
   const byName = new Map<string, HTTPHeader>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (lower === "host" || HOP_BY_HOP.has(lower)) continue;
+    if (lower === "host" || HOP_BY_HOP.has(lower) || lower === TRACEPARENT || lower === TRACESTATE) continue;
     const same = byName.get(lower);
     if (same) same.values.push(raw[i + 1]!);
     else byName.set(lower, { name: canonicalHeaderName(raw[i]!), values: [raw[i + 1]!] });
   }
-  return [...byName.values()];
+  // The trace goes on from the host's hop, not from the caller's span (W3C §3.2: each hop sends its own parent).
+  const headers = [...byName.values()];
+  headers.push({ name: "Traceparent", values: [formatTraceparent(trace)] });
+  if (trace.state) headers.push({ name: "Tracestate", values: [trace.state] });
+  return headers;
+}
+
+/** One value of a header node:http may have joined or listed. */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** No body, so no Content-Length, for these statuses (RFC 9110 §8.6). */

@@ -21,6 +21,8 @@ import { registerReadGuard } from "./read-guard.js";
 import { registerSessionRoutes } from "./session-api.js";
 import { DashboardSessions } from "./sessions.js";
 import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
+import type { GatewayObserver } from "../metrics/plugin-metrics.js";
+import type { HostTracer } from "../tracing/tracer.js";
 
 /** What the gateway needs. */
 export interface GatewayOptions extends ControlOptions, DataApiOptions {
@@ -35,11 +37,17 @@ export interface GatewayOptions extends ControlOptions, DataApiOptions {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** Dashboard login links and sessions (a fresh store when not given). */
   readonly sessions?: DashboardSessions;
+  /** Told of proxied requests and WebSocket sessions (the host's metrics); none when metrics are off. */
+  readonly observer?: GatewayObserver | undefined;
+  /** Starts each proxied request's span (docs/tracing.md); propagation only when not given. */
+  readonly tracer?: HostTracer | undefined;
 }
 
 /** Builds the fastify app (not yet listening). */
 export function createGateway(options: GatewayOptions): FastifyInstance {
-  const proxy = new HttpGatewayProxy({ registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes });
+  const proxy = new HttpGatewayProxy({
+    registry: options.registry, requestTimeoutMs: options.requestTimeoutMs, maxBodyBytes: options.maxBodyBytes, observer: options.observer, tracer: options.tracer,
+  });
   const drain = options.drain ?? new GatewayDrain();
   const app = Fastify({
     serverFactory: (handler, serverOptions) => createGatewayServer(handler, serverOptions, proxy, drain, options.https),
@@ -90,7 +98,7 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
     proxy.markClosing();
     done();
   });
-  registerWebSocketGateway(app, { registry: options.registry, logger: options.logger, settings: options.websocket, drain });
+  registerWebSocketGateway(app, { registry: options.registry, logger: options.logger, settings: options.websocket, drain, observer: options.observer });
   return app;
 }
 

@@ -11,9 +11,10 @@ import { requireAdmin } from "./admin-auth.js";
 
 /**
  * The host's own read routes (as route patterns): the control, config and data APIs, the host
- * directory and the file store. Every prefix here is a reserved plugin name (plugin-schema.ts).
+ * directory, the file store and `/metrics`. Every `/api/` prefix here is a reserved plugin name
+ * (plugin-schema.ts).
  */
-const HOST_API = /^\/api\/(?:host|hosts|plugins|attestations|pulse|files)(?:[/?]|$)/;
+const HOST_API = /^\/(?:api\/(?:host|hosts|plugins|attestations|pulse|files)(?:[/?]|$)|metrics$)/;
 
 /** Whether `address` (a socket's remote address) is this machine's loopback. */
 export function isLoopbackAddress(address: string | undefined): boolean {

@@ -15,6 +15,7 @@ import type { Registry } from "../plugin/registry.js";
 import type { PluginStateChange } from "../plugin/plugin-info.js";
 import { RETRY_AFTER_SECONDS, notAnsweringBody, notRunningBody } from "../plugin/state.js";
 import type { GatewayDrain } from "./drain.js";
+import type { GatewayObserver } from "../metrics/plugin-metrics.js";
 import { sendCode } from "./http-errors.js";
 import { createOriginCheck } from "./ws-origin.js";
 import { WebSocketSession, type SessionSettings } from "./ws-session.js";
@@ -40,6 +41,8 @@ export interface WebSocketGatewayOptions {
   readonly settings?: Partial<WebSocketSettings>;
   /** Counts sessions for a stopping host, which waits for them (then closes them with 1001). */
   readonly drain?: GatewayDrain;
+  /** Told of each session (the host's metrics). */
+  readonly observer?: GatewayObserver | undefined;
 }
 
 /** The subprotocol QNTX's upgrader offers; chosen when the browser asks for it. */
@@ -131,11 +134,13 @@ export function registerWebSocketGateway(app: FastifyInstance, options: WebSocke
     const headers = connectHeaders(request, pathname, query);
     wss.handleUpgrade(request, socket, head, (ws) => {
       const ended = options.drain?.sessionOpened();
+      const counted = options.observer?.webSocketOpened(name);
       const session = new WebSocketSession(ws, name, headers, settings, logger, (done) => {
         const set = sessions.get(name);
         set?.delete(done);
         if (set?.size === 0) sessions.delete(name);
         ended?.();
+        counted?.();
       });
       let set = sessions.get(name);
       if (!set) sessions.set(name, (set = new Set()));

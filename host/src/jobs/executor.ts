@@ -8,7 +8,8 @@
  */
 import { status as grpcStatus } from "@grpc/grpc-js";
 import type { Executor } from "@qntx/pulse";
-import { QntxError } from "@qntx/protocol";
+import { QntxError, parseTraceparent } from "@qntx/protocol";
+import { PropagatingTracer, type HostTracer } from "../tracing/tracer.js";
 import { PluginCallError } from "../plugin/domain-plugin.js";
 import type { Registry } from "../plugin/registry.js";
 import type { PluginStateChange } from "../plugin/plugin-info.js";
@@ -24,18 +25,26 @@ const CRASH_NOTICE_MS = 1500;
  * back the proxy's own promise instead of wrapping it (it runs once per job); only a failed
  * call goes through {@link explainCrash}.
  */
-export function createJobExecutor(registry: Registry): Executor {
+export function createJobExecutor(registry: Registry, tracer: HostTracer = new PropagatingTracer()): Executor {
   return (job, call) => {
     const plugin = registry.runningPlugin(job.plugin);
     if (!plugin) return Promise.reject(new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} is not running`));
     if (!plugin.executeJob) return Promise.reject(new QntxError("PLUGIN_UNAVAILABLE", `plugin ${job.plugin} does not run jobs`));
+    // Each run is a span of the trace the job was enqueued in (a new trace when none was stored).
+    const span = tracer.start(`job ${job.handler}`, "consumer", parseTraceparent(job.traceparent, job.tracestate), { "qntx.job.id": job.id, "qntx.job.attempt": call.attempt });
     return plugin
       .executeJob(
         // timeout_secs is an int64 on the wire: a fractional job timeout rounds up.
         { jobId: job.id, handlerName: call.handlerName, payload: job.payload, timeoutSecs: Math.ceil(call.timeoutSecs) },
-        { deadline: call.deadline, signal: call.signal },
+        { deadline: call.deadline, signal: call.signal, trace: span.context },
       )
-      .catch((error: unknown) => explainCrash(registry, job.plugin, error));
+      .then(
+        (result) => (span.end(result.success ? undefined : result.error || "the job failed"), result),
+        (error: unknown) => {
+          span.end(error instanceof Error ? error.message : String(error));
+          return explainCrash(registry, job.plugin, error);
+        },
+      );
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { EventEmitter } from "node:events";
 import type { Logger } from "pino";
-import type { InitializeRequest } from "@qntx/protocol";
+import type { InitializeRequest, PluginCallObserver } from "@qntx/protocol";
 import type { HostConfig, PluginEntry } from "../config/types.js";
 import type { PluginTokens } from "../services/tokens.js";
 import type { Launch } from "./launch.js";
@@ -26,6 +26,8 @@ export interface HostServices {
   readonly tokens: PluginTokens;
   /** Where spawned plugins' output goes (ring, log file); the same log across restarts. */
   readonly logs?: { forPlugin(name: string): PluginOutputSink };
+  /** The observer of each plugin's gRPC client (the host's metrics); none when metrics are off. */
+  readonly callObserver?: (plugin: string) => PluginCallObserver;
 }
 
 /** See the file comment. */

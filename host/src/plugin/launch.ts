@@ -6,11 +6,11 @@
  * instance's.
  */
 import type { Logger } from "pino";
-import { QntxError } from "@qntx/protocol";
+import { QntxError, type PluginCallObserver } from "@qntx/protocol";
 import type { HostConfig, PluginEntry } from "../config/types.js";
 import { createBuiltin } from "../builtin/index.js";
 import type { DomainPlugin } from "./domain-plugin.js";
-import { ExternalDomainProxy } from "./external-proxy.js";
+import { ExternalDomainProxy, type ProxyChannelOptions } from "./external-proxy.js";
 import { inProcess } from "./in-process.js";
 import { BootSlots } from "./boot-slots.js";
 import type { PortAllocator } from "./ports.js";
@@ -44,6 +44,8 @@ export interface LauncherDeps {
   readonly transports: SpawnTransports;
   /** Where spawned plugins' output goes (ring, log file). */
   readonly logs?: { forPlugin(name: string): PluginOutputSink } | undefined;
+  /** The observer of each plugin's gRPC client (the host's metrics). */
+  readonly callObserver?: ((plugin: string) => PluginCallObserver) | undefined;
 }
 
 /** Launches spawned, dialed and built-in plugins; see the file comment. */
@@ -58,6 +60,8 @@ export class Launcher {
     const never = new Promise<never>(() => undefined);
     const source = entry.source;
     const { readyTimeoutMs } = this.deps.config.host;
+    const observer = this.deps.callObserver?.(entry.name);
+    const proxyTo = (target: string, channel: ProxyChannelOptions = {}): ExternalDomainProxy => new ExternalDomainProxy(target, observer ? { ...channel, observer } : channel);
     if (source.kind === "builtin") {
       const plugin = createBuiltin(source.builtin);
       if (!plugin) {
@@ -67,7 +71,7 @@ export class Launcher {
     }
     if (source.kind === "address") {
       const channel = dialedChannel(entry.name, source);
-      const proxy = await ready(new ExternalDomainProxy(channel.target, channel), (p) =>
+      const proxy = await ready(proxyTo(channel.target, channel), (p) =>
         waitForMetadata(p, entry.name, source.address, readyTimeoutMs, undefined, channel.classify));
       return { plugin: proxy, address: source.address, aborted: never };
     }
@@ -104,7 +108,7 @@ export class Launcher {
         throw new QntxError("PORT_TIMEOUT", `plugin ${entry.name} announced neither its port nor its socket within ${config.host.portLineTimeoutMs + readyTimeoutMs} ms`, { hint: proc.hint ?? "check the plugin's log: qntx plugin logs " + entry.name });
       }
       const channel = transport.channel(port, proc.announced);
-      const proxy = await ready(new ExternalDomainProxy(channel.target, channel), (p) =>
+      const proxy = await ready(proxyTo(channel.target, channel), (p) =>
         waitForMetadata(p, entry.name, channel.target, readyTimeoutMs, aborted, channel.classify));
       return { plugin: proxy, pid: proc.pid, address: channel.target, aborted };
     }
@@ -117,7 +121,7 @@ export class Launcher {
     });
     lateLine?.catch(() => undefined);
     try {
-      const proxy = await ready(new ExternalDomainProxy(address), (p) =>
+      const proxy = await ready(proxyTo(address), (p) =>
         waitForMetadata(p, entry.name, address, readyTimeoutMs, lateLine ? Promise.race([aborted, lateLine]) : aborted));
       return { plugin: proxy, pid: proc.pid, address, aborted };
     } catch (error) {
@@ -133,7 +137,7 @@ export class Launcher {
       }
       const lateAddress = `127.0.0.1:${late}`;
       if (late !== actual) log.warn({ assumed: actual, announced: late }, "the port line came late; using the port it announced");
-      const proxy = await ready(new ExternalDomainProxy(lateAddress), (p) => waitForMetadata(p, entry.name, lateAddress, readyTimeoutMs, aborted));
+      const proxy = await ready(proxyTo(lateAddress), (p) => waitForMetadata(p, entry.name, lateAddress, readyTimeoutMs, aborted));
       return { plugin: proxy, pid: proc.pid, address: lateAddress, aborted };
     }
   };

@@ -49,7 +49,7 @@ export class PluginManager {
     const transports = new SpawnTransports(config.host.dataDir, config.host.autoMtls);
     this.context = {
       config, services, logger, events: registry, hostVersion: options.hostVersion ?? HOST_VERSION,
-      launch: options.launch ?? new Launcher({ config, ports, transports, logs: services.logs }).launch,
+      launch: options.launch ?? new Launcher({ config, ports, transports, logs: services.logs, callObserver: services.callObserver }).launch,
       slots: { ports, transports, pidFile: () => this.pidFile, shutdownTimeoutMs: config.host.shutdownTimeoutMs },
       closing: () => this.closing,
     };

@@ -144,3 +144,32 @@ export function selectProcessTable(env: NodeJS.ProcessEnv = process.env): Proces
 
 /** The table the host uses, chosen once when it starts. */
 export const processTable: ProcessTable = selectProcessTable();
+
+/** What a process uses: resident memory and CPU time so far. */
+export interface ProcessUsage {
+  /** Resident set size in bytes (`VmRSS`). */
+  readonly residentBytes: number;
+  /** User plus system CPU time in seconds since the process started. */
+  readonly cpuSeconds: number;
+}
+
+/**
+ * Clock ticks per second of /proc/PID/stat's times (USER_HZ): 100 on every Linux the kernel
+ * ABI supports; Node offers no sysconf to ask.
+ */
+const USER_HZ = 100;
+
+/** What `pid` uses now (metrics), or undefined when it is gone or this is not Linux. */
+export function processUsage(pid: number): ProcessUsage | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat; `fields` starts at field 3.
+    const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const rss = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+    return { residentBytes: rss ? Number(rss[1]) * 1024 : 0, cpuSeconds };
+  } catch {
+    return undefined;
+  }
+}

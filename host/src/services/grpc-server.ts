@@ -3,16 +3,26 @@
  * other host services (schedule, files, fetch, search, LLM, embedding, vectors: `extra`) on one
  * loopback port (docs/protocol.md §1.1: one server may serve several services; the same address goes
  * in each endpoint field of InitializeRequest). Message limits match the plugin channels'.
+ * Beside them, the standard surfaces generic gRPC tools expect: `grpc.health.v1.Health`
+ * (service "" and "plugin": NOT_SERVING once the host stops) and server reflection.
  */
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { ATSStoreServiceService, QueueServiceService, grpcOptions, type ATSStoreServiceServer, type QueueServiceServer } from "@qntx/protocol";
+import {
+  ATSStoreServiceService, HEALTH_PROTO, HealthServiceDefinition, HealthStatus, QueueServiceService, addReflection, grpcOptions, serviceNamesOf,
+  type ATSStoreServiceServer, type QueueServiceServer,
+} from "@qntx/protocol";
 import type { TlsFiles } from "../config/types.js";
+
+/** The .proto files of the services this server may serve (for reflection). */
+const HOST_PROTOS = ["atsstore.proto", "queue.proto", "schedule.proto", "fileservice.proto", "fetch.proto", "search.proto", "llm.proto", "embedding.proto", "vectorsearch.proto"];
 
 /** A running services server. */
 export interface ServicesServer {
   /** `host:port` for InitializeRequest endpoints. */
   readonly address: string;
+  /** What `grpc.health.v1.Health` answers (the host sets NOT_SERVING as it drains). */
+  readonly health: HealthStatus;
   /** Stops accepting calls and ends open streams. */
   close(): Promise<void>;
 }
@@ -35,6 +45,10 @@ export async function startServicesServer(listen: string, services: HostServiceI
   server.addService(ATSStoreServiceService, services.ats);
   server.addService(QueueServiceService, services.queue);
   for (const { definition, implementation } of services.extra ?? []) server.addService(definition, implementation);
+  const health = new HealthStatus();
+  health.addToServer(server);
+  const definitions = [ATSStoreServiceService, QueueServiceService, ...(services.extra ?? []).map((s) => s.definition), HealthServiceDefinition];
+  addReflection(server, [...HOST_PROTOS, HEALTH_PROTO], serviceNamesOf(definitions));
   const credentials = tls
     ? grpc.ServerCredentials.createSsl(readFileSync(tls.ca), [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], true)
     : grpc.ServerCredentials.createInsecure();
@@ -44,8 +58,10 @@ export async function startServicesServer(listen: string, services: HostServiceI
   const host = listen.slice(0, listen.lastIndexOf(":"));
   return {
     address: `${host}:${port}`,
+    health,
     close: () =>
       new Promise<void>((resolve) => {
+        health.close();
         // Watch streams never end on their own: give calls a moment, then force.
         const timer = setTimeout(() => server.forceShutdown(), 1000);
         server.tryShutdown(() => {

@@ -10,7 +10,7 @@
  * listed without payload or error. Its grants (`services`, `enqueue`) limit what it may call.
  */
 import { toWireJob, type Pulse, type PulseJob } from "@qntx/pulse";
-import { jsonBytesTooDeep, type Job, type QueueServiceServer } from "@qntx/protocol";
+import { formatTraceparent, jsonBytesTooDeep, traceOfMetadata, type Job, type QueueServiceServer } from "@qntx/protocol";
 import type { Logger } from "pino";
 import { INVALID_TOKEN, required, type BodyStatus } from "./ats-service.js";
 import { PERMISSION_DENIED, type GrantChecker } from "./grants.js";
@@ -79,7 +79,9 @@ export function createQueueService({ pulse, tokens, grants, logger }: QueueServi
         const refused = grants?.refusal(plugin, "enqueue", pulse.handlers.resolve(job.handlerName).qualified);
         if (refused) throw new Error(refused);
         // Identity comes from the token: a plugin cannot enqueue in another's name.
-        const stored = await pulse.enqueueWire({ ...job, source: plugin });
+        // The trace the plugin's call came in (the SDK sends it from the request or job it serves).
+        const trace = traceOfMetadata(call.metadata);
+        const stored = await pulse.enqueueWire({ ...job, source: plugin }, trace ? { traceparent: formatTraceparent(trace), tracestate: trace.state } : {});
         return { jobId: stored.id };
       });
     },

@@ -10,6 +10,7 @@
  * (bench/notes/11-node-plugin-boot.md). @grpc/grpc-js stays external, so a process that also uses
  * grpc-js directly keeps one copy of it (its classes are checked with instanceof).
  */
+import { cpSync } from "node:fs";
 import { build } from "esbuild";
 
 const packageDir = new URL("..", import.meta.url).pathname;
@@ -22,8 +23,13 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: ["@grpc/grpc-js", "selfsigned"],
+  external: ["@grpc/grpc-js", "selfsigned", "@grpc/reflection", "@grpc/proto-loader"],
   // Chains tsc's maps, so `node --enable-source-maps` points into src/*.ts.
   sourcemap: true,
   logLevel: "warning",
 });
+
+// The .proto files, for server reflection (src/grpc-reflection.ts): the protocol's own and the
+// standard health.proto kept in this package.
+cpSync(new URL("../../../proto/", import.meta.url), new URL("../dist/proto/", import.meta.url), { recursive: true });
+cpSync(new URL("../proto/", import.meta.url), new URL("../dist/proto/", import.meta.url), { recursive: true });

@@ -30,5 +30,8 @@ export * from "./attestation-rules.js";
 export * from "./json-limits.js";
 export * from "./transport.js";
 export * from "./self-signed.js";
+export * from "./trace-context.js";
+export * from "./grpc-health.js";
+export * from "./grpc-reflection.js";
 export * from "./database-errors.js";
 export * from "./sql-migrations.js";

@@ -16,6 +16,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { grpcOptions } from "./channel.js";
 import { PluginCallError } from "./errors.js";
+import { TRACEPARENT, TRACESTATE, formatTraceparent, type TraceContext } from "./trace-context.js";
 import {
   DomainPluginServiceClient,
   DomainPluginServiceService,
@@ -44,7 +45,18 @@ export interface PluginCallOptions {
   readonly deadline: number;
   /** Aborts the call early (for example when the browser disconnects): it fails with CANCELLED. */
   readonly signal?: AbortSignal;
+  /**
+   * The trace this call belongs to: sent as `traceparent` (and `tracestate`) call metadata, so
+   * the plugin's side joins the host's trace (docs/tracing.md).
+   */
+  readonly trace?: TraceContext;
 }
+
+/**
+ * Told of every finished unary call: the method (`HandleHTTP`), its gRPC status code and how
+ * long it took in seconds. The host's metrics count calls to each plugin through it.
+ */
+export type PluginCallObserver = (method: string, code: number, seconds: number) => void;
 
 /** Options of a HandleWebSocket stream: a call's, plus the call metadata it opens with. */
 export interface PluginStreamOptions extends PluginCallOptions {
@@ -60,6 +72,8 @@ export interface PluginChannelOptions {
   readonly credentials?: grpc.ChannelCredentials;
   /** Added to the shared channel options (e.g. `grpc.ssl_target_name_override`). */
   readonly channelOptions?: grpc.ChannelOptions;
+  /** Told of every finished unary call (metrics); nothing is timed without one. */
+  readonly observer?: PluginCallObserver;
 }
 
 /** A HandleWebSocket call: frames both ways, with int64 timestamps kept exact (`bigint`). */
@@ -106,13 +120,24 @@ export function callErrorOf(status: { readonly code: number; readonly details?: 
   return new PluginCallError(status.code, message, { method, details: status.details ?? "", cause });
 }
 
+/** The metadata of one call: empty, or the trace's `traceparent` and `tracestate`. */
+export function callMetadata(trace: TraceContext | undefined, metadata = new grpc.Metadata()): grpc.Metadata {
+  if (trace) {
+    metadata.set(TRACEPARENT, formatTraceparent(trace));
+    if (trace.state) metadata.set(TRACESTATE, trace.state);
+  }
+  return metadata;
+}
+
 /** Calls one plugin at `address` (`host:port` or `unix:///path`). */
 export class PluginClient {
   readonly address: string;
   private readonly client: DomainPluginServiceClient;
+  private readonly observer: PluginCallObserver | undefined;
 
   constructor(address: string, options: PluginChannelOptions = {}) {
     this.address = address;
+    this.observer = options.observer;
     this.client = new DomainPluginServiceClient(
       address,
       options.credentials ?? grpc.credentials.createInsecure(),
@@ -187,7 +212,7 @@ export class PluginClient {
     let call: WebSocketStream;
     try {
       call = this.client.makeBidiStreamRequest<WebSocketFrame, WebSocketFrame>(
-        HANDLE_WEBSOCKET_PATH, encodeWebSocketFrame, decodeWebSocketFrame, options.metadata ?? new grpc.Metadata(), { deadline: options.deadline },
+        HANDLE_WEBSOCKET_PATH, encodeWebSocketFrame, decodeWebSocketFrame, callMetadata(options.trace, options.metadata), { deadline: options.deadline },
       );
     } catch (error) {
       // A closed channel, as for unary calls.
@@ -224,9 +249,12 @@ export class PluginClient {
         return;
       }
       let call: grpc.ClientUnaryCall;
+      const observer = this.observer;
+      const started = observer ? performance.now() : 0;
       try {
-        call = method.call(this.client, request, new grpc.Metadata(), { deadline: options.deadline }, (error, response) => {
+        call = method.call(this.client, request, callMetadata(options.trace), { deadline: options.deadline }, (error, response) => {
           signal?.removeEventListener("abort", onAbort);
+          observer?.(name, error ? error.code : grpc.status.OK, (performance.now() - started) / 1000);
           if (error) reject(callErrorOf(error, name, error) ?? error);
           else resolve(response);
         });

@@ -29,6 +29,9 @@ export interface EnqueueInput {
   /** Unix ms before which the job is not run. Default now. */
   runAt?: number | undefined;
   parentJobId?: string | undefined;
+  /** The W3C trace context it is enqueued in (stored, and sent with its ExecuteJob). */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
   costEstimate?: number | undefined;
   /** Enqueue as `paused` (runs after resume). */
   paused?: boolean | undefined;
@@ -73,6 +76,8 @@ export function newJobRecord(i: EnqueueInput, now: number, handlers: HandlerRegi
     timeoutSecs: i.timeoutSecs,
     costEstimate,
     parentJobId: i.parentJobId ?? "",
+    traceparent: i.traceparent ?? "",
+    tracestate: i.traceparent ? (i.tracestate ?? "") : "",
     createdAt: now,
   };
 }

@@ -26,6 +26,9 @@ export interface JobRow {
   error: string;
   plugin_version: string;
   parent_job_id: string;
+  /** '' when none; absent in a store without the columns. */
+  traceparent?: string;
+  tracestate?: string;
   created_at: number;
   started_at: number | null;
   completed_at: number | null;
@@ -89,6 +92,8 @@ export function newJob(j: NewJobRecord): PulseJob {
     error: "",
     pluginVersion: "",
     parentJobId: j.parentJobId,
+    traceparent: j.traceparent ?? "",
+    tracestate: j.tracestate ?? "",
     createdAt: j.createdAt,
     startedAt: undefined,
     completedAt: undefined,
@@ -133,6 +138,8 @@ export function toJob(r: JobRow): PulseJob {
     error: r.error,
     pluginVersion: r.plugin_version,
     parentJobId: r.parent_job_id,
+    traceparent: r.traceparent ?? "",
+    tracestate: r.tracestate ?? "",
     createdAt: r.created_at,
     startedAt: r.started_at ?? undefined,
     completedAt: r.completed_at ?? undefined,

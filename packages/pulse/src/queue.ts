@@ -172,9 +172,10 @@ export class Pulse {
 
   /**
    * Enqueues a wire `Job` (QueueService.Enqueue): fills id, status `queued` and created_at when
-   * empty; `status` may be "", "queued" or "paused"; `source` defaults to `defaults.source`.
+   * empty; `status` may be "", "queued" or "paused"; `source` defaults to `defaults.source`;
+   * `defaults.traceparent` is the trace the caller's call came in (call metadata).
    */
-  async enqueueWire(job: Job, defaults: { source?: string } = {}): Promise<PulseJob> {
+  async enqueueWire(job: Job, defaults: { source?: string; traceparent?: string; tracestate?: string } = {}): Promise<PulseJob> {
     if (job.status !== "" && job.status !== "queued" && job.status !== "paused") {
       throw new PulseError("INVALID_ARGUMENT", `a new job must be "queued" or "paused", not "${job.status}"`, { hint: "leave status empty" });
     }
@@ -186,6 +187,8 @@ export class Pulse {
         id: job.id || undefined,
         source: job.source || defaults.source,
         parentJobId: job.parentJobId,
+        traceparent: defaults.traceparent,
+        tracestate: defaults.tracestate,
         costEstimate: job.costEstimate,
         paused: job.status === "paused",
       },

@@ -107,4 +107,10 @@ export const PULSE_MIGRATIONS: readonly string[] = [
   CREATE INDEX pulse_plugin_schedules_due ON pulse_plugin_schedules (next_run_at) WHERE state = 'active';
   CREATE INDEX pulse_plugin_schedules_owner ON pulse_plugin_schedules (owner);
   `,
+  // 4: the W3C trace context a job was enqueued in ('' when none), sent with its ExecuteJob so
+  // the run joins the trace of the request that asked for it.
+  `
+  ALTER TABLE pulse_jobs ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';
+  ALTER TABLE pulse_jobs ADD COLUMN tracestate  TEXT NOT NULL DEFAULT '';
+  `,
 ];

@@ -34,8 +34,8 @@ const UNRESERVE_SET = `
 
 /** Columns of the `insert` statement, bound by position from {@link insertArgs}. */
 const INSERT_COLUMNS = `id, handler, plugin, handler_name, payload, source, status, priority, run_at,
-  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at`;
-const INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+  max_attempts, timeout_secs, cost_estimate, parent_job_id, created_at, updated_at, traceparent, tracestate`;
+const INSERT_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
 
 /** Columns of an insert of a job born running (claimed by its own enqueue): the insert's, then its first lease. */
 export const INSERT_RUNNING_COLUMNS = `${INSERT_COLUMNS}, attempts, lease_owner, lease_expires_at, started_at`;
@@ -54,7 +54,7 @@ export const INSERT_RUNNING_VALUES = `${INSERT_VALUES}, 1, ?, ?, ?`;
  */
 export function insertArgs(j: NewJobRecord, status: string = j.status, updatedAt: number = j.createdAt): unknown[] {
   return [j.id, j.handler, j.plugin, j.handlerName, j.payload, j.source, status, j.priority, j.runAt,
-    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, updatedAt];
+    j.maxAttempts, j.timeoutSecs ?? null, j.costEstimate, j.parentJobId, j.createdAt, updatedAt, j.traceparent ?? "", j.tracestate ?? ""];
 }
 
 /** The arguments of `INSERT_RUNNING_VALUES`, in its order: a new job running under `owner`'s first lease, until `exp`. */
@@ -189,7 +189,7 @@ export function outputParams(o: RunOutput | undefined) {
  */
 export const CLAIM_COLUMNS = `seq, id, handler, plugin, handler_name, payload, source, priority, run_at, attempts,
   max_attempts, timeout_secs, progress_current, progress_total, cost_estimate, cost_actual, result, error,
-  plugin_version, parent_job_id, created_at, completed_at, cancel_requested`;
+  plugin_version, parent_job_id, created_at, completed_at, cancel_requested, traceparent, tracestate`;
 
 /** A job read by the claim SELECT (`CLAIM_COLUMNS`, raw) as the claim's UPDATE leaves it. */
 export function claimedJob(r: unknown[], owner: string, exp: number, now: number): PulseJob {
@@ -213,6 +213,8 @@ export function claimedJob(r: unknown[], owner: string, exp: number, now: number
     error: r[17] as string,
     pluginVersion: r[18] as string,
     parentJobId: r[19] as string,
+    traceparent: r[23] as string,
+    tracestate: r[24] as string,
     createdAt: r[20] as number,
     startedAt: now,
     completedAt: (r[21] as number | null) ?? undefined,

@@ -48,6 +48,10 @@ export interface PulseJob {
   error: string;
   pluginVersion: string;
   parentJobId: string;
+  /** W3C `traceparent` of the request that enqueued it ("" or absent when none): its runs join that trace. */
+  traceparent?: string;
+  /** W3C `tracestate` beside it ("" or absent when none). */
+  tracestate?: string;
   createdAt: number;
   /** Start of the latest attempt. */
   startedAt: number | undefined;
@@ -85,6 +89,9 @@ export interface NewJobRecord {
   timeoutSecs: number | undefined;
   costEstimate: number;
   parentJobId: string;
+  /** The trace it was enqueued in (absent: none). */
+  traceparent?: string;
+  tracestate?: string;
   createdAt: number;
 }
 

@@ -3,7 +3,8 @@
  * and turning grpc-js calls into promises and async iterables.
  */
 import { credentials, Metadata, status as GrpcStatus, type CallOptions, type ChannelCredentials, type ChannelOptions, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
-import { grpcOptions, type QntxErrorCode } from "@qntx/protocol";
+import { callMetadata, grpcOptions, type QntxErrorCode } from "@qntx/protocol";
+import { currentTrace } from "../trace.js";
 
 /** Default deadline of a call to a host service. */
 export const DEFAULT_HOST_CALL_TIMEOUT_MS = 10_000;
@@ -79,6 +80,11 @@ export function checkBody(method: string, body: { success: boolean; error: strin
   if (!body.success) throw new HostServiceError("HOST_ERROR", method, body.error || `${method} failed without an error message`);
 }
 
+/** A call's metadata: the trace of the handler running now, when there is one (see trace.ts). */
+function traceMetadata(): Metadata {
+  return callMetadata(currentTrace());
+}
+
 function callOptions(defaultTimeoutMs: number, options: HostCallOptions | undefined): Partial<CallOptions> {
   const timeoutMs = options?.timeoutMs ?? defaultTimeoutMs;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) return {};
@@ -119,7 +125,7 @@ export function unaryCall<Req, Res>(
     };
     let call: ClientUnaryCall;
     try {
-      call = method.call(client, request, new Metadata(), callOptions(defaultTimeoutMs, options), (err, response) => {
+      call = method.call(client, request, traceMetadata(), callOptions(defaultTimeoutMs, options), (err, response) => {
         signal?.removeEventListener("abort", onAbort);
         if (err) reject(callFailed(name, err));
         else resolve(response);
@@ -152,7 +158,7 @@ export function streamCall<Req, Res>(
       if (signal?.aborted) return;
       let call: ClientReadableStream<Res>;
       try {
-        call = method.call(client, request, new Metadata(), callOptions(defaultTimeoutMs, options));
+        call = method.call(client, request, traceMetadata(), callOptions(defaultTimeoutMs, options));
       } catch (err) {
         throw callFailed(name, err);
       }
