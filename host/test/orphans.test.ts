@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { sweepOrphans } from "../src/plugin/pid-file.js";
 import { procfsTable } from "../src/plugin/process-table.js";
 import { CLI, FAKE_PLUGIN_PATH, JOB_PLUGIN_PATH, hostTable, http, processesWithArgs, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 const { stat: processStat, identity: processIdentity, groupMembers } = procfsTable;
 const dirs: string[] = [];
@@ -69,7 +70,7 @@ async function startServer(dir: string, configFile: string): Promise<{ server: R
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   const list = await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { name: string; pid: number; state: string }[] };
     return plugins.every((p) => p.state === "running") ? plugins : undefined;

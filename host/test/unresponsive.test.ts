@@ -13,6 +13,7 @@ import WebSocket from "ws";
 import { procfsTable } from "../src/plugin/process-table.js";
 import { PluginProcess, terminateGroup } from "../src/plugin/process.js";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginHealth } from "./helpers/events.js";
 
 const { stat: processStat, isStopped } = procfsTable;
 
@@ -108,7 +109,7 @@ describe("a plugin whose Health goes unanswered", () => {
     expect((await http(`${t.url}/api/fine/ping`)).text).toBe("pong");
 
     process.kill(pid, "SIGCONT");
-    await until(() => (t.host.registry.get("frozen")!.health?.answered ? true : undefined), "a health check answered again");
+    await pluginHealth(t.host.registry, "frozen", (health) => health.answered, "a health check answered again");
     expect((await http(`${t.url}/api/frozen/ping`)).text).toBe("pong");
     expect(t.host.registry.get("frozen")!.pid).toBe(pid);
   }, 60_000);
