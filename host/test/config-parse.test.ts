@@ -91,6 +91,7 @@ describe("loadConfig: a full file", () => {
       pulseConcurrency: 4,
       jobMaxAttempts: 3,
       jobLeaseMs: 30_000,
+      heartbeatIntervalMs: 5_000,
       jobTimeoutSecs: 300,
       jobRetryBaseMs: 1000,
       jobRetryMaxMs: 60000,

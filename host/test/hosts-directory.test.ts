@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { execa, type ResultPromise } from "execa";
+import { createPool } from "@qntx/ats";
 import { createTestDatabase, pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
 import { hostState, type HostView } from "../src/hosts/directory.js";
 import { PgHostDirectory } from "../src/hosts/pg-directory.js";
@@ -73,7 +74,8 @@ describePg("shared on PostgreSQL", () => {
 
   it("shows every member up, a SIGKILLed one gone after it misses its beats, one stopped cleanly gone at once", async () => {
     const [a, b] = await Promise.all([join("host-a"), join("host-b"), join("host-c")]);
-    const watcher = await PgHostDirectory.start(database.url, () => ({ id: "watcher", address: "http://127.0.0.1/watcher", version: "test", plugins: [] }), { heartbeatMs: HEARTBEAT_MS });
+    const pool = createPool(database.url);
+    const watcher = await PgHostDirectory.start(pool, database.url, () => ({ id: "watcher", address: "http://127.0.0.1/watcher", version: "test", plugins: [] }), { heartbeatMs: HEARTBEAT_MS });
     try {
       const all = await watcher.list();
       expect(all.map((h) => [h.id, h.state])).toEqual([["host-a", "up"], ["host-b", "up"], ["host-c", "up"], ["watcher", "up"]]);
@@ -87,6 +89,7 @@ describePg("shared on PostgreSQL", () => {
       expect(after.map((h) => [h.id, h.state])).toEqual([["host-c", "up"], ["watcher", "up"], ["host-a", "gone"], ["host-b", "gone"]]);
     } finally {
       await watcher.close();
+      await pool.end();
     }
   });
 });

@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { afterAll, afterEach } from "@jest/globals";
-import { openDatabase, type SqliteDatabase } from "@qntx/ats";
+import { createPool, openDatabase, type SqliteDatabase } from "@qntx/ats";
 import { createTestDatabase, pgSkipReason, type TestDatabase } from "@qntx/testing-pg";
 import { PgUsageStore } from "../src/budget/pg-usage-store.js";
 import { SqliteUsageStore } from "../src/budget/usage-store.js";
@@ -34,8 +34,12 @@ const pgStore = (fresh: boolean) => async () => {
     const made = database;
     cleanups.push(() => made.drop());
   }
-  const store = await PgUsageStore.open(database!.url);
-  cleanups.push(() => store.close());
+  const pool = createPool(database!.url);
+  const store = await PgUsageStore.open(pool, database!.url);
+  cleanups.push(async () => {
+    await store.close();
+    await pool.end();
+  });
   return store;
 };
 if (pgSkipReason()) console.log(`PostgreSQL usage record tests skipped: ${pgSkipReason()}`);

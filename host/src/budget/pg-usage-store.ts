@@ -3,10 +3,9 @@
  * so a budget counts the spend of all of them. Same rows as the SQLite table (usage-store.ts);
  * records are written in batches, one statement per turn of the event loop, as there.
  */
-import { migratePg } from "@qntx/ats";
-import type pg from "pg";
+import { migratePg, type PgPool } from "@qntx/ats";
 import { hostPgMigrations } from "../schema/components.js";
-import { connectOrExplain, createHostPool } from "../schema/pg-pool.js";
+import { connectOrExplain } from "../schema/pg-pool.js";
 import type { UsageRecord, UsageStore } from "./usage-store.js";
 
 // One statement per batch, from arrays (a batch holds each key once: flush merges them, since
@@ -36,26 +35,22 @@ export class PgUsageStore implements UsageStore {
   private pending: Array<{ usage: UsageRecord; key: string | null }> = [];
   private written: Promise<void> | undefined;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private constructor(private readonly pool: PgPool) {}
 
   /**
-   * Connects and migrates `usage_records` (under the migration advisory lock).
-   * @throws QntxError DATABASE_UNAVAILABLE naming the URL (password masked); SCHEMA_TOO_NEW
+   * Migrates `usage_records` (under the migration advisory lock) on `pool`, which stays the
+   * caller's to end.
+   * @param url the pool's database, for messages (its password is masked)
+   * @throws QntxError DATABASE_UNAVAILABLE naming the URL; SCHEMA_TOO_NEW
    */
-  static async open(url: string): Promise<PgUsageStore> {
-    const pool = createHostPool(url, "qntx-usage", 4);
+  static async open(pool: PgPool, url: string): Promise<PgUsageStore> {
+    const client = await connectOrExplain(pool, url, "opening the usage record");
     try {
-      const client = await connectOrExplain(pool, url, "opening the usage record");
-      try {
-        await migratePg(client, "usage", hostPgMigrations("usage"));
-      } finally {
-        client.release();
-      }
-      return new PgUsageStore(pool);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
+      await migratePg(client, "usage", hostPgMigrations("usage"));
+    } finally {
+      client.release();
     }
+    return new PgUsageStore(pool);
   }
 
   record(usage: UsageRecord, key?: string): Promise<void> {
@@ -85,10 +80,9 @@ export class PgUsageStore implements UsageStore {
     }));
   }
 
-  /** Ends the pool after writing what is pending. */
+  /** Writes what is pending (before the pool is ended). */
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
   }
 
   /** Writes the pending records in one statement (a failed batch is dropped, and the error thrown). */

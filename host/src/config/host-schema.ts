@@ -41,6 +41,7 @@ export const DEFAULT_HOST_SETTINGS: Readonly<Omit<HostSettings, "dataDir">> = Ob
   logRingLines: 1000,
   autoMtls: false,
   jobLeaseMs: 30_000,
+  heartbeatIntervalMs: 5_000,
 });
 
 /** Integer keys of `[host]`, the field each fills and the bound that applies. */
@@ -69,6 +70,7 @@ const HOST_INTEGER_KEYS = {
   log_max_bytes: { field: "logMaxBytes", kind: "size" },
   log_files: { field: "logFiles", kind: "size" },
   log_ring_lines: { field: "logRingLines", kind: "size" },
+  heartbeat_interval_ms: { field: "heartbeatIntervalMs", kind: "duration" },
 } as const satisfies Record<string, { field: keyof HostSettings; kind: "port" | "duration" | "size" }>;
 
 /** Every key `[host]` accepts. */

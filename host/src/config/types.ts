@@ -85,6 +85,11 @@ export interface HostSettings {
    * own without a renewal; a host that dies loses its jobs to another host after this.
    */
   readonly jobLeaseMs: number;
+  /**
+   * `heartbeat_interval_ms` (default 5000): how often the host writes its row of the host
+   * directory on a shared database; after 3 missed beats it is shown gone (`qntx hosts`).
+   */
+  readonly heartbeatIntervalMs: number;
 }
 
 /** Certificate files for mutual TLS, absolute paths of PEM files (checked readable when loaded). */

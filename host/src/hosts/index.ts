@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { isPostgresUrl } from "@qntx/ats";
+import type { PgPool } from "@qntx/ats";
 import type { HostAnnouncement, HostDirectory } from "./directory.js";
 import { LocalHostDirectory } from "./local-directory.js";
 import { PgHostDirectory, type PgHostDirectoryOptions } from "./pg-directory.js";
@@ -16,7 +16,7 @@ export function newHostId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(2).toString("hex")}`;
 }
 
-/** The directory of the installation at `database` (a PostgreSQL URL, or anything else for SQLite). */
-export async function openHostDirectory(database: string, announce: () => HostAnnouncement, options: PgHostDirectoryOptions = {}): Promise<HostDirectory> {
-  return isPostgresUrl(database) ? PgHostDirectory.start(database, announce, options) : new LocalHostDirectory(announce);
+/** The directory of the installation: the shared PostgreSQL database's when there is one, else this host alone. */
+export async function openHostDirectory(shared: { pool: PgPool; url: string } | undefined, announce: () => HostAnnouncement, options: PgHostDirectoryOptions = {}): Promise<HostDirectory> {
+  return shared ? PgHostDirectory.start(shared.pool, shared.url, announce, options) : new LocalHostDirectory(announce);
 }

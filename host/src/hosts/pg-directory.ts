@@ -5,11 +5,10 @@
  * {@link GONE_AFTER_BEATS} beats. Times come from the database's clock, so hosts whose clocks
  * disagree still agree on who is gone.
  */
-import { migratePg } from "@qntx/ats";
+import { migratePg, type PgPool } from "@qntx/ats";
 import { QntxError } from "@qntx/protocol";
-import type pg from "pg";
 import { hostPgMigrations } from "../schema/components.js";
-import { connectOrExplain, createHostPool } from "../schema/pg-pool.js";
+import { connectOrExplain } from "../schema/pg-pool.js";
 import { DEFAULT_HEARTBEAT_MS, hostState, sortHosts, type HostAnnouncement, type HostDirectory, type HostView } from "./directory.js";
 
 /** Options of {@link PgHostDirectory.start}. */
@@ -45,34 +44,30 @@ export class PgHostDirectory implements HostDirectory {
   private closed = false;
 
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: PgPool,
     private readonly announce: () => HostAnnouncement,
     private readonly heartbeatMs: number,
     private readonly onError: (err: unknown) => void,
   ) {}
 
   /**
-   * Migrates `qntx_hosts`, writes this host's row and starts the heartbeat.
-   * @throws QntxError DATABASE_UNAVAILABLE naming the URL (password masked); SCHEMA_TOO_NEW
+   * Migrates `qntx_hosts` on `pool` (which stays the caller's to end), writes this host's row
+   * and starts the heartbeat.
+   * @param url the pool's database, for messages (its password is masked)
+   * @throws QntxError DATABASE_UNAVAILABLE naming the URL; SCHEMA_TOO_NEW
    */
-  static async start(url: string, announce: () => HostAnnouncement, options: PgHostDirectoryOptions = {}): Promise<PgHostDirectory> {
-    const pool = createHostPool(url, "qntx-hosts", 2);
+  static async start(pool: PgPool, url: string, announce: () => HostAnnouncement, options: PgHostDirectoryOptions = {}): Promise<PgHostDirectory> {
+    const client = await connectOrExplain(pool, url, "opening the host directory");
     try {
-      const client = await connectOrExplain(pool, url, "opening the host directory");
-      try {
-        await migratePg(client, "hosts", hostPgMigrations("hosts"));
-      } finally {
-        client.release();
-      }
-      const directory = new PgHostDirectory(pool, announce, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, options.onError ?? (() => undefined));
-      await directory.beat();
-      directory.timer = setInterval(() => void directory.beat().then(() => (directory.failing = false), (err: unknown) => directory.failed(err)), directory.heartbeatMs);
-      directory.timer.unref();
-      return directory;
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw err;
+      await migratePg(client, "hosts", hostPgMigrations("hosts"));
+    } finally {
+      client.release();
     }
+    const directory = new PgHostDirectory(pool, announce, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, options.onError ?? (() => undefined));
+    await directory.beat();
+    directory.timer = setInterval(() => void directory.beat().then(() => (directory.failing = false), (err: unknown) => directory.failed(err)), directory.heartbeatMs);
+    directory.timer.unref();
+    return directory;
   }
 
   async list(): Promise<HostView[]> {
@@ -93,7 +88,6 @@ export class PgHostDirectory implements HostDirectory {
     this.closed = true;
     clearInterval(this.timer);
     await this.pool.query(`UPDATE qntx_hosts SET stopped_at = ${NOW_MS} WHERE id = $1`, [this.announce().id]).catch(() => undefined);
-    await this.pool.end().catch(() => undefined);
   }
 
   /** Writes this host's row, and forgets hosts gone for a day. */

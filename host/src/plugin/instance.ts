@@ -74,6 +74,9 @@ export class PluginInstance {
     return this.wantedRunning;
   }
 
+  /** Restarts since the host started, a person's and a crash's alike (the dashboard shows them). */
+  private restarts = 0;
+
   /** When the automatic restart after a crash is due (epoch ms); undefined when none is pending. */
   get restartAt(): number | undefined {
     return this.crashes.restartAt;
@@ -81,7 +84,7 @@ export class PluginInstance {
 
   /** The control API's snapshot. */
   info(): PluginInfo {
-    return this.record.info(this.current);
+    return { ...this.record.info(this.current), restarts: this.restarts };
   }
 
   /** The live plugin, only while it is `running`. */
@@ -319,6 +322,7 @@ export class PluginInstance {
     const previous = this.current;
     if (!checkTransition(this.name, previous, state)) return;
     this.current = state;
+    if (state === "restarting") this.restarts++;
     if (state === "failed" || state === "stopped") this.held = false;
     this.ctx.events.emit("plugin:state", reason === undefined ? { name: this.name, state, previous } : { name: this.name, state, previous, reason });
   }

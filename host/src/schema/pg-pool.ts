@@ -1,23 +1,15 @@
 /**
  * The host's own connections to PostgreSQL (the host directory, the usage record, `qntx db`):
- * a pool with int8 read as numbers, and a connection failure turned into a startup error that
- * names the URL with its password masked.
+ * the attestation store's pool settings under another `application_name`, and a connection
+ * failure turned into an error that names the URL with its password masked.
  */
-import pg from "pg";
-import { maskUrl } from "@qntx/ats";
-import { QntxError } from "@qntx/protocol";
+import { createPool, maskUrl, type PgPool } from "@qntx/ats";
+import { QntxError, reasonOf } from "@qntx/protocol";
+import type pg from "pg";
 
-// int8 (oid 20) arrives as a string by default; every int8 the host reads (unix ms, counts,
-// seq) is far below 2^53.
-const INT8_OID = 20;
-const TYPES = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
-};
-
-/** A small pool on `url` named `application_name` (shown in `pg_stat_activity`). */
-export function createHostPool(url: string, applicationName: string, max = 4): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, keepAlive: true, application_name: applicationName, types: TYPES });
+/** A small pool on `url` named `applicationName` (shown in `pg_stat_activity`). */
+export function createHostPool(url: string, applicationName: string, maxConnections = 4): PgPool {
+  const pool = createPool(url, { applicationName, maxConnections });
   // An idle connection the server drops is replaced at the next checkout; without a listener
   // the pool's error event would end the process.
   pool.on("error", () => undefined);
@@ -28,10 +20,10 @@ export function createHostPool(url: string, applicationName: string, max = 4): p
  * One connection of `pool`, or DATABASE_UNAVAILABLE naming the URL (password masked).
  * @param doing what the connection was for, as the start of the message
  */
-export async function connectOrExplain(pool: pg.Pool, url: string, doing: string): Promise<pg.PoolClient> {
+export async function connectOrExplain(pool: PgPool, url: string, doing: string): Promise<pg.PoolClient> {
   try {
     return await pool.connect();
   } catch (err) {
-    throw new QntxError("DATABASE_UNAVAILABLE", `${doing}: cannot reach the database at ${maskUrl(url)}: ${(err as Error).message || String(err)}`, { cause: err });
+    throw new QntxError("DATABASE_UNAVAILABLE", `${doing}: cannot reach the database at ${maskUrl(url)}: ${reasonOf(err)}`, { cause: err });
   }
 }
