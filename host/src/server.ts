@@ -19,7 +19,7 @@ import { PgUsageStore } from "./budget/pg-usage-store.js";
 import { SqliteUsageStore } from "./budget/usage-store.js";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
-import { openHostDatabase, startupError, type HostDatabase } from "./database/open.js";
+import { openHostDatabase, type HostDatabase } from "./database/open.js";
 import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
@@ -37,7 +37,7 @@ import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
-import { refuseNewerSchema } from "./schema/status.js";
+import { refuseNewerSchemaBeforeOpen } from "./schema/status.js";
 import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
@@ -91,9 +91,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
   // Before any part migrates: a database a newer build migrated is refused as a whole.
-  await refuseNewerSchema(settings.database ?? join(settings.dataDir, "qntx.db")).catch((err: unknown) => {
-    throw settings.database === undefined ? err : startupError(settings.database, settings.databaseFrom ?? "[host] database", err);
-  });
+  await refuseNewerSchemaBeforeOpen(settings);
   const database = await openHostDatabase(settings, logger);
   const { sqlite: db, store, readStore } = database;
 
@@ -174,6 +172,9 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   // Plugins a killed host left running go before ours start (same process only, never a reused pid).
   const swept = await sweepOrphans(settings.dataDir);
   if (swept.killed.length) logger.warn({ plugins: swept.killed.map((r) => `${r.name} (pid ${r.pid})`) }, "stopped plugin processes left by a previous host");
+  if (swept.unverified.length) {
+    logger.warn({ plugins: swept.unverified.map((r) => `${r.name} (pid ${r.pid})`) }, "left running: plugin processes of a previous host that cannot be proven ours without /proc; stop them by hand if they are");
+  }
   const pidFile = new PidFile(join(settings.dataDir, `plugins-${boundPort}.pid`), (err) => logger.warn({ err: String(err) }, "could not write the plugin pid file"));
   manager.recordProcessesIn(pidFile);
   // Stops the plugins recorded there if this host dies without stopping them.

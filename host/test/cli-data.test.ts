@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, hostTable, http, jobPluginTable, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 let dir: string;
 let configFile: string;
@@ -24,7 +25,7 @@ async function startServer(): Promise<string> {
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { state: string }[] };
     return plugins.every((p) => p.state === "running") ? true : undefined;
@@ -111,7 +112,8 @@ describe("qntx pulse", () => {
     const shown = await qntx("pulse", "get", id);
     expect(shown.stdout).toContain("handler:   jobsx/slow");
     await qntx("pulse", "cancel", id);
-  });
+    // Nine CLI processes in a row: each is a Node start, seconds apiece on a loaded 2-core machine.
+  }, 120_000);
 
   it("refuses an unknown handler with the known ones", async () => {
     const result = await qntx("pulse", "enqueue", "nope");

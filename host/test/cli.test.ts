@@ -7,7 +7,8 @@ import { execa, type ResultPromise } from "execa";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI, fakePluginTable, hostTable, http, processesWithArgs } from "./harness.js";
+import { CLI, fakePluginTable, hostTable, http, processesWithArgs, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 let dir: string;
 let configFile: string;
@@ -19,16 +20,6 @@ function qntx(...args: string[]) {
   return execa(process.execPath, [CLI, ...args], { reject: false, env: { QNTX_HOME: join(dir, "home") } });
 }
 
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const giveUp = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > giveUp) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "qntx-cli-test-"));
   configFile = join(dir, "am.plugins.toml");
@@ -37,11 +28,13 @@ beforeAll(async () => {
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  url = await waitFor(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined));
-  await waitFor(async () => {
+  url = await hostUrlOnceListening(hostFile);
+  // The host is another process that logs only warnings here: its plugins' state shows only
+  // through its API, so this is a bounded poll.
+  await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { state: string }[] };
     return plugins.every((p) => p.state === "running") ? true : undefined;
-  });
+  }, "every plugin running");
 });
 
 afterAll(async () => {

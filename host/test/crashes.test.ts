@@ -8,6 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginHealth } from "./helpers/events.js";
 
 const hosts: TestHost[] = [];
 async function host(plugins: string, settings: Record<string, string | number> = {}): Promise<TestHost> {
@@ -82,7 +83,7 @@ describe("crash loop", () => {
 
   it("shows a failed plugin with no pid and no health left from when it ran", async () => {
     const t = await host(jobPluginTable("once", ["--exit-after-ms", "1500"]), { crash_budget: 1, crash_window_ms: 60_000 });
-    const before = await until(() => t.host.registry.get("once")!.health ?? undefined, "a first health check");
+    const before = await pluginHealth(t.host.registry, "once", () => true, "a first health check");
     expect(before.healthy).toBe(true);
     const info = await until(async () => {
       const p = (await http(`${t.url}/api/plugins/once`)).json().plugin;

@@ -19,6 +19,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { adminHeaders, CLI, freePort, http, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
+import { killAndWait, settledWithin } from "./helpers/events.js";
 import { describeWithGo, GO_EXAMPLE_DIR } from "./helpers/go-toolchain.js";
 import { pulseApi } from "./helpers/pulse-api.js";
 
@@ -132,7 +133,7 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
       expect(res.status).toBe(200);
       expect((await waitFor(queued.id, ["cancelled"])).status).toBe("cancelled");
       // The handler saw its context end (the plugin logs it), and wrote nothing.
-      const stopped = await until(() => t.logs.find((l) => l.msg === "job stopped" && pluginFields(l).job === queued.id), "the plugin's \"job stopped\" line");
+      const stopped = await t.log.waitFor((l) => l.msg === "job stopped" && pluginFields(l).job === queued.id, "the plugin's \"job stopped\"");
       expect(pluginFields(stopped).error).toBe("context canceled");
       expect(await attestations(`subject=cancelled-subject`)).toEqual([]);
     });
@@ -203,8 +204,8 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
 
   describe("the process contract, spawned directly", () => {
     const children: ChildProcess[] = [];
-    afterAll(() => {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    afterAll(async () => {
+      await Promise.all(children.map(killAndWait));
     });
 
     /** The binary as a host starts it; resolves its port and, later, its exit. */
@@ -223,8 +224,7 @@ describeWithGo(import.meta.url, "the Go example (examples/go-plugin)", () => {
         });
         void exited.then(({ code }) => reject(new Error(`goplug exited (${code}) before its port line: ${stderr}`)));
       });
-      const within = (ms: number) => Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))]);
-      return { child, announced, within, stderr: () => stderr };
+      return { child, announced, within: (ms: number) => settledWithin(exited, ms), stderr: () => stderr };
     }
 
     it("exits 0 on SIGTERM, saying why", async () => {

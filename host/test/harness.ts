@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig } from "../src/config/index.js";
 import { startHost, type Host } from "../src/server.js";
+import { LogBook, type LogLine } from "./helpers/events.js";
 
 /** The SDK example plugin, built (`pnpm build` runs before the tests). */
 export const HELLO_PLUGIN = fileURLToPath(new URL("../../examples/hello/dist/main.js", import.meta.url));
@@ -21,8 +22,7 @@ export const FAKE_PLUGIN_PATH = fileURLToPath(new URL("./fixtures/fake-plugin.mj
 /** The built CLI. */
 export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
-/** One log line of the host, parsed. */
-export type LogLine = Record<string, unknown> & { level: number; msg: string };
+export type { LogLine } from "./helpers/events.js";
 
 /** A host started for one test. */
 export interface TestHost {
@@ -31,6 +31,8 @@ export interface TestHost {
   readonly dir: string;
   readonly configFile: string;
   readonly logs: LogLine[];
+  /** The same lines, with a wait for one that has not come yet (`log.waitFor`). */
+  readonly log: LogBook;
   close(): Promise<void>;
 }
 
@@ -69,10 +71,10 @@ export async function startTestHost(plugins: string, host: Record<string, string
   const dir = mkdtempSync(join(tmpdir(), "qntx-host-test-"));
   const configFile = join(dir, "am.plugins.toml");
   writeFileSync(configFile, `${await hostTable(dir, host, rawHost)}\n${plugins}\n`);
-  const logs: LogLine[] = [];
+  const log = new LogBook();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogLine);
+      for (const line of chunk.toString("utf8").split("\n")) if (line) log.push(JSON.parse(line) as LogLine);
       callback();
     },
   });
@@ -80,7 +82,7 @@ export async function startTestHost(plugins: string, host: Record<string, string
   const started = await startHost(config, pino({ level: "debug" }, sink));
   await started.ready;
   return {
-    host: started, url: started.url, dir, configFile, logs,
+    host: started, url: started.url, dir, configFile, logs: log.lines, log,
     async close() {
       await started.close();
       rmSync(dir, { recursive: true, force: true });
@@ -101,8 +103,20 @@ export async function http(url: string, init: RequestInit = {}): Promise<{ statu
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
 }
 
-/** Pids of live processes whose argument list contains `args` in a row (read from /proc). */
+/**
+ * The marker of this test run: jest.preset.js puts `QNTX_TEST_RUN` in the environment of the
+ * jest run, and every process a test starts inherits it (plugins from the host, hosts from
+ * the CLI). Outside jest it is undefined and nothing is marked.
+ */
+const TEST_RUN_MARKER = process.env.QNTX_TEST_RUN === undefined ? undefined : `QNTX_TEST_RUN=${process.env.QNTX_TEST_RUN}`;
+
+/**
+ * Pids of live processes of this test run (see {@link TEST_RUN_MARKER}) whose argument list
+ * contains `args` in a row, read from /proc. Processes of suites running in other checkouts
+ * at the same time (same fixture names, same arguments) are not counted.
+ */
 export function processesWithArgs(args: readonly string[]): number[] {
+  if (TEST_RUN_MARKER === undefined) throw new Error("processesWithArgs needs QNTX_TEST_RUN (set by jest.preset.js): run the tests through jest");
   const { readdirSync, readFileSync } = fs;
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -115,11 +129,20 @@ export function processesWithArgs(args: readonly string[]): number[] {
     } catch {
       continue;
     }
-    if (argv.some((_, i) => args.every((a, j) => argv[i + j] === a))) pids.push(Number(entry));
+    if (!argv.some((_, i) => args.every((a, j) => argv[i + j] === a))) continue;
+    if (environmentOf(entry).includes(TEST_RUN_MARKER)) pids.push(Number(entry));
   }
   return pids;
 }
 
+/** The `NAME=value` entries a process was started with; empty when they cannot be read. */
+function environmentOf(pid: string): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+}
 
 /** The job-handler fixture plugin (SDK-based; see fixtures/job-plugin.mjs). */
 export const JOB_PLUGIN_PATH = fileURLToPath(new URL("./fixtures/job-plugin.mjs", import.meta.url));
@@ -134,7 +157,11 @@ export function adminHeaders(t: { dir: string }): Record<string, string> {
   return { authorization: `Bearer ${fs.readFileSync(join(t.dir, "data", "admin.token"), "utf8").trim()}`, "content-type": "application/json" };
 }
 
-/** Polls `probe` every 25 ms until it returns a value other than undefined (or times out). */
+/**
+ * Polls `probe` every 25 ms until it returns a value other than undefined (or times out). Only
+ * where nothing announces the change (another process's state, a database row): a log line or
+ * a registry event has its wait in helpers/events.ts (docs/development.md, How tests wait).
+ */
 export async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
   const giveUp = Date.now() + timeoutMs;
   for (;;) {

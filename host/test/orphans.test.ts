@@ -11,10 +11,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { groupMembers, processStat } from "../src/plugin/os-process.js";
-import { processIdentity, sweepOrphans } from "../src/plugin/pid-file.js";
+import { sweepOrphans } from "../src/plugin/pid-file.js";
+import { procfsTable } from "../src/plugin/process-table.js";
 import { CLI, FAKE_PLUGIN_PATH, JOB_PLUGIN_PATH, hostTable, http, processesWithArgs, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
+const { stat: processStat, identity: processIdentity, groupMembers } = procfsTable;
 const dirs: string[] = [];
 const servers: ResultPromise[] = [];
 const leftovers: number[] = [];
@@ -68,7 +70,7 @@ async function startServer(dir: string, configFile: string): Promise<{ server: R
   server.stdout!.resume();
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   const list = await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { name: string; pid: number; state: string }[] };
     return plugins.every((p) => p.state === "running") ? plugins : undefined;
@@ -100,7 +102,7 @@ describe("a SIGKILLed host", () => {
 
     server.kill("SIGKILL");
     await server;
-    await until(() => (groups.every((pgid) => groupMembers(pgid).length === 0) ? true : undefined), "every plugin group to be empty", 15_000);
+    await until(() => (groups.every((pgid) => groupMembers(pgid)?.length === 0) ? true : undefined), "every plugin group to be empty", 15_000);
     expect([...groups, ...children].filter(alive)).toEqual([]);
     // Its work done, the watchdog is gone too.
     expect(watchdog).toEqual(expect.any(Number));

@@ -8,9 +8,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PidFile, processIdentity, sweepOrphans } from "../src/plugin/pid-file.js";
+import { PidFile, sweepOrphans } from "../src/plugin/pid-file.js";
+import { procfsTable } from "../src/plugin/process-table.js";
 import { until } from "./harness.js";
 
+const processIdentity = procfsTable.identity;
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { execa } from "execa";
 import { adminHeaders, CLI, http, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginInState } from "./helpers/events.js";
 import { callService, callerTable, providerTable } from "./helpers/mesh.js";
 
 const chat = (text: string, extra: object = {}) => ({ messages: [{ role: "user", content: text }], ...extra });
@@ -165,7 +166,7 @@ describe("a provider that crashes or pauses", () => {
     const result = await callService(t.url, "caller", "LLMService", "StreamChat", chat("a b c d e f g h"), { stream: true, timeoutMs: 20_000 });
     expect(result).toMatchObject({ ok: false, code: "UNAVAILABLE" });
     expect(result.chunks!.length).toBe(3);
-    await until(async () => ((await http(`${t.url}/api/plugins/crashy`)).json().plugin.state === "running" ? true : undefined), "crashy to be restarted");
+    await pluginInState(t.host.registry, "crashy", "running");
     const again = await callService(t.url, "caller", "LLMService", "Chat", chat("back"));
     expect(again).toMatchObject({ ok: true, response: { content: "crashy: back (caller=caller, token=none)" } });
   });

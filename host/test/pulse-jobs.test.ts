@@ -8,6 +8,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SqliteJobStore } from "@qntx/pulse";
 import { adminHeaders, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginInState, pluginReaches } from "./helpers/events.js";
 import { pulseApi, type JobJson } from "./helpers/pulse-api.js";
 
 let t: TestHost;
@@ -130,7 +131,7 @@ describe("a plugin killed mid-job", () => {
     const pid = t.host.registry.get("jobsb")!.pid!;
     process.kill(pid, "SIGKILL");
     // The exit is seen at once: the plugin is restarting and its job went back to the queue.
-    await until(() => (t.host.registry.get("jobsb")!.state !== "running" ? true : undefined), "jobsb to be seen as crashed");
+    await pluginReaches(t.host.registry, "jobsb", (info) => info.state !== "running", "seen as crashed");
     const done = await waitFor(queued.id, ["completed"], 20_000);
     expect(done.attempts).toBe(2);
     expect(done.result).toEqual({ steps: 3 });
@@ -146,7 +147,7 @@ describe("a plugin killed mid-job", () => {
     const failed = await waitFor(queued.id, ["failed"]);
     expect(failed.error).toContain("plugin jobsa crashed while running the job");
     expect(failed.error).toContain("SIGKILL");
-    await until(() => (t.host.registry.get("jobsa")!.state === "running" ? true : undefined), "jobsa to be back");
+    await pluginInState(t.host.registry, "jobsa", "running");
   });
 
   it("does not call a restart by a person a crash", async () => {

@@ -18,6 +18,7 @@ import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { adminHeaders, freePort, http, processesWithArgs, startTestHost, until, type TestHost } from "./harness.js";
+import { killAndWait, settledWithin } from "./helpers/events.js";
 import { within } from "./helpers/plugin-client.js";
 import { pulseApi } from "./helpers/pulse-api.js";
 import { describeWithPython } from "./helpers/toolchain.js";
@@ -212,20 +213,20 @@ describeWithPython(import.meta.url, "the Python example (examples/python-plugin)
 
     /** Exit status within `ms`, or undefined. */
     async exitWithin(ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | undefined> {
-      return Promise.race([this.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms))]);
+      return settledWithin(this.exited, ms);
     }
 
-    kill(): void {
-      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    kill(): Promise<void> {
+      return killAndWait(this.child);
     }
   }
 
   describe("the process contract, spawned directly", () => {
     const spawned: Spawned[] = [];
     const servers: Server[] = [];
-    afterAll(() => {
-      for (const s of spawned) s.kill();
-      for (const s of servers) s.close();
+    afterAll(async () => {
+      await Promise.all(spawned.map((s) => s.kill()));
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     });
 
     function start(port: number, env: Record<string, string> = {}): Spawned {

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { GENERATED_ID_PATTERN } from "@qntx/protocol";
-import { adminHeaders, fakePluginTable, http, startTestHost, until, type TestHost } from "./harness.js";
+import { adminHeaders, fakePluginTable, http, startTestHost, type TestHost } from "./harness.js";
+import { pluginInState } from "./helpers/events.js";
 
 const ATS_PLUGIN = fileURLToPath(new URL("./fixtures/ats-plugin.mjs", import.meta.url));
 /** The example QNTX-format plugin (examples/qntx-module): it offers one glyph. */
@@ -124,7 +125,7 @@ describe("request headers as QNTX sends them", () => {
 
 describe("GET /api/plugins/glyphs", () => {
   it("lists every running plugin's glyphs as QNTX does, leaving out plugins without, failing or too slow", async () => {
-    await until(async () => ((await http(`${t.url}/api/plugins/parked`)).json().plugin?.state === "running" ? true : undefined), "parked running");
+    await pluginInState(t.host.registry, "parked", "running");
     const stop = await http(`${t.url}/api/plugins/parked/stop`, { method: "POST", headers: adminHeaders(t) });
     expect(stop.status).toBe(200);
     const started = Date.now();

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { PluginInfo } from "../src/plugin/registry.js";
 import { closePluginClients, pluginClient, within } from "./helpers/plugin-client.js";
 import { adminHeaders, http, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginInState } from "./helpers/events.js";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/qntx-modules/", import.meta.url));
 /** The example QNTX-format plugin (examples/qntx-module), run as `pnpm start` runs it. */
@@ -249,7 +250,7 @@ describe("stopping", () => {
     expect(existsSync(marker)).toBe(false);
     const res = await http(`${t.url}/api/plugins/qconfig/stop`, { method: "POST", headers: adminHeaders(t) });
     expect(res.status).toBe(200);
-    await until(async () => ((await plugin("qconfig")).state === "stopped" ? true : undefined), "qconfig to stop");
+    await pluginInState(t.host.registry, "qconfig", "stopped");
     expect(readFileSync(marker, "utf8")).toBe("shutdown ran after 1 init call(s)\n");
   });
 });

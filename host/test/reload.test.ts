@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, adminHeaders, fakePluginTable, hostTable, http, until } from "./harness.js";
+import { hostUrlOnceListening } from "./helpers/events.js";
 
 interface PluginJson {
   name: string;
@@ -55,7 +56,7 @@ beforeAll(async () => {
   });
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  url = await hostUrlOnceListening(hostFile);
   await until(async () => {
     const all = Object.values(await plugins());
     return all.length === 3 && all.every((p) => p.state === "running") ? true : undefined;

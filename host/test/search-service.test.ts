@@ -4,7 +4,8 @@
  * index ownership — and a search provider plugin taking over once it runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { adminHeaders, http, startTestHost, until, type TestHost } from "./harness.js";
+import { adminHeaders, http, startTestHost, type TestHost } from "./harness.js";
+import { pluginInState } from "./helpers/events.js";
 import { callService, callerTable, providerTable } from "./helpers/mesh.js";
 
 let t: TestHost;
@@ -77,7 +78,7 @@ describe("the built-in index", () => {
 describe("a search provider plugin", () => {
   it("takes over every search call once it has announced search_provider", async () => {
     expect((await http(`${t.url}/api/plugins/meili/start`, { method: "POST", headers: adminHeaders(t) })).status).toBe(200);
-    await until(async () => ((await http(`${t.url}/api/plugins/meili`)).json().plugin.state === "running" ? true : undefined), "meili to run");
+    await pluginInState(t.host.registry, "meili", "running");
     const found = (await search("reader", "Search", { index: "notes", query: "anything" })).response;
     expect(found.hits).toHaveLength(1);
     expect(parse(found.hits[0].document)).toEqual({ id: "p1", provider: "meili", query: "anything" });

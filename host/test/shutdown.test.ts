@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { CLI, HELLO_PLUGIN, adminHeaders, hostTable, http, jobPluginTable, until } from "./harness.js";
+import { hostUrlOnceListening, LogBook } from "./helpers/events.js";
 
 const WS_PLUGIN = fileURLToPath(new URL("./fixtures/ws-plugin.mjs", import.meta.url));
 
@@ -29,8 +30,8 @@ interface RunningHost {
   readonly dir: string;
   readonly url: string;
   readonly server: ResultPromise;
-  /** Every line the host logged so far (JSON). */
-  readonly lines: Array<{ msg: string; [key: string]: unknown }>;
+  /** Every line the host logged so far (JSON), and a wait for the next. */
+  readonly log: LogBook;
 }
 
 /** Starts `qntx server` as its own process, waits until every plugin runs. */
@@ -41,22 +42,22 @@ async function startHostProcess(host: Record<string, string | number> = {}): Pro
   writeFileSync(configFile, `${await hostTable(dir, host)}\n[plugins.hello]\nbinary = ${JSON.stringify(HELLO_PLUGIN)}\n\n[plugins.wsp]\nbinary = ${JSON.stringify(WS_PLUGIN)}\nargs = ["--name", "wsp"]\n\n${jobPluginTable("jobs")}`);
   const server = execa(process.execPath, [CLI, "server", "--config", configFile], { reject: false, buffer: false, env: { QNTX_LOG_LEVEL: "info" } });
   servers.push(server);
-  const lines: RunningHost["lines"] = [];
+  const log = new LogBook();
   let partial = "";
   server.stdout!.on("data", (chunk: Buffer) => {
     const text = partial + chunk.toString("utf8");
     const parts = text.split("\n");
     partial = parts.pop()!;
-    for (const line of parts) if (line.startsWith("{")) lines.push(JSON.parse(line));
+    for (const line of parts) if (line.startsWith("{")) log.push(JSON.parse(line));
   });
   server.stderr!.resume();
   const hostFile = join(dir, "data", "host.json");
-  const url = await until(() => (existsSync(hostFile) ? (JSON.parse(readFileSync(hostFile, "utf8")) as { url: string }).url : undefined), "host.json");
+  const url = await hostUrlOnceListening(hostFile);
   await until(async () => {
     const { plugins } = (await http(`${url}/api/plugins`)).json() as { plugins: { state: string }[] };
     return plugins.length === 3 && plugins.every((p) => p.state === "running") ? true : undefined;
   }, "plugins running", 30_000);
-  return { dir, url, server, lines };
+  return { dir, url, server, log };
 }
 
 /** Opens a WebSocket to the SDK fixture's echo and resolves once it is open. */
@@ -104,12 +105,11 @@ describe("SIGTERM to the host", () => {
     await until(() => (existsSync(record) && readFileSync(record, "utf8").includes("started") ? true : undefined), "the job to start");
     const ws = await openEcho(h.url);
     expect(await echo(ws, "before")).toBe("before");
-    const slow = http(`${h.url}/api/hello/slow?ms=3000`);
-    // The request is in the plugin once the host's proxy has sent it; give it a moment to leave.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const slow = http(`${h.url}/api/wsp/slow`);
+    await h.log.waitFor((l) => l.msg === "slow: request arrived", "the slow request in the plugin");
 
     h.server.kill("SIGTERM");
-    await until(() => (h.lines.some((l) => l.msg === "stopping") ? true : undefined), "the host to log 'stopping'");
+    await h.log.waitFor((l) => l.msg === "stopping", "the host's 'stopping'");
 
     // New work is refused: a new connection is refused or answered 503.
     const refused = await freshGet(`${h.url}/api/hello/hello`);
@@ -134,7 +134,7 @@ describe("SIGTERM to the host", () => {
       db.close();
     }
     // Plugins were stopped only after the drain: "stopping plugins" comes after the drain ended.
-    const messages = h.lines.map((l) => l.msg);
+    const messages = h.log.lines.map((l) => l.msg);
     expect(messages.indexOf("in-flight work finished")).toBeGreaterThan(messages.indexOf("stopping"));
   });
 
@@ -146,7 +146,7 @@ describe("SIGTERM to the host", () => {
     h.server.kill("SIGTERM");
     expect(await closed).toBe(1001);
     expect((await h.server).exitCode).toBe(0);
-    const cut = h.lines.find((l) => l.msg === "in-flight work cut at shutdown_timeout_ms");
+    const cut = h.log.lines.find((l) => l.msg === "in-flight work cut at shutdown_timeout_ms");
     expect(cut).toMatchObject({ sessions: 1 });
   });
 });

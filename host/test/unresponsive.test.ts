@@ -10,9 +10,12 @@ import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
 import { pino } from "pino";
 import WebSocket from "ws";
-import { isStopped, processStat } from "../src/plugin/os-process.js";
+import { procfsTable } from "../src/plugin/process-table.js";
 import { PluginProcess, terminateGroup } from "../src/plugin/process.js";
 import { adminHeaders, fakePluginTable, http, jobPluginTable, startTestHost, until, type TestHost } from "./harness.js";
+import { pluginHealth } from "./helpers/events.js";
+
+const { stat: processStat, isStopped } = procfsTable;
 
 /** Far above every `until` below: a test that waits for it times out. */
 const SHUTDOWN_NEVER_MS = 120_000;
@@ -106,7 +109,7 @@ describe("a plugin whose Health goes unanswered", () => {
     expect((await http(`${t.url}/api/fine/ping`)).text).toBe("pong");
 
     process.kill(pid, "SIGCONT");
-    await until(() => (t.host.registry.get("frozen")!.health?.answered ? true : undefined), "a health check answered again");
+    await pluginHealth(t.host.registry, "frozen", (health) => health.answered, "a health check answered again");
     expect((await http(`${t.url}/api/frozen/ping`)).text).toBe("pong");
     expect(t.host.registry.get("frozen")!.pid).toBe(pid);
   }, 60_000);

@@ -72,7 +72,7 @@ describe("ProgressPusher", () => {
     expect(maxInFlight).toBe(1);
     expect(sent.map((v) => v.current)).toEqual([1, 100]);
     pusher.push({ current: 101, total: 100 }); // after finish: ignored
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await pusher.finish(1_000); // would send it at once, were it pending
     expect(sent).toHaveLength(2);
   });
 

@@ -19,7 +19,7 @@ import {
   type SqliteDatabase,
 } from "@qntx/ats";
 import { isConnectionError, maskUrl, QntxError, reasonOf } from "@qntx/protocol";
-import type { PulseOptions } from "@qntx/pulse";
+import { openPgPulseStores, type PgPulseStores, type PulseOptions } from "@qntx/pulse";
 import type { Logger } from "pino";
 import type { HostSettings } from "../config/types.js";
 import { ensurePrivateFile } from "../data-dir.js";
@@ -92,10 +92,19 @@ async function openShared(url: string, from: string, sqlite: SqliteDatabase, onW
   // An idle connection the server drops is replaced at the next checkout; without a listener
   // the pool's error event would end the process.
   pool.on("error", () => undefined);
+  let pulse: PgPulseStores;
+  try {
+    pulse = await openPgPulseStores(pool, url, { logger: logger.child({ component: "pulse" }) });
+  } catch (err) {
+    await store.close();
+    await pool.end().catch(() => undefined);
+    throw startupError(url, from, err);
+  }
   logger.info({ database: shown, from }, "attestations and Pulse on PostgreSQL");
   return {
-    kind: "postgres", shown, sqlite, store, readStore: store, shared: { url, shown, pool }, pulse: { db: sqlite },
+    kind: "postgres", shown, sqlite, store, readStore: store, shared: { url, shown, pool }, pulse: { stores: pulse },
     close: async () => {
+      await pulse.close();
       await store.close();
       await pool.end().catch(() => undefined);
       sqlite.close();

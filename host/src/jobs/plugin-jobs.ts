@@ -3,11 +3,13 @@
  * announced handlers are registered as `<plugin>/<handler>`, its schedules synced, its
  * watchers armed on the attestation store, and waiting jobs woken. When it stops, its watchers
  * are disarmed; its handlers stay registered so jobs for it wait for it rather than being
- * refused (a restart re-registers them). When the config drops it, its handlers go.
+ * refused (a restart re-registers them). When the config drops it, its handlers go. A watcher
+ * enqueues one job per matching attestation, also across hosts sharing a database.
  */
 import type { AttestationStore } from "@qntx/ats";
 import { attestationAsQntxJson, type WatcherRegistration } from "@qntx/protocol";
-import type { Pulse } from "@qntx/pulse";
+import { createHash } from "node:crypto";
+import { isPulseError, type Pulse } from "@qntx/pulse";
 import type { Logger } from "pino";
 import type { Registry } from "../plugin/registry.js";
 import type { PluginStateChange } from "../plugin/plugin-info.js";
@@ -67,7 +69,11 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
       // QNTX's payload (the attestation as its Go JSON), plus which watcher fired: QNTX plugins
       // decode it unchanged (Go's decoder ignores the extra key).
       const payload = { ...attestationAsQntxJson(attestation), watcher_id: watcher.id };
-      pulse.enqueue({ handler: `${plugin}/${watcher.handlerName}`, payload, source: `watcher:${watcher.id || plugin}` }).catch((error: unknown) => {
+      // One job per watcher and attestation, whichever host saw it first: every host sharing a
+      // database sees every attestation, and the others' enqueue of the same id is refused.
+      const id = watcherJobId(plugin, watcher, attestation.id);
+      pulse.enqueue({ id, handler: `${plugin}/${watcher.handlerName}`, payload, source: `watcher:${watcher.id || plugin}` }).catch((error: unknown) => {
+        if (isPulseError(error, "INVALID_ARGUMENT") && error.message.includes("already exists")) return;
         logger.warn({ plugin, watcher: watcher.id, err: error instanceof Error ? error.message : String(error) }, "watcher could not enqueue its job");
       });
     });
@@ -86,4 +92,10 @@ export function connectPluginJobs(registry: Registry, pulse: Pulse, store: Attes
     for (const stops of disarm.values()) for (const stop of stops) stop();
     disarm.clear();
   };
+}
+
+/** The job id of `watcher`'s run for one attestation: the same on every host. */
+export function watcherJobId(plugin: string, watcher: WatcherRegistration, attestationId: string): string {
+  const key = JSON.stringify([plugin, watcher.id, watcher.handlerName, attestationId]);
+  return `watch-${createHash("sha256").update(key).digest("hex").slice(0, 32)}`;
 }

@@ -4,8 +4,9 @@
  * (watchdog.ts), or else the next host, reads the records of dead hosts and stops their
  * plugins' process groups — but only processes that are still ours, never a reused pid or
  * process group (see {@link sweepPidFile}).
- * Linux only (it reads /proc through os-process.ts); elsewhere the records are kept but
- * nothing is checked, so nothing is killed.
+ * Identity needs the `procfs` process table (Linux, process-table.ts); with the `signals` one
+ * (macOS) the records are kept and a live host's file is left alone, but no recorded process can
+ * be proven ours, so the sweep kills nothing (it reports them as unverified).
  *
  * Writes are coalesced and off the event loop: every change marks the file dirty, and one
  * asynchronous write per event-loop turn (a temp file, then rename over the old one, so a
@@ -16,9 +17,8 @@
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { bootId, environmentHas, groupMembers, processIdentity, processStat, terminateGroup } from "./os-process.js";
-
-export { processIdentity };
+import { signalGroup, terminateGroup } from "./os-process.js";
+import { processTable, type ProcessTable } from "./process-table.js";
 
 /** One spawned plugin process. */
 export interface PluginProcessRecord {
@@ -54,7 +54,7 @@ export function hostPidEntry(hostPid: number): string {
 /** Keeps this host's pid file up to date. */
 export class PidFile {
   private readonly plugins = new Map<string, PluginProcessRecord>();
-  private readonly host = { pid: process.pid, startTime: processIdentity(process.pid)?.startTime, bootId: bootId() };
+  private readonly host: PidFileContent["host"];
   private readonly tempPath: string;
   private dirty = false;
   private closed = false;
@@ -63,14 +63,15 @@ export class PidFile {
   private writeCount = 0;
 
   /** @param onError told when a write fails (the next change tries again). */
-  constructor(readonly path: string, private readonly onError: (error: unknown) => void = () => undefined) {
+  constructor(readonly path: string, private readonly onError: (error: unknown) => void = () => undefined, private readonly table: ProcessTable = processTable) {
     this.tempPath = `${path}.${process.pid}.tmp`;
+    this.host = { pid: process.pid, startTime: table.identity(process.pid)?.startTime, bootId: table.bootId() };
   }
 
   /** Records a plugin process (call once it runs its own program, after the port line). */
   add(name: string, pid: number): void {
-    const identity = processIdentity(pid);
-    this.plugins.set(name, { name, pid, pgid: processStat(pid)?.pgid ?? pid, startTime: identity?.startTime, cmdline: identity?.cmdline });
+    const identity = this.table.identity(pid);
+    this.plugins.set(name, { name, pid, pgid: this.table.stat(pid)?.pgid ?? pid, startTime: identity?.startTime, cmdline: identity?.cmdline });
     this.changed();
   }
 
@@ -131,14 +132,20 @@ export interface SweepResult {
   readonly killed: PluginProcessRecord[];
   /** Records whose pid — or, the plugin being gone, whose process group — now belongs to others (left alone). */
   readonly reused: PluginProcessRecord[];
+  /** Records whose group still has members that cannot be checked (the `signals` process table): left alone. */
+  readonly unverified: PluginProcessRecord[];
+}
+
+function emptyResult(): SweepResult {
+  return { killed: [], reused: [], unverified: [] };
 }
 
 /**
  * Stops the plugin processes recorded by hosts that are no longer running, and removes their
  * pid files. Files of a live host (another instance on another port) are left alone.
  */
-export async function sweepOrphans(dataDir: string, graceMs = 1000): Promise<SweepResult> {
-  const result: SweepResult = { killed: [], reused: [] };
+export async function sweepOrphans(dataDir: string, graceMs = 1000, table: ProcessTable = processTable): Promise<SweepResult> {
+  const result = emptyResult();
   let names: string[];
   try {
     names = readdirSync(dataDir);
@@ -148,9 +155,9 @@ export async function sweepOrphans(dataDir: string, graceMs = 1000): Promise<Swe
   // A host killed in the middle of a write leaves its temp file (named after its pid).
   for (const name of names) {
     const temp = /^plugins-.+\.pid\.(\d+)\.tmp$/.exec(name);
-    if (temp && !processIdentity(Number(temp[1]))) rmSync(join(dataDir, name), { force: true });
+    if (temp && !table.alive(Number(temp[1]))) rmSync(join(dataDir, name), { force: true });
   }
-  for (const file of names.filter((f) => /^plugins-.+\.pid$/.test(f))) await sweepPidFile(join(dataDir, file), graceMs, result);
+  for (const file of names.filter((f) => /^plugins-.+\.pid$/.test(f))) await sweepPidFile(join(dataDir, file), graceMs, result, table);
   return result;
 }
 
@@ -159,7 +166,7 @@ export async function sweepOrphans(dataDir: string, graceMs = 1000): Promise<Swe
  * SIGKILL after `graceMs`) what is left of each recorded plugin's process group that is still
  * ours, and removes the file. The file of a live host is left as it is. Adds to `result`.
  */
-export async function sweepPidFile(path: string, graceMs = 1000, result: SweepResult = { killed: [], reused: [] }): Promise<SweepResult> {
+export async function sweepPidFile(path: string, graceMs = 1000, result: SweepResult = emptyResult(), table: ProcessTable = processTable): Promise<SweepResult> {
   let content: PidFileContent;
   try {
     content = JSON.parse(readFileSync(path, "utf8")) as PidFileContent;
@@ -168,16 +175,16 @@ export async function sweepPidFile(path: string, graceMs = 1000, result: SweepRe
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") rmSync(path, { force: true });
     return result;
   }
-  const host = processIdentity(content.host.pid);
-  if (host && host.startTime === content.host.startTime && content.host.pid !== process.pid) return result;
+  if (hostRuns(content.host, table)) return result;
   // Start times count from boot: after a reboot nothing recorded can still run, and a number
   // that happens to match would belong to some other process.
-  const boot = bootId();
+  const boot = table.bootId();
   const sameBoot = content.host.bootId === undefined || boot === undefined || content.host.bootId === boot;
   const stops: Array<Promise<void>> = [];
   for (const record of sameBoot ? content.plugins : []) {
-    const verdict = groupVerdict(record, content.host);
+    const verdict = groupVerdict(record, content.host, table);
     if (verdict === "reused") result.reused.push(record);
+    if (verdict === "unverified") result.unverified.push(record);
     if (verdict !== "ours") continue;
     result.killed.push(record);
     stops.push(terminateGroup(record.pgid ?? record.pid, graceMs));
@@ -215,20 +222,33 @@ export async function sweepPidFile(path: string, graceMs = 1000, result: SweepRe
  * with no member left that kept it, are left alone (and reported as not ours): never killing
  * someone else's process weighs more than a leftover `sleep`.
  */
-function groupVerdict(record: PluginProcessRecord, host: PidFileContent["host"]): "ours" | "reused" | "gone" {
+function groupVerdict(record: PluginProcessRecord, host: PidFileContent["host"], table: ProcessTable): "ours" | "reused" | "gone" | "unverified" {
   const pgid = record.pgid ?? record.pid;
-  const now = processIdentity(record.pid);
+  const now = table.identity(record.pid);
   if (now && now.startTime === record.startTime && now.cmdline === record.cmdline) return "ours";
   if (now && pgid === record.pid) return "reused";
-  // Nothing recorded to compare with (not Linux when it was written): never guess.
-  if (record.startTime === undefined) return now ? "reused" : "gone";
-  const members = groupMembers(pgid);
+  // Nothing to compare (recorded or read without /proc): never guess; a group that answers signals is left alone.
+  const members = record.startTime === undefined ? undefined : table.groupMembers(pgid);
+  if (members === undefined) return now ? "reused" : table.alive(record.pid) || signalGroup(pgid, 0) ? "unverified" : "gone";
   if (members.length === 0) return "gone";
   const since = Number(record.startTime);
-  const atHostPid = processStat(host.pid);
+  const atHostPid = table.stat(host.pid);
   // The dead host itself may still be a zombie there; only another process counts.
   const before = atHostPid && atHostPid.startTime !== host.startTime ? Number(atHostPid.startTime) : Infinity;
   const marker = hostPidEntry(host.pid);
-  const proven = members.some((m) => m.sid === pgid && Number(m.startTime) >= since && Number(m.startTime) < before && environmentHas(m.pid, marker));
+  const proven = members.some((m) => m.sid === pgid && Number(m.startTime) >= since && Number(m.startTime) < before && table.environmentHas(m.pid, marker));
   return proven ? "ours" : "reused";
 }
+
+/**
+ * Whether the host that wrote a pid file still runs (its own file excepted). By start time
+ * where it was recorded and can be read; a host recorded without one (the `signals` table)
+ * runs while its pid answers signal 0 — a reused pid then keeps the file, which kills nothing.
+ */
+function hostRuns(host: PidFileContent["host"], table: ProcessTable): boolean {
+  if (host.pid === process.pid) return false;
+  const now = table.identity(host.pid);
+  if (now) return now.startTime === host.startTime;
+  return (host.startTime === undefined || table.kind === "signals") && table.alive(host.pid);
+}
+

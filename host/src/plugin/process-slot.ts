@@ -3,7 +3,7 @@
  * unix socket, and the pid-file record, each freed exactly once whether the process is
  * stopped by the host or exits by itself. Dialed and built-in plugins have an empty slot.
  */
-import { isStopped } from "./os-process.js";
+import { processTable } from "./process-table.js";
 import type { PidFile } from "./pid-file.js";
 import type { PortAllocator } from "./ports.js";
 import type { PluginProcess } from "./process.js";
@@ -58,7 +58,7 @@ export class ProcessSlot {
 
   /** Whether the process is stopped (SIGSTOP, a debugger): it would answer nothing. */
   get isFrozen(): boolean {
-    return this.process !== undefined && isStopped(this.process.pid);
+    return this.process !== undefined && processTable.isStopped(this.process.pid);
   }
 
   /**
@@ -76,7 +76,7 @@ export class ProcessSlot {
     }
     this.stopping = true;
     const budget = this.deps.shutdownTimeoutMs;
-    if (options.hung || isStopped(proc.pid)) {
+    if (options.hung || processTable.isStopped(proc.pid)) {
       await proc.stop(Math.min(HUNG_GRACE_MS, budget));
     } else {
       const graceful = await Promise.race([proc.exited.then(() => true), delay(Math.min(500, budget)).then(() => false)]);

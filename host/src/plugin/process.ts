@@ -13,7 +13,8 @@ import { QntxError, parseCertLine, parsePortLine, parseSocketLine } from "@qntx/
 import { readLines } from "./line-reader.js";
 import type { ResolvedCommand } from "./resolve-binary.js";
 import { PluginLineLogger, parsePluginLine } from "./plugin-log.js";
-import { isStopped, terminateGroup } from "./os-process.js";
+import { terminateGroup } from "./os-process.js";
+import { processTable } from "./process-table.js";
 
 /** How a process ended. */
 export interface ExitInfo {
@@ -252,7 +253,7 @@ export class PluginProcess extends EventEmitter {
     if (this.exitInfo) return this.exitInfo;
     if (this.pid <= 0) return this.exited;
     this.signalGroup("SIGTERM");
-    if (isStopped(this.pid)) this.signalGroup("SIGKILL");
+    if (processTable.isStopped(this.pid)) this.signalGroup("SIGKILL");
     const timer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
     try {
       return await this.exited;

@@ -23,7 +23,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { processIdentity } from "./os-process.js";
+import { processTable } from "./process-table.js";
 
 /** What the shell runs: wait for end-of-file (the host died) or `stop`, then sweep. */
 const WAITER = 'while read -r line; do [ "$line" = stop ] && exit 0; done; exec "$@"';
@@ -62,7 +62,7 @@ export class HostWatchdog {
    */
   static start(options: WatchdogOptions): HostWatchdog | undefined {
     const program = sweepProgram();
-    if (process.platform === "win32" || !existsSync("/bin/sh") || !processIdentity(process.pid) || !program) {
+    if (process.platform === "win32" || !existsSync("/bin/sh") || processTable.kind !== "procfs" || !program) {
       options.logger.warn("no host watchdog here: plugins that do not watch QNTX_HOST_PID outlive a killed host until the next one starts");
       return undefined;
     }

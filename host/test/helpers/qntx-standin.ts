@@ -122,6 +122,7 @@ export class StandinPlugin {
       } catch (error) {
         if (!("code" in (error as object))) throw error;
         last = (error as Error).message;
+        // QNTX dials a plugin that may not listen yet, and so does this stand-in: a bounded retry.
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }

@@ -14,7 +14,8 @@ export interface WaitOptions {
 /**
  * Polls `predicate` until it returns a truthy value (or a promise of one) and resolves with
  * that value; rejects after `timeoutMs`. Errors thrown by the predicate count as "not yet"
- * and the last one is reported on timeout.
+ * and the last one is reported on timeout. Only where nothing announces the change (a plugin
+ * process's state seen through its RPCs): events have their waits (helpers/events.ts).
  */
 export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitOptions = {}): Promise<NonNullable<T>> {
   const timeoutMs = options.timeoutMs ?? 5_000;

@@ -7,6 +7,7 @@
  * followed by a new one.
  */
 import { AtsError } from "./errors.js";
+import type { MigrateResult } from "@qntx/protocol";
 import type { SqliteDatabase } from "./open.js";
 
 /**
@@ -16,14 +17,7 @@ import type { SqliteDatabase } from "./open.js";
 export type Migration = string | ((db: SqliteDatabase) => void);
 
 /** What {@link migrate} did. */
-export interface MigrateResult {
-  /** Version found before running (0 = namespace never migrated). */
-  readonly from: number;
-  /** Version after running (= migrations.length). */
-  readonly to: number;
-  /** Versions applied by this call, in order (empty when already up to date). */
-  readonly applied: readonly number[];
-}
+export type { MigrateResult };
 
 const BOOKKEEPING_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
   namespace  TEXT    NOT NULL,

@@ -1,101 +1,21 @@
 /**
- * Schema migrations on PostgreSQL: numbered SQL files (`migrations/pg/NNN_name.sql`), applied
- * at start under a session advisory lock, each in its own transaction with its row in
- * `schema_migrations` (the same bookkeeping table and namespaces as the SQLite runner,
- * migrations.ts). Several hosts starting together on one database take turns on the lock:
- * the first applies what is missing, the others find it applied. A database migrated past
- * what this build knows is refused, naming both versions.
+ * The attestation store's schema migrations on PostgreSQL: the files of `migrations/pg`, run
+ * by the runner the stores share (`@qntx/protocol` sql-migrations.ts: numbered files, one
+ * advisory lock, a database newer than this build refused with both versions named).
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type pg from "pg";
-import { schemaTooNew, type MigrateResult } from "./migrations.js";
+import { migratePg as runMigrations, type MigrateResult, type SqlClient, type SqlMigration } from "@qntx/protocol";
+import { schemaTooNew } from "./migrations.js";
 
-/** One migration file. */
-export interface SqlMigration {
-  /** Its number: the file `NNN_…` is version NNN. */
-  readonly version: number;
-  /** The file name, for messages. */
-  readonly name: string;
-  /** The SQL, run as one transaction (several statements allowed). */
-  readonly sql: string;
-}
+export { loadSqlMigrations, MIGRATION_LOCK_KEY, pgSchemaVersion, type SqlMigration } from "@qntx/protocol";
 
 /** The attestation store's PostgreSQL migrations (`packages/ats/migrations/pg`). */
 export const PG_ATS_MIGRATIONS_DIR = fileURLToPath(new URL("../migrations/pg/", import.meta.url));
 
 /**
- * The advisory lock every qntx schema migration on a database takes ("qntx" in ASCII): one
- * lock for all namespaces, so Pulse's migrations (which may one day reference attestations)
- * never interleave with these.
+ * Brings `namespace` up to the last of `migrations` under the migration advisory lock.
+ * @throws AtsError SCHEMA_TOO_NEW when a newer build migrated the database
  */
-export const MIGRATION_LOCK_KEY = 0x716e7478;
-
-const FILE_NAME = /^(\d+)_[\w.-]+\.sql$/;
-
-/**
- * Reads the numbered `.sql` files of `dir`, in order.
- * @throws Error when the numbers are not 1, 2, 3… without gap or repeat (a file lost in a
- *   merge must not be skipped silently)
- */
-export function loadSqlMigrations(dir: string): SqlMigration[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql"));
-  const migrations = files.map((name) => {
-    const match = FILE_NAME.exec(name);
-    if (!match) throw new Error(`migration file ${name} in ${dir}: name it NNN_what.sql (e.g. 002_add_index.sql)`);
-    return { version: Number(match[1]), name, sql: readFileSync(`${dir}/${name}`, "utf8") };
-  });
-  migrations.sort((a, b) => a.version - b.version);
-  migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations in ${dir}: expected version ${i + 1}, found ${m.name} (numbers must run 1, 2, 3… without gaps or repeats)`);
-  });
-  return migrations;
-}
-
-const BOOKKEEPING_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (
-  namespace  text    NOT NULL,
-  version    integer NOT NULL,
-  applied_at bigint  NOT NULL,
-  PRIMARY KEY (namespace, version)
-)`;
-
-/**
- * Brings `namespace` up to the last of `migrations` on the connection `client`, holding the
- * migration advisory lock throughout (released before returning, also on failure).
- * @throws AtsError SCHEMA_TOO_NEW when the database is at a newer version than `migrations`
- *   knows; the SQL error of a failing step (that step is rolled back, earlier ones stay)
- */
-export async function migratePg(client: pg.ClientBase, namespace: string, migrations: readonly SqlMigration[]): Promise<MigrateResult> {
-  if (namespace === "") throw new Error("migratePg: namespace must be non-empty");
-  await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-  try {
-    await client.query(BOOKKEEPING_SQL);
-    const from = await pgSchemaVersion(client, namespace);
-    const known = migrations.length;
-    if (from > known) throw schemaTooNew(namespace, from, known, "point it at another database");
-    const applied: number[] = [];
-    for (const step of migrations.slice(from)) {
-      await client.query("BEGIN");
-      try {
-        await client.query(step.sql);
-        await client.query("INSERT INTO schema_migrations (namespace, version, applied_at) VALUES ($1, $2, $3)", [namespace, step.version, Date.now()]);
-        await client.query("COMMIT");
-      } catch (err) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw new Error(`migration ${namespace} ${step.name} failed: ${(err as Error).message}`, { cause: err });
-      }
-      applied.push(step.version);
-    }
-    return { from, to: known, applied };
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
-  }
-}
-
-/** The highest applied version of `namespace` (0 when none, or no bookkeeping table yet). */
-export async function pgSchemaVersion(client: pg.ClientBase, namespace: string): Promise<number> {
-  const table = await client.query<{ t: string | null }>("SELECT to_regclass('schema_migrations') AS t");
-  if (table.rows[0]?.t === null) return 0;
-  const row = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations WHERE namespace = $1", [namespace]);
-  return row.rows[0]?.v ?? 0;
+export function migratePg(client: SqlClient, namespace: string, migrations: readonly SqlMigration[]): Promise<MigrateResult> {
+  return runMigrations(client, namespace, migrations, schemaTooNew);
 }

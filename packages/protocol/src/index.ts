@@ -30,3 +30,4 @@ export * from "./json-limits.js";
 export * from "./transport.js";
 export * from "./self-signed.js";
 export * from "./database-errors.js";
+export * from "./sql-migrations.js";

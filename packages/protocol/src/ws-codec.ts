@@ -1,9 +1,12 @@
 /**
- * The protobuf codec of `WebSocketMessage` used on `HandleWebSocket` streams, written by hand
- * because the generated one cannot carry the contract's timestamps: `timestamp` is an int64 of
- * unix *nanoseconds* (about 1.7e18), beyond Number.MAX_SAFE_INTEGER, and the ts-proto decoder
- * throws on it (a Go plugin's first PING would break the stream) and would round it on the
- * way out (a PONG must echo the PING's timestamp exactly). Here the timestamp is a bigint.
+ * Kept hand-written for speed: ts-proto with `forceLong=bigint` would carry the timestamps, but
+ * costs 1.1–5× this codec's CPU per frame (bench/investigations/ws-codec.mjs, bench note 05).
+ *
+ * The protobuf codec of `WebSocketMessage` used on `HandleWebSocket` streams. `timestamp` is an
+ * int64 of unix *nanoseconds* (about 1.7e18), beyond Number.MAX_SAFE_INTEGER: the repository's
+ * generated code (no `forceLong`, as every other int64 field is a number) throws on it (a Go
+ * plugin's first PING would break the stream) and would round it on the way out (a PONG must
+ * echo the PING's timestamp exactly). Here the timestamp is a bigint.
  * Wire format and field numbers are those of `proto/domain.proto`. Host and SDK both use it.
  */
 import { DomainPluginServiceService, type WebSocketMessage_Type } from "./gen/domain.js";
@@ -139,7 +142,9 @@ class Reader {
   /** Low and high 32 bits (unsigned) of the last varint read. */
   lo = 0;
   hi = 0;
-  constructor(readonly buf: Buffer, readonly end: number = buf.length) {}
+  constructor(readonly buf: Buffer, readonly end: number = buf.length, start = 0) {
+    this.pos = start;
+  }
 
   private byte(): number {
     if (this.pos >= this.end) throw new Error("WebSocketMessage: truncated varint");
@@ -181,11 +186,25 @@ class Reader {
     return this.lo + this.hi * 0x1_0000_0000;
   }
 
-  bytes(): Buffer {
+  /** Reads a length prefix; returns where the field ends (the field starts at `pos`). */
+  fieldEnd(): number {
     const length = this.number();
     if (length > this.end - this.pos) throw new Error("WebSocketMessage: truncated field");
-    const out = this.buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
+    return this.pos + length;
+  }
+
+  bytes(): Buffer {
+    const end = this.fieldEnd();
+    const out = this.buf.subarray(this.pos, end);
+    this.pos = end;
+    return out;
+  }
+
+  /** A length-delimited UTF-8 string, decoded in place (no intermediate Buffer). */
+  string(): string {
+    const end = this.fieldEnd();
+    const out = this.buf.toString("utf8", this.pos, end);
+    this.pos = end;
     return out;
   }
 
@@ -199,14 +218,15 @@ class Reader {
   }
 }
 
-function decodeEntry(buf: Buffer): [string, string] {
-  const reader = new Reader(buf);
+/** Decodes the map entry between `start` and `end` of `buf`, in place. */
+function decodeEntry(buf: Buffer, start: number, end: number): [string, string] {
+  const reader = new Reader(buf, end, start);
   let key = "";
   let value = "";
   while (reader.pos < reader.end) {
     const tag = reader.number();
-    if (tag === 10) key = reader.bytes().toString("utf8");
-    else if (tag === 18) value = reader.bytes().toString("utf8");
+    if (tag === 10) key = reader.string();
+    else if (tag === 18) value = reader.string();
     else reader.skip(tag & 7);
   }
   return [key, value];
@@ -217,7 +237,7 @@ export function decodeWebSocketFrame(buf: Buffer): WebSocketFrame {
   const reader = new Reader(buf);
   let type = 0;
   let data: Buffer = EMPTY;
-  let headers: Array<[string, string]> | undefined;
+  const headers: Record<string, string> = {};
   let timestamp = 0n;
   while (reader.pos < reader.end) {
     const tag = reader.number();
@@ -226,14 +246,20 @@ export function decodeWebSocketFrame(buf: Buffer): WebSocketFrame {
       // int32: the low 32 bits, signed.
       type = reader.lo | 0;
     } else if (tag === 18) data = Buffer.from(reader.bytes());
-    else if (tag === 26) (headers ??= []).push(decodeEntry(reader.bytes()));
+    else if (tag === 26) {
+      const end = reader.fieldEnd();
+      const [key, value] = decodeEntry(buf, reader.pos, end);
+      // A "__proto__" header stays a header (an assignment would try to set the prototype).
+      if (key === "__proto__") Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+      else headers[key] = value;
+      reader.pos = end;
+    }
     else if (tag === 32) {
       reader.varint();
       timestamp = reader.hi === 0 ? BigInt(reader.lo) : BigInt.asIntN(64, (BigInt(reader.hi) << 32n) | BigInt(reader.lo));
     } else reader.skip(tag & 7);
   }
-  // fromEntries defines own properties: a "__proto__" header stays a header.
-  return { type: type as WebSocketMessage_Type, data, headers: headers ? Object.fromEntries(headers) : {}, timestamp };
+  return { type: type as WebSocketMessage_Type, data, headers, timestamp };
 }
 
 /**

@@ -8,28 +8,50 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
+import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { status, type StatusObject } from "@grpc/grpc-js";
 import { PluginCallError, PluginClient, WebSocketMessage_Type, callErrorOf, frame, parsePortLine, queryMetadata, type HTTPRequest, type WebSocketFrame } from "../src/index.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/misbehaving-plugin.mjs", import.meta.url));
 
-/** Spawns the fixture and resolves with its process and address once it printed its port line. */
-async function startPlugin(): Promise<{ child: ChildProcess; address: string }> {
+/** A running fixture: its process, its address and its stdout lines. */
+interface Plugin {
+  child: ChildProcess;
+  address: string;
+  lines: Interface;
+}
+
+/** Spawns the fixture and resolves once it printed its port line. */
+async function startPlugin(): Promise<Plugin> {
   const child = spawn(process.execPath, [FIXTURE], { stdio: ["ignore", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
-  for await (const line of lines) {
-    const port = parsePortLine(line);
-    if (port !== undefined) return { child, address: `127.0.0.1:${port}` };
-  }
-  throw new Error("the fixture exited before its port line");
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.on("line", (line) => {
+      const announced = parsePortLine(line);
+      if (announced !== undefined) resolve(announced);
+    });
+    child.once("exit", () => reject(new Error("the fixture exited before its port line")));
+  });
+  return { child, address: `127.0.0.1:${port}`, lines };
+}
+
+/** Resolves when the fixture prints `text` on stdout. */
+function printed(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onLine = (line: string): void => {
+      if (line !== text) return;
+      plugin.lines.off("line", onLine);
+      resolve();
+    };
+    plugin.lines.on("line", onLine);
+  });
 }
 
 const get = (path: string): HTTPRequest => ({ method: "GET", path, headers: [], body: Buffer.alloc(0) });
 const within = (ms: number): { deadline: number } => ({ deadline: Date.now() + ms });
 
-let plugin: { child: ChildProcess; address: string };
+let plugin: Plugin;
 const clients: PluginClient[] = [];
 const connect = (address = plugin.address): PluginClient => {
   const client = new PluginClient(address);
@@ -45,8 +67,11 @@ afterEach(() => {
   for (const client of clients.splice(0)) client.close();
 });
 
-afterAll(() => {
-  plugin?.child.kill("SIGKILL");
+afterAll(async () => {
+  if (!plugin || plugin.child.exitCode !== null || plugin.child.signalCode !== null) return;
+  const exited = once(plugin.child, "exit");
+  plugin.child.kill("SIGKILL");
+  await exited; // its pipes and process handle close with the exit
 });
 
 /** The fixture's count of calls it saw cancelled. */
@@ -54,7 +79,11 @@ async function cancelledCount(client: PluginClient): Promise<number> {
   return (JSON.parse(Buffer.from((await client.handleHTTP(get("/cancelled"), within(5_000))).body).toString()) as { cancelled: number }).cancelled;
 }
 
-/** Polls until the fixture has seen `count` cancelled calls. */
+/**
+ * Polls until the fixture has seen `count` cancelled calls: the cancel reaches the plugin on its
+ * side of the connection, and the fixture only tells by answering a request, so a bounded poll
+ * (the test's timeout) is the one way to see it.
+ */
 async function untilCancelled(client: PluginClient, count: number): Promise<void> {
   while ((await cancelledCount(client)) < count) await new Promise((resolve) => setTimeout(resolve, 20));
 }
@@ -87,8 +116,10 @@ describe("unary calls", () => {
     const client = connect();
     const before = await cancelledCount(client);
     const controller = new AbortController();
+    const arrived = printed("hang: call arrived");
     const call = client.handleHTTP(get("/hang"), { deadline: Date.now() + 60_000, signal: controller.signal }).catch((e: unknown) => e);
-    setTimeout(() => controller.abort(), 100);
+    await arrived; // the call is in the plugin: abort it there
+    controller.abort();
     expect(await call).toMatchObject({ code: status.CANCELLED, method: "HandleHTTP" });
     await untilCancelled(client, before + 1);
   });

@@ -41,12 +41,13 @@ export interface JobUpdate extends ProgressPatch {
 
 /**
  * Builds a complete row from an EnqueueInput: validates it, routes its handler through
- * `handlers`, and applies the defaults (`maxAttempts` the pool's).
+ * `handlers` (with `shared`, a store several hosts share: also to plugins other hosts run, see
+ * HandlerRegistry.resolveAnywhere), and applies the defaults (`maxAttempts` the pool's).
  * @throws PulseError UNKNOWN_HANDLER / AMBIGUOUS_HANDLER (naming the candidates) or INVALID_ARGUMENT.
  */
-export function newJobRecord(i: EnqueueInput, now: number, handlers: HandlerRegistry, defaultMaxAttempts: number): NewJobRecord {
+export function newJobRecord(i: EnqueueInput, now: number, handlers: HandlerRegistry, defaultMaxAttempts: number, shared = false): NewJobRecord {
   if (typeof i.handler !== "string" || i.handler === "") throw new PulseError("INVALID_ARGUMENT", "a job needs a handler name");
-  const route = handlers.resolve(i.handler);
+  const route = shared ? handlers.resolveAnywhere(i.handler) : handlers.resolve(i.handler);
   const maxAttempts = i.maxAttempts ?? defaultMaxAttempts;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new PulseError("INVALID_ARGUMENT", `maxAttempts must be an integer >= 1, got ${maxAttempts}`);
   const priority = i.priority ?? 0;

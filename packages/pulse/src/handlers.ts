@@ -93,6 +93,22 @@ export class HandlerRegistry {
     );
   }
 
+  /**
+   * {@link resolve}, except that a qualified `plugin/handler` of a plugin that registered
+   * nothing here is taken as given: on a database several hosts share, another host may run
+   * that plugin (the job waits until one does).
+   */
+  resolveAnywhere(name: string): HandlerEntry {
+    try {
+      return this.resolve(name);
+    } catch (err) {
+      const slash = name.indexOf("/");
+      const plugin = name.slice(0, slash);
+      if (slash <= 0 || slash === name.length - 1 || this.byPlugin.has(plugin) || !(err instanceof PulseError) || err.code !== "UNKNOWN_HANDLER") throw err;
+      return { qualified: name, plugin, handler: name.slice(slash + 1) };
+    }
+  }
+
   /** True when `qualified` is currently registered. */
   has(qualified: string): boolean {
     return this.byQualified.has(qualified);

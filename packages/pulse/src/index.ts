@@ -1,5 +1,6 @@
 /**
- * @qntx/pulse: the durable job queue of the qntx host. SQLite jobs with leases, retries with
+ * @qntx/pulse: the durable job queue of the qntx host. Jobs with leases on SQLite (the
+ * default) or PostgreSQL (several hosts sharing one queue), retries with
  * backoff, cancellation, schedules, a handler registry (`plugin/handler` routing) and a worker
  * pool that calls an executor the host plugs in. Knows nothing about gRPC or plugin processes.
  */
@@ -33,6 +34,10 @@ export {
 } from "./plugin-schedule-store.js";
 export type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult, RunOutput } from "./job-store.js";
 export { SqliteJobStore } from "./sqlite-job-store.js";
+export { PgJobStore } from "./pg-job-store.js";
+export { PgPluginScheduleStore, PgScheduleStore } from "./pg-schedule-stores.js";
+export { openPgPulseStores, PG_PULSE_MIGRATIONS_DIR, PULSE_NAMESPACE, type OpenPgPulseOptions, type PgPulseStores } from "./pg-open.js";
+export { JOBS_CHANNEL } from "./pg-job-statements.js";
 export {
   JOB_STATUSES,
   TERMINAL_STATUSES,

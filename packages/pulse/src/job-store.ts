@@ -135,6 +135,17 @@ export interface JobStore {
   /** Number of jobs per status. */
   counts(): Promise<Record<string, number>>;
   /**
+   * True when several hosts share the store (PostgreSQL): a job leased by another owner may be
+   * running on a live host, so start-up recovery takes only expired leases (`expireLeases`),
+   * never `recoverAbandoned`.
+   */
+  readonly shared?: boolean;
+  /**
+   * Subscribes to jobs enqueued by other hosts (PostgreSQL's NOTIFY): `runAt` is the earliest
+   * run time of the new jobs, undefined when some may have been missed. Returns the removal.
+   */
+  onNewJobs?(listener: (runAt: number | undefined) => void): () => void;
+  /**
    * Optional hint from the worker pool: it has nothing running or claimed, and its last
    * endings are written. A store may do its own upkeep then (the SQLite store checkpoints its WAL).
    */

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { PulseError } from "./errors.js";
+import { pluginScheduleRecord, type PluginScheduleRow } from "./schedule-rows.js";
 import type { SqliteJobStore } from "./sqlite-job-store.js";
 import type { NewJobRecord } from "./types.js";
 import type { FireResult } from "./schedule-store.js";
@@ -34,6 +35,19 @@ export interface PluginScheduleRecord {
 /** What creating one needs (the store fills the state and the times). */
 export type NewPluginSchedule = Pick<PluginScheduleRecord, "id" | "owner" | "handler" | "plugin" | "handlerName" | "intervalSeconds" | "payload" | "metadata">;
 
+/**
+ * A schedule to create from what a plugin asked: `handler` split into plugin and name.
+ * @throws PulseError INVALID_ARGUMENT for a handler that is not plugin/handler or an interval under 1 s
+ */
+export function newPluginSchedule(input: Omit<NewPluginSchedule, "plugin" | "handlerName">): NewPluginSchedule {
+  const slash = input.handler.indexOf("/");
+  if (slash <= 0 || slash === input.handler.length - 1) throw new PulseError("INVALID_ARGUMENT", `a schedule's handler must be plugin/handler, got "${input.handler}"`);
+  if (!Number.isInteger(input.intervalSeconds) || input.intervalSeconds < 1 || input.intervalSeconds > 2_147_483_647) {
+    throw new PulseError("INVALID_ARGUMENT", `interval_seconds must be a whole number of seconds >= 1, got ${input.intervalSeconds}`);
+  }
+  return { ...input, plugin: input.handler.slice(0, slash), handlerName: input.handler.slice(slash + 1) };
+}
+
 /** Storage of the schedules plugins create (the SQLite one shares the job store's connection). */
 export interface PluginScheduleStore {
   /**
@@ -53,22 +67,6 @@ export interface PluginScheduleStore {
   fire(id: string, expectedNextRunAt: number, nextRunAt: number, job: NewJobRecord, now: number): Promise<FireResult>;
 }
 
-interface Row {
-  id: string;
-  owner: string;
-  handler: string;
-  plugin: string;
-  handler_name: string;
-  interval_seconds: number;
-  payload: Buffer;
-  metadata: string;
-  state: PluginScheduleState;
-  next_run_at: number;
-  last_run_at: number | null;
-  last_job_id: string | null;
-  created_at: number;
-  updated_at: number;
-}
 
 /** SQLite {@link PluginScheduleStore}: fires and enqueues in one transaction through the job store's connection. */
 export class SqlitePluginScheduleStore implements PluginScheduleStore {
@@ -84,10 +82,10 @@ export class SqlitePluginScheduleStore implements PluginScheduleStore {
     if (jobs.db !== db) throw new Error("SqlitePluginScheduleStore needs the SqliteJobStore of the same connection");
     this.st = prepare(db);
     this.createTx = db.transaction((s: NewPluginSchedule, now: number) => {
-      const same = this.st.same.get({ owner: s.owner, handler: s.handler, interval: s.intervalSeconds, payload: s.payload }) as Row | undefined;
-      if (same) return { record: toRecord(same), existed: true };
+      const same = this.st.same.get({ owner: s.owner, handler: s.handler, interval: s.intervalSeconds, payload: s.payload }) as PluginScheduleRow | undefined;
+      if (same) return { record: pluginScheduleRecord(same), existed: true };
       this.st.insert.run({ ...s, next: now + s.intervalSeconds * 1000, now });
-      return { record: toRecord(this.st.get.get(s.id) as Row), existed: false };
+      return { record: pluginScheduleRecord(this.st.get.get(s.id) as PluginScheduleRow), existed: false };
     });
     this.fireTx = db.transaction((id: string, expected: number, next: number, job: NewJobRecord, now: number): FireResult => {
       if (this.st.advance.run({ id, expected, next, now }).changes === 0) return { job: undefined, skipped: "raced" };
@@ -104,22 +102,22 @@ export class SqlitePluginScheduleStore implements PluginScheduleStore {
   }
 
   async get(id: string): Promise<PluginScheduleRecord | undefined> {
-    const row = this.st.get.get(id) as Row | undefined;
-    return row && toRecord(row);
+    const row = this.st.get.get(id) as PluginScheduleRow | undefined;
+    return row && pluginScheduleRecord(row);
   }
 
   async list(owner?: string): Promise<PluginScheduleRecord[]> {
-    return (this.st.list.all({ owner: owner ?? null }) as Row[]).map(toRecord);
+    return (this.st.list.all({ owner: owner ?? null }) as PluginScheduleRow[]).map(pluginScheduleRecord);
   }
 
   async setState(id: string, state: PluginScheduleState, now: number): Promise<PluginScheduleRecord> {
-    const row = this.st.setState.get({ id, state, now }) as Row | undefined;
+    const row = this.st.setState.get({ id, state, now }) as PluginScheduleRow | undefined;
     if (!row) throw new PulseError("NOT_FOUND", `no schedule with id ${id}`);
-    return toRecord(row);
+    return pluginScheduleRecord(row);
   }
 
   async due(now: number): Promise<PluginScheduleRecord[]> {
-    return (this.st.due.all(now) as Row[]).map(toRecord);
+    return (this.st.due.all(now) as PluginScheduleRow[]).map(pluginScheduleRecord);
   }
 
   async fire(id: string, expectedNextRunAt: number, nextRunAt: number, job: NewJobRecord, now: number): Promise<FireResult> {
@@ -151,24 +149,5 @@ function prepare(db: Database.Database) {
     lastJobStatus: db.prepare(`
       SELECT j.status FROM pulse_plugin_schedules s JOIN pulse_jobs j ON j.id = s.last_job_id WHERE s.id = ?`),
     recordRun: db.prepare("UPDATE pulse_plugin_schedules SET last_run_at = @now, last_job_id = @jobId WHERE id = @id"),
-  };
-}
-
-function toRecord(r: Row): PluginScheduleRecord {
-  return {
-    id: r.id,
-    owner: r.owner,
-    handler: r.handler,
-    plugin: r.plugin,
-    handlerName: r.handler_name,
-    intervalSeconds: r.interval_seconds,
-    payload: r.payload,
-    metadata: r.metadata,
-    state: r.state,
-    nextRunAt: r.next_run_at,
-    lastRunAt: r.last_run_at ?? undefined,
-    lastJobId: r.last_job_id ?? undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
   };
 }

@@ -8,12 +8,11 @@ import { newJobRecord, type EnqueueInput, type JobUpdate } from "./enqueue-input
 import { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";
 import type { PulseEvents } from "./events.js";
 import { WorkerPool, newOwnerId, type WorkerPoolOptions } from "./pool.js";
-import { SqlitePluginScheduleStore, type PluginScheduleRecord, type PluginScheduleState, type PluginScheduleStore } from "./plugin-schedule-store.js";
+import { newPluginSchedule, SqlitePluginScheduleStore, type PluginScheduleRecord, type PluginScheduleState, type PluginScheduleStore } from "./plugin-schedule-store.js";
 import { SqliteScheduleStore, type ScheduleRecord, type ScheduleStore } from "./schedule-store.js";
 import { Scheduler, type ScheduleInput } from "./scheduler.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import type { ListQuery, NewJobRecord, PulseJob, PulseJobDetail, PulseLogEntry } from "./types.js";
-
 
 /** Options of {@link Pulse}: the pool's options plus where to store. */
 export interface PulseOptions extends Omit<WorkerPoolOptions, "store" | "handlers" | "events" | "logger" | "clock"> {
@@ -49,22 +48,13 @@ export class Pulse {
   private readonly clock: Clock;
   private readonly log: PulseLogger;
   private started = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(options: PulseOptions) {
     const { db, stores, scheduleTickMs, ...poolOptions } = options;
-    let schedules: ScheduleStore;
-    if (stores) {
-      this.store = stores.jobs;
-      schedules = stores.schedules;
-      this.pluginSchedules = stores.pluginSchedules;
-    } else if (db) {
-      const jobs = new SqliteJobStore(db);
-      this.store = jobs;
-      schedules = new SqliteScheduleStore(db, jobs);
-      this.pluginSchedules = new SqlitePluginScheduleStore(db, jobs);
-    } else {
-      throw new PulseError("INVALID_ARGUMENT", "Pulse needs a database: pass `db` (better-sqlite3) or `stores`");
-    }
+    const { jobs, schedules, pluginSchedules } = stores ?? sqliteStores(db);
+    this.store = jobs;
+    this.pluginSchedules = pluginSchedules;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger ?? silentLogger;
     this.owner = options.owner ?? newOwnerId();
@@ -109,14 +99,22 @@ export class Pulse {
   }
 
   /**
-   * Recovers jobs left running by a previous host (every lease not owned by this instance),
-   * then starts the worker pool and the scheduler.
+   * Recovers jobs left running by a previous host (every lease not owned by this instance; on
+   * a store several hosts share, only the leases that expired), then starts the worker pool
+   * and the scheduler.
    * @returns the jobs recovered.
    */
   async start(): Promise<PulseJob[]> {
     if (this.started) return [];
     this.started = true;
-    const recovered = await this.store.recoverAbandoned(this.owner, this.clock.now());
+    // Jobs another host enqueues wake this pool (a shared store), at once or when they are due.
+    this.unsubscribe = this.store.onNewJobs?.((runAt) => {
+      if (runAt === undefined || runAt <= this.clock.now()) this.pool.wake();
+      else this.pool.wakeAt(runAt);
+    });
+    // On a shared store other owners are live hosts: only their expired leases are taken.
+    const now = this.clock.now();
+    const recovered = this.store.shared ? await this.store.expireLeases(now) : await this.store.recoverAbandoned(this.owner, now);
     for (const job of recovered) {
       this.events.emit("job", job);
       this.events.emit("lease:reclaimed", { job, cause: "recovered" });
@@ -131,6 +129,8 @@ export class Pulse {
   async stop(graceMs?: number): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     await this.scheduler.stop();
     await this.pool.stop(graceMs);
   }
@@ -233,10 +233,9 @@ export class Pulse {
     if (due && wake) this.pool.wake();
   }
 
-
   /** A complete row from an EnqueueInput (see newJobRecord). */
   private record(i: EnqueueInput, now: number): NewJobRecord {
-    return newJobRecord(i, now, this.handlers, this.pool.maxAttempts);
+    return newJobRecord(i, now, this.handlers, this.pool.maxAttempts, this.store.shared === true);
   }
 
   /** A job with its logs, or undefined. */
@@ -318,13 +317,7 @@ export class Pulse {
    * @throws PulseError INVALID_ARGUMENT, or when the storage keeps no plugin schedules.
    */
   async createPluginSchedule(input: { id: string; owner: string; handler: string; intervalSeconds: number; payload: Buffer; metadata: string }): Promise<{ record: PluginScheduleRecord; existed: boolean }> {
-    const store = this.requirePluginSchedules();
-    const slash = input.handler.indexOf("/");
-    if (slash <= 0 || slash === input.handler.length - 1) throw new PulseError("INVALID_ARGUMENT", `a schedule's handler must be plugin/handler, got "${input.handler}"`);
-    if (!Number.isInteger(input.intervalSeconds) || input.intervalSeconds < 1 || input.intervalSeconds > 2_147_483_647) {
-      throw new PulseError("INVALID_ARGUMENT", `interval_seconds must be a whole number of seconds >= 1, got ${input.intervalSeconds}`);
-    }
-    return store.create({ ...input, plugin: input.handler.slice(0, slash), handlerName: input.handler.slice(slash + 1) }, this.clock.now());
+    return this.requirePluginSchedules().create(newPluginSchedule(input), this.clock.now());
   }
 
   /** A schedule a plugin created, or undefined. */
@@ -346,4 +339,11 @@ export class Pulse {
     if (!this.pluginSchedules) throw new PulseError("INVALID_STATE", "this Pulse's storage keeps no plugin schedules", { hint: "pass stores.pluginSchedules" });
     return this.pluginSchedules;
   }
+}
+
+/** Pulse's stores on the shared `qntx.db` connection. */
+function sqliteStores(db: Database.Database | undefined): { jobs: JobStore; schedules: ScheduleStore; pluginSchedules: PluginScheduleStore } {
+  if (!db) throw new PulseError("INVALID_ARGUMENT", "Pulse needs a database: pass `db` (better-sqlite3) or `stores`");
+  const jobs = new SqliteJobStore(db);
+  return { jobs, schedules: new SqliteScheduleStore(db, jobs), pluginSchedules: new SqlitePluginScheduleStore(db, jobs) };
 }

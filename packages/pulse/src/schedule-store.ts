@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { PulseError } from "./errors.js";
+import { scheduleRecord, type ScheduleRow } from "./schedule-rows.js";
 import type { SqliteJobStore } from "./sqlite-job-store.js";
 import type { NewJobRecord, PulseJob } from "./types.js";
 
@@ -56,20 +57,6 @@ export interface ScheduleStore {
   fire(handler: string, expectedNextRunAt: number, nextRunAt: number, job: NewJobRecord, now: number): Promise<FireResult>;
 }
 
-interface ScheduleRow {
-  handler: string;
-  plugin: string;
-  handler_name: string;
-  interval_seconds: number;
-  enabled: number;
-  description: string;
-  ats_code: string;
-  next_run_at: number;
-  last_run_at: number | null;
-  last_job_id: string | null;
-  created_at: number;
-  updated_at: number;
-}
 
 /** SQLite {@link ScheduleStore}; fires and enqueues in one transaction through the job store's connection. */
 export class SqliteScheduleStore implements ScheduleStore {
@@ -118,17 +105,17 @@ export class SqliteScheduleStore implements ScheduleStore {
   }
 
   async list(plugin?: string): Promise<ScheduleRecord[]> {
-    return (this.st.list.all({ plugin: plugin ?? null }) as ScheduleRow[]).map(toRecord);
+    return (this.st.list.all({ plugin: plugin ?? null }) as ScheduleRow[]).map(scheduleRecord);
   }
 
   async setEnabled(handler: string, enabled: boolean, now: number): Promise<ScheduleRecord> {
     const row = this.st.setEnabled.get({ handler, enabled: enabled ? 1 : 0, now }) as ScheduleRow | undefined;
     if (!row) throw new PulseError("NOT_FOUND", `no schedule for handler ${handler}`);
-    return toRecord(row);
+    return scheduleRecord(row);
   }
 
   async due(now: number): Promise<ScheduleRecord[]> {
-    return (this.st.due.all(now) as ScheduleRow[]).map(toRecord);
+    return (this.st.due.all(now) as ScheduleRow[]).map(scheduleRecord);
   }
 
   async fire(handler: string, expectedNextRunAt: number, nextRunAt: number, job: NewJobRecord, now: number): Promise<FireResult> {
@@ -160,22 +147,5 @@ function prepare(db: Database.Database) {
     lastJobStatus: db.prepare(`
       SELECT j.status FROM pulse_schedules s JOIN pulse_jobs j ON j.id = s.last_job_id WHERE s.handler = ?`),
     recordRun: db.prepare("UPDATE pulse_schedules SET last_run_at = @now, last_job_id = @jobId WHERE handler = @handler"),
-  };
-}
-
-function toRecord(r: ScheduleRow): ScheduleRecord {
-  return {
-    handler: r.handler,
-    plugin: r.plugin,
-    handlerName: r.handler_name,
-    intervalSeconds: r.interval_seconds,
-    enabled: r.enabled === 1,
-    description: r.description,
-    atsCode: r.ats_code,
-    nextRunAt: r.next_run_at,
-    lastRunAt: r.last_run_at ?? undefined,
-    lastJobId: r.last_job_id ?? undefined,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
   };
 }

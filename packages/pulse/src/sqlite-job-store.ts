@@ -6,7 +6,8 @@ import { migrate } from "./migrations.js";
 import { PULSE_MIGRATIONS } from "./schema.js";
 import { IdleCheckpoint } from "./sqlite-checkpoint.js";
 import { SqliteClaims } from "./sqlite-claims.js";
-import { insertArgs, insertRunningArgs, newJob, newRunningJob, outputParams, prepare, toJob, type EndedRow, type JobRow, type Statements } from "./sqlite-statements.js";
+import { endedJob, newJob, newRunningJob, toJob, type EndedRow, type JobRow } from "./job-rows.js";
+import { insertArgs, insertRunningArgs, outputParams, prepare, type Statements } from "./sqlite-statements.js";
 import { isJobStatus, type JobStatus, type ListQuery, type NewJobRecord, type PulseJob, type PulseLogEntry } from "./types.js";
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -181,17 +182,14 @@ export class SqliteJobStore implements JobStore {
   private finishOne(op: FinishOp, now: number): PulseJob | undefined {
     const fence = { id: op.fence.id, owner: op.fence.owner, attempt: op.fence.attempt, now };
     let row: EndedRow | undefined;
-    let result = op.job.result;
     switch (op.kind) {
       case "complete":
         row = this.st.complete.get({ ...fence, ...outputParams(op.output) }) as EndedRow | undefined;
         if (row) this.insertLogs(op.fence.id, op.fence.attempt, op.output.logs);
-        result = op.output.result ?? result;
         break;
       case "fail":
         row = this.st.fail.get({ ...fence, ...outputParams(op.output), error: op.error, retryAt: op.retryAt ?? null }) as EndedRow | undefined;
         if (row) this.insertLogs(op.fence.id, op.fence.attempt, op.output?.logs);
-        result = op.output?.result ?? result;
         break;
       case "cancel":
         row = this.st.cancelRun.get({ ...fence, error: op.reason }) as EndedRow | undefined;
@@ -209,23 +207,7 @@ export class SqliteJobStore implements JobStore {
         row = this.st.unreserve.get(fence) as EndedRow | undefined;
         break;
     }
-    if (!row) return undefined;
-    return {
-      ...op.job,
-      status: row.status,
-      attempts: row.attempts,
-      runAt: row.run_at,
-      error: row.error,
-      progress: { current: row.progress_current, total: row.progress_total },
-      costActual: row.cost_actual,
-      pluginVersion: row.plugin_version,
-      result,
-      completedAt: row.completed_at ?? undefined,
-      updatedAt: row.updated_at,
-      cancelRequested: row.cancel_requested === 1,
-      leaseOwner: undefined,
-      leaseExpiresAt: undefined,
-    };
+    return row && endedJob(op, row);
   }
 
   private insertLogs(jobId: string, attempt: number, logs: readonly JobLogEntry[] | undefined): void {
