@@ -7,11 +7,13 @@
  *   qntx as / qntx ax                   write / query attestations
  *   qntx handler create|list            dynamic handlers (ADR-004)
  *   qntx file put|list                  files plugins read with FileService
+ *   qntx dashboard                      a one-time login link to the web dashboard
  *   qntx hosts                          the hosts sharing the database, up or gone
  *   qntx db status|migrate|copy         the database: schema versions, migrations, SQLite → PostgreSQL
  *   qntx <plugin> <command> [args]      a command a running plugin contributes (cli/plugin-dispatch.ts)
  */
 import { Command } from "commander";
+import { addDashboardCommand } from "./cli/dashboard-command.js";
 import { addDataCommands } from "./cli/data-commands.js";
 import { addDbCommands } from "./cli/db-commands.js";
 import { addFileCommands } from "./cli/file-commands.js";
@@ -36,6 +38,7 @@ addPluginCommands(program);
 addPulseCommands(program);
 addDataCommands(program);
 addFileCommands(program);
+addDashboardCommand(program);
 addDbCommands(program);
 addHostsCommand(program);
 

@@ -19,7 +19,7 @@ import { PgUsageStore } from "./budget/pg-usage-store.js";
 import { SqliteUsageStore } from "./budget/usage-store.js";
 import { loadConfig } from "./config/index.js";
 import type { HostConfig } from "./config/types.js";
-import { openHostDatabase, type HostDatabase } from "./database/open.js";
+import { openHostDatabase, startupError, type HostDatabase } from "./database/open.js";
 import { dataDirFiles, ensureAdminToken, removeHostFile, writeHostFile } from "./data-dir.js";
 import { GatewayDrain } from "./gateway/drain.js";
 import { createGateway } from "./gateway/http-server.js";
@@ -37,10 +37,11 @@ import { HostWatchdog } from "./plugin/watchdog.js";
 import { createAtsService } from "./services/ats-service.js";
 import { startServicesServer } from "./services/grpc-server.js";
 import { createQueueService } from "./services/queue-service.js";
-import { refuseNewerSchemaBeforeOpen } from "./schema/status.js";
+import { refuseNewerSchema } from "./schema/status.js";
 import { createServiceMesh, offeredEndpoints, type ServiceMesh } from "./services/service-mesh.js";
 import { GrantChecker } from "./services/grants.js";
 import { PluginTokens } from "./services/tokens.js";
+import { startLine } from "./start-line.js";
 import { HOST_VERSION } from "./version.js";
 
 /** A running host. */
@@ -91,7 +92,9 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const { host: settings } = config;
   const adminToken = ensureAdminToken(settings.dataDir);
   // Before any part migrates: a database a newer build migrated is refused as a whole.
-  await refuseNewerSchemaBeforeOpen(settings);
+  await refuseNewerSchema(settings.database ?? join(settings.dataDir, "qntx.db")).catch((err: unknown) => {
+    throw settings.database === undefined ? err : startupError(settings.database, settings.databaseFrom ?? "[host] database", err);
+  });
   const database = await openHostDatabase(settings, logger);
   const { sqlite: db, store, readStore } = database;
 
@@ -152,7 +155,7 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
     requestTimeoutMs: settings.requestTimeoutMs, maxBodyBytes: settings.maxBodyBytes,
     websocket: { pingIntervalMs: settings.wsPingIntervalMs, pongTimeoutMs: settings.wsPongTimeoutMs, maxFrameBytes: settings.wsMaxFrameBytes, allowedOrigins: settings.allowedOrigins },
     reload: () => reloader.reload("POST /api/plugins/reload"),
-    hostInfo: () => ({ id: hostId, version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir }),
+    hostInfo: () => ({ id: hostId, version: HOST_VERSION, pid: process.pid, url, services: services.address, startedAt: startedAt.toISOString(), config: config.file ?? null, dataDir: settings.dataDir, database: database.health() }),
     ...(settings.tls ? { https: { cert: readFileSync(settings.tls.cert), key: readFileSync(settings.tls.key) } } : {}),
   });
   // The directory opens once the address is known (after listen); the route waits for it.
@@ -189,7 +192,8 @@ export async function startHost(config: HostConfig, logger: Logger, options: Sta
   const ready = manager.startAll().then(() => {
     const plugins = registry.list();
     const running = plugins.filter((p) => p.state === "running").map((p) => p.name);
-    logger.info({ running, failed: plugins.filter((p) => p.state === "failed").map((p) => p.name) }, `${running.length} of ${plugins.length} plugins running`);
+    const tokenFile = dataDirFiles(settings.dataDir).adminToken;
+    logger.info({ running, failed: plugins.filter((p) => p.state === "failed").map((p) => p.name), dashboard: `${url}/` }, startLine({ url, tokenFile, running: running.length, total: plugins.length }));
   });
 
   // Health polling complements the exit event: it catches plugins that hang without exiting.

@@ -90,7 +90,7 @@ describe("loadConfig: errors", () => {
   });
 
   it("rejects reserved names", () => {
-    expect(RESERVED_PLUGIN_NAMES).toEqual(["plugins", "pulse", "commands", "attestations", "ws", "health", "admin", "static", "host", "files"]);
+    expect(RESERVED_PLUGIN_NAMES).toEqual(["plugins", "pulse", "commands", "attestations", "ws", "health", "admin", "static", "host", "files", "dashboard"]);
     const error = loadError(["[plugins.ok]", 'builtin = "x"', "[plugins.pulse]", 'builtin = "x"', "[plugins.Admin]", 'builtin = "x"']);
     expect(error.issues.map((issue) => [issue.line, issue.path])).toEqual([
       [3, "plugins.pulse"],

@@ -57,6 +57,12 @@ describe("schema validation before Initialize", () => {
     expect(error).toContain("token: required (API token) but missing");
     expect(error).toContain('verbose: must be true or false (got "maybe")');
     expect(t.host.registry.get("badcfg")!.state).toBe("failed");
+    // Each line names the file and line: the key's (here its inline table's), or the plugin's table for a missing one.
+    const lines = readFileSync(t.configFile, "utf8").split("\n");
+    const header = lines.indexOf("[plugins.badcfg]") + 1;
+    const configLine = lines.findIndex((line, i) => i >= header && line.startsWith("config = ")) + 1;
+    expect(error).toContain(`${t.configFile}:${configLine}: retries: must be at most 5 (got 9)`);
+    expect(error).toContain(`${t.configFile}:${header}: token: required (API token) but missing`);
   });
 
   it("expands ${VAR} and fills schema defaults", async () => {

@@ -88,7 +88,7 @@ describe("log files", () => {
       const follower = await fetch(`${r.url}/api/plugins/rot/logs?lines=0&follow=1`, { headers: adminHeaders(r) });
       const ended = follower.text();
       await r.close();
-      expect(await ended).toContain(": following");
+      expect(await ended).toContain(": open");
     } finally {
       await r.close();
     }

@@ -91,12 +91,15 @@ describe("startPlugin over real gRPC", () => {
   it("fails Initialize with a message listing every config problem", async () => {
     const err = (await call(client, client.initialize, initRequest({ retries: "9" })).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.INTERNAL);
-    expect(err.details).toMatch(/retries: must be <= 5/);
+    expect(err.details).toMatch(/retries: must be at most 5 \(got 9\)/);
     expect(err.details).toMatch(/strict: required but missing/);
+    // The host's rules (@qntx/protocol config-check): booleans are true or false, arrays JSON.
+    const lenient = (await call(client, client.initialize, initRequest({ strict: "1", tags: "a,b" })).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    expect(lenient.details).toBe('invalid config: strict: must be true or false (got "1"); tags: must be an array, like ["a", "b"] (got "a,b")');
   });
 
   it("routes HandleHTTP, with the /api/<name> prefix and multi-value headers", async () => {
-    await call(client, client.initialize, initRequest({ greeting: "Howdy", strict: "1" }));
+    await call(client, client.initialize, initRequest({ greeting: "Howdy", strict: "true" }));
     const res = await call<HTTPRequest, HTTPResponse>(client, client.handleHttp, wireRequest("GET", "/api/grpc-test/greet/Ada"));
     expect(res.statusCode).toBe(200);
     expect(bodyJson(res)).toEqual({ message: "Howdy, Ada!" });

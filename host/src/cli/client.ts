@@ -7,6 +7,7 @@
  * (the lists of known plugins and commands).
  */
 import { readFileSync } from "node:fs";
+import { createParser } from "eventsource-parser";
 import { ERROR_CATALOGUE, QntxError, isQntxErrorCode, type CommandInfo, type QntxErrorCode } from "@qntx/protocol";
 import { dataDirFiles, readHostFile } from "../data-dir.js";
 import { pinnedFetch } from "./pinned-fetch.js";
@@ -122,21 +123,25 @@ export class ControlClient {
       const err = (await response.json().catch(() => ({}))) as HostAnswer["body"];
       throw answerError(response.status, err, `GET ${path} answered ${response.status}`);
     }
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of response.body) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let end = buffered.indexOf("\n\n"); end !== -1; end = buffered.indexOf("\n\n")) {
-        const block = buffered.slice(0, end);
-        buffered = buffered.slice(end + 2);
-        let event = "message";
-        const data: string[] = [];
-        for (const line of block.split("\n")) {
-          if (line.startsWith("event:")) event = line.slice(6).trim();
-          else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    // eventsource-parser reads the format as the spec says (multi-line data, comments, CRLF).
+    let done = false;
+    let failure: unknown;
+    const parser = createParser({
+      onEvent: (message) => {
+        if (done) return;
+        try {
+          if (onEvent(message.event ?? "message", JSON.parse(message.data))) done = true;
+        } catch (error) {
+          failure = error;
+          done = true;
         }
-        if (data.length && onEvent(event, JSON.parse(data.join("\n")))) return;
-      }
+      },
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      if (failure) throw failure;
+      if (done) return;
     }
   }
 

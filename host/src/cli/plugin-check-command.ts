@@ -10,6 +10,7 @@ import { defaultDataDir } from "../config/paths.js";
 import { loadConfig } from "../config/index.js";
 import type { PluginGrants } from "../config/types.js";
 import { describeGrants } from "../services/grants.js";
+import { colourWanted } from "../colour.js";
 import { runAction, type GlobalOptions } from "./common.js";
 
 /** Options of `plugin check` as commander parses them (durations in seconds). */
@@ -77,7 +78,7 @@ Examples:
         dataDir: globals.dataDir ?? defaultDataDir(), cwd: process.cwd(),
       });
       const granted = report.plugin ? configuredGrants(report.plugin.name, globals.dataDir) : undefined;
-      console.log(flags.json ? JSON.stringify({ ...report, ...(granted ? { grants: granted.grants ?? null } : {}) }, null, 2) : formatReport(report, Boolean(process.stdout.isTTY)));
+      console.log(flags.json ? JSON.stringify({ ...report, ...(granted ? { grants: granted.grants ?? null } : {}) }, null, 2) : formatReport(report, colourWanted(process.stdout.isTTY)));
       if (granted && !flags.json) console.log(`grants of ${report.plugin!.name} in ${granted.file}: ${describeGrants(granted.grants)}`);
       if (!report.ok) process.exitCode = 1;
     }));

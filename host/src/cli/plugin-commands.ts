@@ -2,6 +2,7 @@
  * `qntx plugin …`: list the plugins of the running host, start, stop or restart one, and
  * print (or follow) one's output.
  */
+import { colourWanted } from "../colour.js";
 import { InvalidArgumentError, type Command } from "commander";
 import type { LogEntry } from "../logs/plugin-logs.js";
 import type { PluginInfo } from "../plugin/registry.js";
@@ -81,7 +82,7 @@ export function addPluginCommands(program: Command): void {
     .option("-n, --lines <n>", "how many of the last lines to print first", wholeNumber, 100)
     .action(runAction(async (name: string, options: { follow?: boolean; lines: number }, command: Command) => {
       const client = ControlClient.locate(clientLocation(command));
-      const colour = Boolean(process.stdout.isTTY);
+      const colour = colourWanted(process.stdout.isTTY);
       const query = `lines=${options.lines}${options.follow ? "&follow=1" : ""}`;
       await client.events(`/api/plugins/${encodeURIComponent(name)}/logs?${query}`, (event, data) => {
         if (event === "end") return true;

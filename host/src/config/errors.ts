@@ -2,23 +2,9 @@
  * The error of a configuration that cannot be used. One `ConfigError` carries every problem
  * found in a file (one line each, `file:line: what`), so a user fixes them in one pass.
  */
-import { QntxError } from "@qntx/protocol";
+import { formatIssue, QntxError, type ConfigIssue } from "@qntx/protocol";
 
-/** One problem in a configuration file. */
-export interface ConfigIssue {
-  /** 1-based line of the offending key or table header, when known. */
-  readonly line: number | undefined;
-  /** 1-based column, known for syntax errors only. */
-  readonly column?: number | undefined;
-  /** Dotted key path (`plugins.hello.args`), or a flag (`--listen`), or "" for syntax errors. */
-  readonly path: string;
-  /** What is wrong, without the location prefix. */
-  readonly problem: string;
-  /** How to fix it, when there is something more specific to say. */
-  readonly hint?: string | undefined;
-  /** True when the problem is in a command-line flag rather than in the file. */
-  readonly fromFlag?: boolean | undefined;
-}
+export { formatIssue, type ConfigIssue } from "@qntx/protocol";
 
 /** Error with code `CONFIG_INVALID`: a config file that is missing, unreadable, malformed or invalid. */
 export class ConfigError extends QntxError {
@@ -36,15 +22,6 @@ export class ConfigError extends QntxError {
     this.file = options.file;
     this.issues = Object.freeze([...(options.issues ?? [])]);
   }
-}
-
-/** Formats one issue as `file:line[:col]: path problem` (the prefix drops what is unknown). */
-export function formatIssue(issue: ConfigIssue, displayFile: string | undefined): string {
-  const where = [issue.fromFlag ? undefined : displayFile, issue.line, issue.line !== undefined ? issue.column : undefined]
-    .filter((part) => part !== undefined && part !== "")
-    .join(":");
-  const what = issue.path ? `${issue.path} ${issue.problem}` : issue.problem;
-  return where ? `${where}: ${what}` : what;
 }
 
 /**

@@ -26,6 +26,7 @@ export const RESERVED_PLUGIN_NAMES: readonly string[] = Object.freeze([
   "static",
   "host",
   "files",
+  "dashboard",
 ]);
 
 /** What a plugin name may contain: it becomes a URL segment and a log file name. */

@@ -3,41 +3,15 @@
  * an InitializeResponse whose routes, handlers, schedules and watchers the host can register,
  * and CLI commands the CLI can offer. Each returns one message per problem (empty when fine).
  */
-import type { CommandsResponse, ConfigSchemaResponse, InitializeResponse } from "@qntx/protocol";
-import { validateConfig } from "../plugin/plugin-config.js";
+import { schemaFieldProblems, type CommandsResponse, type ConfigSchemaResponse, type InitializeResponse } from "@qntx/protocol";
 
-const FIELD_TYPES = ["string", "number", "boolean", "array"];
 const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*"];
 
 /** Problems of a ConfigSchemaResponse: unknown types, bad element types, patterns, bounds or defaults. */
 export function schemaProblems(schema: ConfigSchemaResponse): string[] {
-  const problems: string[] = [];
-  for (const [key, field] of Object.entries(schema.fields).sort(([a], [b]) => a.localeCompare(b))) {
-    const type = field.type || "string";
-    if (!FIELD_TYPES.includes(type)) {
-      problems.push(`${key}: type "${field.type}" is not one of ${FIELD_TYPES.join(", ")}`);
-      continue;
-    }
-    if (field.elementType && (type !== "array" || !["string", "number", "boolean"].includes(field.elementType))) {
-      problems.push(`${key}: element_type "${field.elementType}" needs type array and a string, number or boolean element`);
-    }
-    if (field.pattern) {
-      try {
-        new RegExp(field.pattern);
-      } catch {
-        problems.push(`${key}: pattern ${field.pattern} is not a valid regular expression`);
-      }
-    }
-    for (const [name, bound] of [["min_value", field.minValue], ["max_value", field.maxValue]] as const) {
-      if (bound !== "" && !Number.isFinite(Number(bound))) problems.push(`${key}: ${name} "${bound}" is not a number`);
-    }
-    if (field.defaultValue !== "") {
-      // A default the host fills in must pass the field's own rule, or every start fails.
-      const { errors } = validateConfig({ [key]: field.defaultValue }, { fields: { [key]: field } });
-      if (errors.length) problems.push(`default of ${errors[0]}`);
-    }
-  }
-  return problems;
+  return Object.entries(schema.fields)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([key, field]) => schemaFieldProblems(key, field));
 }
 
 /** "3 routes, 1 handler, 0 schedules, 0 watchers". */

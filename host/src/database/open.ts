@@ -48,8 +48,23 @@ export interface HostDatabase {
   readonly shared: SharedDatabase | undefined;
   /** Pulse's storage, as its options take it. */
   readonly pulse: Pick<PulseOptions, "db" | "stores">;
+  /** Whether the database can be reached now (an embedded one always can). */
+  health(): DatabaseStatus;
   /** Closes the stores, the pool and the SQLite file. */
   close(): Promise<void>;
+}
+
+/** What `GET /api/host` says of the database. */
+export interface DatabaseStatus {
+  readonly kind: "sqlite" | "postgres";
+  /** The file, or the URL with its password masked. */
+  readonly where: string;
+  /** False while the attestation store or Pulse cannot reach it (both retry on their own). */
+  readonly healthy: boolean;
+  /** Why not, and what the host does meanwhile. */
+  readonly detail?: string;
+  /** Unix ms since when it has been unreachable. */
+  readonly since?: number;
 }
 
 /** Opens the host's databases from its settings. */
@@ -65,6 +80,7 @@ export async function openHostDatabase(settings: HostSettings, logger: Logger): 
       const readStore = new SqliteAttestationStore(openDatabase(dbPath, { readonly: true }), { ownsDatabase: true });
       return {
         kind: "sqlite", shown: dbPath, sqlite, store, readStore, shared: undefined, pulse: { db: sqlite },
+        health: () => ({ kind: "sqlite", where: dbPath, healthy: true }),
         close: async () => {
           await store.close();
           await readStore.close();
@@ -103,6 +119,12 @@ async function openShared(url: string, from: string, sqlite: SqliteDatabase, onW
   logger.info({ database: shown, from }, "attestations and Pulse on PostgreSQL");
   return {
     kind: "postgres", shown, sqlite, store, readStore: store, shared: { url, shown, pool }, pulse: { stores: pulse },
+    health: () => {
+      // Unhealthy when either part is, with the earliest outage's time.
+      const down = [store.health(), pulse.jobs.health()].filter((h) => !h.healthy);
+      if (down.length === 0) return { kind: "postgres", where: shown, healthy: true };
+      return { kind: "postgres", where: shown, healthy: false, detail: down.map((h) => h.detail).join("; "), since: Math.min(...down.map((h) => h.since ?? Date.now())) };
+    },
     close: async () => {
       await pulse.close();
       await store.close();

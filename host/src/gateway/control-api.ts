@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { QntxError } from "@qntx/protocol";
-import { parseFollow, parseLines, streamPluginLog, type StreamRegistry } from "../logs/log-sse.js";
+import { parseFollow, parseLines, streamPluginLog } from "../logs/log-sse.js";
+import type { StreamRegistry } from "./event-stream.js";
 import type { PluginLogs } from "../logs/plugin-logs.js";
 import type { PluginManager } from "../plugin/manager.js";
 import type { ReloadSummary } from "../plugin/reload.js";
@@ -47,8 +48,7 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
 
   // A failed plugin's error quotes its last output lines, which may hold secrets: without the
   // admin token only the first line (what happened) is shown; the CLI sends the token.
-  const shown = (request: FastifyRequest, info: PluginInfo): PluginInfo =>
-    info.error && !hasAdminToken(request, options.adminToken) ? { ...info, error: info.error.split("\n")[0]! } : info;
+  const shown = (request: FastifyRequest, info: PluginInfo): PluginInfo => pluginInfoFor(info, hasAdminToken(request, options.adminToken));
 
   app.get("/api/plugins", async (request) => ({ plugins: registry.list().map((p) => shown(request, p)) }));
 
@@ -108,6 +108,14 @@ export function registerControlRoutes(app: FastifyInstance, options: ControlOpti
       return sendError(reply, error);
     }
   });
+}
+
+/**
+ * A plugin's info as a reader may see it: a failed plugin's error quotes its last output
+ * lines, which may hold secrets, so without the admin token only its first line is shown.
+ */
+export function pluginInfoFor(info: PluginInfo, admin: boolean): PluginInfo {
+  return info.error && !admin ? { ...info, error: info.error.split("\n")[0]! } : info;
 }
 
 /** The last value of a query parameter given once or several times. */

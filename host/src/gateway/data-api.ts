@@ -1,7 +1,7 @@
 /**
  * The HTTP API over the host's shared data: attestations (`/api/attestations`) and Pulse jobs
  * (`/api/pulse/…`). Reads are open from this machine (read-guard.ts); writes and job actions need the
- * admin token. `GET /api/pulse/jobs/<id>/events` streams a job's changes (SSE) until it ends.
+ * admin token. `GET /api/pulse/jobs/<id>/events` streams a job's changes (SSE, event-stream.ts) until it ends.
  * `POST /api/pulse/schedules/<plugin>/<handler>/enable|disable` switches a schedule.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -11,7 +11,7 @@ import { QntxError, type AttestationFilter } from "@qntx/protocol";
 import { requireAdmin } from "./admin-auth.js";
 import { sendError } from "./http-errors.js";
 import { attestationView, jobView } from "./json-views.js";
-import type { StreamRegistry } from "../logs/log-sse.js";
+import { openEventStream, type StreamRegistry } from "./event-stream.js";
 
 /** What the data routes need. */
 export interface DataApiOptions {
@@ -134,27 +134,16 @@ export function registerDataRoutes(app: FastifyInstance, options: DataApiOptions
 /** Server-sent events: the job now, then every change, ending after a terminal state. */
 function streamJobEvents(reply: FastifyReply, pulse: Pulse, first: PulseJob, streams?: StreamRegistry): void {
   reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  const send = (job: PulseJob): void => {
-    if (res.writableEnded) return;
-    res.write(`event: job\ndata: ${JSON.stringify(jobView(job))}\n\n`);
-    if (TERMINAL_STATUSES.has(job.status)) finish();
-  };
   const onJob = (job: PulseJob): void => {
-    if (job.id === first.id) send(job);
+    if (job.id !== first.id) return;
+    // A progress update may be dropped for a slow reader; the end never is.
+    if (TERMINAL_STATUSES.has(job.status)) stream.close({ event: "job", data: jobView(job) });
+    else stream.send("job", jobView(job));
   };
-  const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
-  const finish = (): void => {
-    clearInterval(heartbeat);
-    pulse.off("job", onJob);
-    if (!res.writableEnded) res.end();
-  };
-  pulse.on("job", onJob);
-  res.once("close", finish);
-  send(first);
   // A stopping host ends the stream (the job may outlive the host: it is re-queued, not ended).
-  streams?.stream(res, finish);
+  const stream = openEventStream(reply.raw, { streams, onClose: () => pulse.off("job", onJob) });
+  pulse.on("job", onJob);
+  onJob(first);
 }
 
 async function requireJob(pulse: Pulse, id: string) {

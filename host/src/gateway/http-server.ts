@@ -15,7 +15,11 @@ import { registerDataRoutes, type DataApiOptions } from "./data-api.js";
 import { GatewayDrain } from "./drain.js";
 import { sendCode } from "./http-errors.js";
 import { HttpGatewayProxy, registerProxyRoutes, writeError } from "./http-proxy.js";
+import { registerDashboardFiles } from "./dashboard-files.js";
+import { registerLiveRoutes } from "./live-api.js";
 import { registerReadGuard } from "./read-guard.js";
+import { registerSessionRoutes } from "./session-api.js";
+import { DashboardSessions } from "./sessions.js";
 import { registerWebSocketGateway, type WebSocketSettings } from "./ws-gateway.js";
 
 /** What the gateway needs. */
@@ -29,6 +33,8 @@ export interface GatewayOptions extends ControlOptions, DataApiOptions {
   readonly drain?: GatewayDrain;
   /** Serve HTTPS with this certificate and key (PEM), `[host] tls`; plaintext HTTP when not given. */
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Dashboard login links and sessions (a fresh store when not given). */
+  readonly sessions?: DashboardSessions;
 }
 
 /** Builds the fastify app (not yet listening). */
@@ -70,10 +76,14 @@ export function createGateway(options: GatewayOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     sendCode(reply, "ROUTE_NOT_FOUND", `no route for ${request.method} ${request.url.split("?")[0]}`);
   });
+  // Before the read guard: a request with a dashboard session counts as carrying the admin token.
+  registerSessionRoutes(app, { ...options, sessions: options.sessions ?? new DashboardSessions(), baseUrl: () => String(options.hostInfo().url) });
   registerReadGuard(app, options);
   registerControlRoutes(app, { ...options, drain });
   registerConfigRoutes(app, options);
   registerDataRoutes(app, { ...options, drain });
+  registerLiveRoutes(app, { ...options, drain });
+  registerDashboardFiles(app);
   registerProxyRoutes(app, proxy);
   // From the start of close(), fastify answers new requests with 503 (return503OnClosing).
   app.addHook("preClose", (done) => {

@@ -6,12 +6,10 @@
  * and counted, and one `[qntx: dropped N lines: reader behind]` line follows once it drains.
  */
 import type { ServerResponse } from "node:http";
+import { openEventStream, type StreamRegistry } from "../gateway/event-stream.js";
 import type { LogEntry, PluginLog } from "./plugin-logs.js";
 
-/** Where a following stream registers itself, so a stopping host can end it (GatewayDrain). */
-export interface StreamRegistry {
-  stream(res: ServerResponse, end: () => void): void;
-}
+export type { StreamRegistry } from "../gateway/event-stream.js";
 
 /** What to stream. */
 export interface LogStreamRequest {
@@ -24,61 +22,24 @@ export interface LogStreamRequest {
 /** Lines of backlog when `?lines=` is not given. */
 export const DEFAULT_BACKLOG_LINES = 100;
 
-const HEARTBEAT_MS = 15_000;
-
 /**
  * Writes the stream to `res` (headers included); returns at once, the stream ends by itself,
  * or through `streams` when the host stops.
  */
 export function streamPluginLog(res: ServerResponse, log: PluginLog, request: LogStreamRequest, streams?: StreamRegistry): void {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
-  const send = (entry: LogEntry): void => {
-    res.write(`event: line\ndata: ${JSON.stringify(entry)}\n\n`);
-  };
-  // Backlog and subscription happen in the same tick, so no line is lost or sent twice.
-  const backlog = request.lines > 0 ? log.backlog(request.lines) : [];
-  for (const entry of backlog) send(entry);
-  if (!request.follow) {
-    res.end("event: end\ndata: {}\n\n");
-    return;
-  }
-  // Sends the headers now, so a follower knows it is subscribed even with no backlog.
-  res.write(": following\n\n");
-
-  let dropped = 0;
-  const catchUp = (): void => {
-    if (dropped === 0 || res.writableNeedDrain) return;
-    const count = dropped;
-    dropped = 0;
-    send({ time: Date.now(), stream: "qntx", level: "warn", line: `[qntx: dropped ${count} lines: reader behind]` });
-  };
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    clearInterval(heartbeat);
-    unfollow();
-    res.off("drain", catchUp);
-    if (!res.writableEnded) res.end();
-  };
-  const unfollow = log.follow({
-    line(entry) {
-      if (res.writableNeedDrain) {
-        dropped++;
-        return;
-      }
-      catchUp();
-      send(entry);
-    },
-    end: finish,
+  let unfollow = (): void => undefined;
+  const stream = openEventStream(res, {
+    streams: request.follow ? streams : undefined,
+    onClose: () => unfollow(),
+    // The reader sees the gap where it happened, as a log line of its own.
+    onDropped: (s, count) => s.send("line", { time: Date.now(), stream: "qntx", level: "warn", line: `[qntx: dropped ${count} lines: reader behind]` } satisfies LogEntry),
   });
-  const heartbeat = setInterval(() => {
-    if (!res.writableNeedDrain) res.write(": keep-alive\n\n");
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
-  res.on("drain", catchUp);
-  res.once("close", finish);
-  streams?.stream(res, finish);
+  // Backlog and subscription happen in the same tick, so no line is lost or sent twice. The
+  // backlog is bounded by the ring, so it is written whole (forced).
+  const backlog = request.lines > 0 ? log.backlog(request.lines) : [];
+  for (const entry of backlog) stream.send("line", entry, true);
+  if (!request.follow) return stream.close({ event: "end", data: {} });
+  unfollow = log.follow({ line: (entry) => void stream.send("line", entry), end: () => stream.close() });
 }
 
 /**

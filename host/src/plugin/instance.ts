@@ -15,7 +15,7 @@ import { checkedConfig, wantedConfig } from "./config-check.js";
 import { CrashRestarts } from "./crash-policy.js";
 import type { DomainPlugin } from "./domain-plugin.js";
 import { endpointsFor, kindOf, type InstanceContext } from "./instance-context.js";
-import { layeredConfig, resolveConfigValues, writePluginConfigFile } from "./plugin-config.js";
+import { configKeyLocations, layeredConfig, resolveConfigValues, writePluginConfigFile } from "./plugin-config.js";
 import type { PluginInfo } from "./plugin-info.js";
 import { PluginRecord } from "./plugin-record.js";
 import { describeExit, type PluginProcess } from "./process.js";
@@ -74,6 +74,9 @@ export class PluginInstance {
     return this.wantedRunning;
   }
 
+  /** Restarts since the host started, a person's and a crash's alike (the dashboard shows them). */
+  private restarts = 0;
+
   /** When the automatic restart after a crash is due (epoch ms); undefined when none is pending. */
   get restartAt(): number | undefined {
     return this.crashes.restartAt;
@@ -81,7 +84,7 @@ export class PluginInstance {
 
   /** The control API's snapshot. */
   info(): PluginInfo {
-    return this.record.info(this.current);
+    return { ...this.record.info(this.current), restarts: this.restarts };
   }
 
   /** The live plugin, only while it is `running`. */
@@ -157,7 +160,7 @@ export class PluginInstance {
       const { config, services } = this.ctx;
       const plugin = this.runningPlugin();
       const merged = resolveConfigValues(layeredConfig(this.entry, config.host.dataDir, values), process.env, this.name, `new config of ${this.name}`);
-      const checked = plugin ? await checkedConfig(config, this.name, plugin, merged) : merged;
+      const checked = plugin ? await checkedConfig(config, this.name, plugin, merged, configKeyLocations(config, this.entry, values)) : merged;
       if (plugin) {
         try {
           await this.initializeRun({ ...endpointsFor(services, this.entry), authToken: services.tokens.issue(this.name), config: checked });
@@ -230,7 +233,7 @@ export class PluginInstance {
         proc.once("exit", (exit) => this.onExit(proc, describeExit(exit)));
       });
       unregistered = plugin;
-      const checked = await Promise.race([checkedConfig(config, this.name, plugin, values), aborted]);
+      const checked = await Promise.race([checkedConfig(config, this.name, plugin, values, configKeyLocations(config, this.entry)), aborted]);
       this.record.attach(plugin, { pid, address });
       unregistered = undefined;
       const request: InitializeRequest = { ...endpointsFor(services, this.entry), authToken: services.tokens.issue(this.name), config: checked };
@@ -319,6 +322,7 @@ export class PluginInstance {
     const previous = this.current;
     if (!checkTransition(this.name, previous, state)) return;
     this.current = state;
+    if (state === "restarting") this.restarts++;
     if (state === "failed" || state === "stopped") this.held = false;
     this.ctx.events.emit("plugin:state", reason === undefined ? { name: this.name, state, previous } : { name: this.name, state, previous, reason });
   }

@@ -16,12 +16,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify, TomlError } from "smol-toml";
-import { QntxError, type ConfigSchemaResponse } from "@qntx/protocol";
-import { readQntxPluginFile } from "../config/qntx-plugin-file.js";
+import { checkSchemaConfig, ConfigChecker, QntxError, schemaIssueLines, type ConfigSchemaResponse } from "@qntx/protocol";
+import { SourceIndex } from "../config/locate.js";
+import { qntxPluginFile, readQntxPluginFile } from "../config/qntx-plugin-file.js";
 import { resolveConfigValues } from "../config/references.js";
 import { flattenConfig } from "../config/schema.js";
 import type { HostConfig, PluginEntry } from "../config/types.js";
-import { compareNames } from "./name-order.js";
 import { writeFileAtomicSync } from "../atomic-file.js";
 
 /**
@@ -79,78 +79,55 @@ export function writePluginConfigFile(dataDir: string, name: string, config: Rea
 }
 
 /**
- * Checks `config` against the plugin's schema and fills defaults.
+ * Checks `config` against the plugin's schema and fills defaults (the rules of
+ * @qntx/protocol's config-check.ts, which the SDK applies too). `where(key)` names the file and
+ * line a key came from, for the messages.
  * @returns the config to send, and one message per bad field (empty when valid)
  */
-export function validateConfig(config: Readonly<Record<string, string>>, schema: ConfigSchemaResponse): { config: Record<string, string>; errors: string[] } {
-  const out = { ...config };
-  const errors: string[] = [];
-  for (const [key, field] of Object.entries(schema.fields).sort(([a], [b]) => compareNames(a, b))) {
-    let value = out[key];
-    if (value === undefined || value === "") {
-      if (field.defaultValue !== "") {
-        out[key] = value = field.defaultValue;
-      } else {
-        if (field.required) errors.push(`${key}: required${field.description ? ` (${field.description})` : ""} but missing`);
-        continue;
-      }
-    }
-    const problem = checkValue(value, field.type || "string", field);
-    if (problem) errors.push(`${key}: ${problem}`);
-  }
-  return { config: out, errors };
+export function validateConfig(
+  config: Readonly<Record<string, string>>,
+  schema: ConfigSchemaResponse,
+  where?: (key: string) => { file: string; line: number | undefined } | undefined,
+): { config: Record<string, string>; errors: string[] } {
+  const checker = new ConfigChecker(undefined);
+  const out = checkSchemaConfig(checker, config, schema, where);
+  return { config: out, errors: schemaIssueLines(checker.issues) };
 }
 
-type Field = ConfigSchemaResponse["fields"][string];
+/** Where each config key of a plugin came from, for messages: the top layer that sets it. */
+export type KeyLocation = (key: string) => { file: string; line: number | undefined } | undefined;
 
-function checkValue(value: string, type: string, field: Field): string | undefined {
-  switch (type) {
-    case "number": {
-      const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n)) return `must be a number (got "${value}")`;
-      return checkBounds(n, field, "");
-    }
-    case "boolean":
-      return value === "true" || value === "false" ? undefined : `must be true or false (got "${value}")`;
-    case "array": {
-      let items: unknown;
-      try {
-        items = JSON.parse(value);
-      } catch {
-        items = undefined;
-      }
-      if (!Array.isArray(items)) return `must be an array, like ["a", "b"] (got "${value}")`;
-      const bad = field.elementType ? items.findIndex((item) => !matchesElement(item, field.elementType)) : -1;
-      if (bad >= 0) return `item ${bad} must be a ${field.elementType} (got ${JSON.stringify(items[bad])})`;
-      return checkBounds(items.length, field, " items");
-    }
-    case "string": {
-      if (field.pattern) {
-        let re: RegExp;
-        try {
-          re = new RegExp(field.pattern);
-        } catch {
-          return undefined; // The plugin's pattern is broken; that is not the user's mistake.
-        }
-        // The value is not echoed: string settings are often secrets.
-        if (!re.test(value)) return `must match ${field.pattern}`;
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
+/** Line finder of a TOML file, or undefined when it cannot be read. */
+function indexOf(file: string | undefined): SourceIndex | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return new SourceIndex(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
   }
 }
 
-function checkBounds(n: number, field: Field, unit: string): string | undefined {
-  if (field.minValue !== "" && Number.isFinite(Number(field.minValue)) && n < Number(field.minValue)) return `must be at least ${field.minValue}${unit} (got ${n})`;
-  if (field.maxValue !== "" && Number.isFinite(Number(field.maxValue)) && n > Number(field.maxValue)) return `must be at most ${field.maxValue}${unit} (got ${n})`;
-  return undefined;
-}
-
-function matchesElement(item: unknown, type: string): boolean {
-  if (type === "number") return typeof item === "number";
-  if (type === "boolean") return typeof item === "boolean";
-  if (type === "string") return typeof item === "string";
-  return true;
+/**
+ * The file and line each key of a plugin's layered config comes from (layers 3, 2, 1 in turn);
+ * a key set by none (a required one missing) points at the plugin's table. Keys of `fresh`
+ * (a config given through the API, not yet in any file) have no location.
+ */
+export function configKeyLocations(config: Pick<HostConfig, "file" | "format" | "host">, entry: PluginEntry, fresh: Readonly<Record<string, string>> = {}): KeyLocation {
+  const own = pluginConfigFile(config.host.dataDir, entry.name);
+  const ownValues = Object.keys(fresh).length > 0 ? {} : readPluginConfigFile(config.host.dataDir, entry.name);
+  const qntx = qntxPluginFile(config.host.dataDir, entry.name);
+  const qntxValues = readQntxPluginFile(config.host.dataDir, entry.name);
+  const [ownIndex, qntxIndex, hostIndex] = [indexOf(own), indexOf(qntx), indexOf(config.file)];
+  const hostPath = config.format === "am.toml" ? [entry.name] : ["plugins", entry.name, "config"];
+  return (key) => {
+    if (key in fresh) return undefined;
+    if (key in ownValues) return { file: own, line: ownIndex?.lineOf([key]) };
+    if (key in qntxValues) return { file: qntx, line: qntxIndex?.lineOf(["config", key]) };
+    if (config.file === undefined) return undefined;
+    // The key's line (or its inline table's); a fallback before the plugin's own table (the
+    // `[[plugins]]` form is indexed by position, not name) means not found: then the table's line.
+    const found = key in entry.config ? hostIndex?.lineOf([...hostPath, key]) : undefined;
+    const line = found !== undefined && (entry.line === undefined || found >= entry.line) ? found : entry.line;
+    return { file: config.file, line };
+  };
 }

@@ -47,6 +47,8 @@ export interface PluginInfo {
   readonly hint: string | null;
   /** Epoch ms at which it became `running`. */
   readonly startedAt: number | null;
+  /** Times it went to `restarting` since the host started (a person's restarts and crashes). */
+  readonly restarts: number;
 }
 
 /** A plugin moved from `previous` to `state` (only moves transitions.ts lists; never to the same state). */

@@ -126,7 +126,7 @@ export class PluginRecord {
   }
 
   /** The control API's snapshot. */
-  info(state: PluginState): PluginInfo {
+  info(state: PluginState): Omit<PluginInfo, "restarts"> {
     return {
       name: this.name, kind: this.kind, state, version: this.metadata?.version ?? null, description: this.metadata?.description ?? null,
       health: this.health ?? null, pid: this.pid ?? null, address: this.address ?? null, routes: this.routes, handlerNames: this.handlerNames,

@@ -5,7 +5,6 @@
  * migrated (naming both versions).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { isPostgresUrl, maskUrl, migratePg, openDatabase } from "@qntx/ats";
 import { QntxError } from "@qntx/protocol";
 import type { PoolClient } from "pg";
@@ -92,22 +91,6 @@ export async function databaseStatus(target: string): Promise<DatabaseStatus> {
 export async function refuseNewerSchema(target: string): Promise<void> {
   const refusal = tooNewError(await databaseStatus(target));
   if (refusal) throw refusal;
-}
-
-/**
- * What a starting host checks before it opens (and migrates) anything: its SQLite file, and the
- * shared PostgreSQL database when one is set. An unreachable database is not reported here:
- * opening it right after gives the clear DATABASE_UNAVAILABLE error.
- * @throws QntxError SCHEMA_TOO_NEW naming the part and both versions
- */
-export async function refuseNewerSchemaBeforeOpen(settings: { dataDir: string; database?: string | undefined }): Promise<void> {
-  await refuseNewerSchema(join(settings.dataDir, "qntx.db"));
-  if (settings.database === undefined) return;
-  try {
-    await refuseNewerSchema(settings.database);
-  } catch (err) {
-    if (err instanceof QntxError && err.code === "SCHEMA_TOO_NEW") throw err;
-  }
 }
 
 /**

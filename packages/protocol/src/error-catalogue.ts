@@ -145,6 +145,21 @@ export const ERROR_CATALOGUE = {
     message: "this action needs the host's admin token",
     hint: 'send "Authorization: Bearer <token>" with the token from <data_dir>/admin.token (the qntx CLI does this for you)',
   },
+  LOGIN_LINK_INVALID: {
+    status: 401,
+    message: "this dashboard login link is unknown, already used or expired",
+    hint: "run qntx dashboard for a new link: each link works once, within 5 minutes",
+  },
+  CSRF_TOKEN_MISSING: {
+    status: 403,
+    message: "a state-changing request made with a dashboard session needs the session's CSRF token",
+    hint: "send the X-CSRF-Token header with the csrf value of GET /api/dashboard/session (the dashboard does this), or use the admin token instead of the cookie",
+  },
+  CROSS_SITE_REQUEST: {
+    status: 403,
+    message: "a state-changing request with a dashboard session came from another site (its Origin is not this host)",
+    hint: "act from the dashboard this host serves, or send the admin token (Authorization: Bearer) instead of the cookie",
+  },
   INVALID_ARGUMENT: {
     status: 400,
     message: "the request is not valid",

@@ -25,6 +25,7 @@ export * from "./errors.js";
 export * from "./plugin-client.js";
 export * from "./channel.js";
 export * from "./ws-codec.js";
+export * from "./config-check.js";
 export * from "./attestation-rules.js";
 export * from "./json-limits.js";
 export * from "./transport.js";

@@ -38,6 +38,7 @@ export { PgJobStore } from "./pg-job-store.js";
 export { PgPluginScheduleStore, PgScheduleStore } from "./pg-schedule-stores.js";
 export { openPgPulseStores, PG_PULSE_MIGRATIONS_DIR, PULSE_NAMESPACE, type OpenPgPulseOptions, type PgPulseStores } from "./pg-open.js";
 export { JOBS_CHANNEL } from "./pg-job-statements.js";
+export { DatabaseAvailability, type DatabaseHealth } from "./pg-availability.js";
 export {
   JOB_STATUSES,
   TERMINAL_STATUSES,

@@ -13,6 +13,8 @@ import type { JobLogEntry } from "@qntx/protocol";
 import { PulseError } from "./errors.js";
 import { endedJob, newJob, toJob, type EndedRow, type JobRow } from "./job-rows.js";
 import type { ClaimRequest, Fence, FinishOp, JobStore, ProgressPatch, RenewResult } from "./job-store.js";
+import { silentLogger } from "./logger.js";
+import { DatabaseAvailability, type DatabaseHealth } from "./pg-availability.js";
 import type { JobListener, NewJobsListener } from "./pg-job-listener.js";
 import { JOBS_CHANNEL, PG_JOB_SQL as Q } from "./pg-job-statements.js";
 import { inTransaction, isUniqueViolation, type Queryable } from "./pg-sql.js";
@@ -34,7 +36,14 @@ export class PgJobStore implements JobStore {
   constructor(
     readonly pool: pg.Pool,
     private readonly listener?: JobListener,
+    /** Whether the database is reachable; what to do while it is not (pg-availability.ts). */
+    readonly availability: DatabaseAvailability = new DatabaseAvailability(silentLogger),
   ) {}
+
+  /** Whether the database is reachable (the host's health shows it). */
+  health(): DatabaseHealth {
+    return this.availability.health();
+  }
 
   /** {@inheritDoc JobStore.onNewJobs} */
   onNewJobs(listener: NewJobsListener): () => void {
@@ -43,22 +52,22 @@ export class PgJobStore implements JobStore {
 
   async enqueue(jobs: readonly NewJobRecord[]): Promise<PulseJob[]> {
     if (jobs.length === 0) return [];
-    return inTransaction(this.pool, async (c) => {
+    return this.availability.run(() => inTransaction(this.pool, async (c) => {
       await this.insert(c, jobs);
       await this.notify(c, jobs);
       return jobs.map(newJob);
-    });
+    }));
   }
 
   async enqueueAndClaim(jobs: readonly NewJobRecord[], claim: ClaimRequest, now: number): Promise<{ enqueued: PulseJob[]; claimed: PulseJob[] }> {
-    return inTransaction(this.pool, async (c) => {
+    return this.availability.run(() => inTransaction(this.pool, async (c) => {
       await this.insert(c, jobs);
       const claimed = await this.claimIn(c, claim, now);
       // Other hosts are woken only for what this one left queued.
       const taken = new Set(claimed.map((j) => j.id));
       await this.notify(c, jobs.filter((j) => !taken.has(j.id)));
       return { enqueued: jobs.map(newJob), claimed };
-    });
+    }));
   }
 
   /**
@@ -87,8 +96,9 @@ export class PgJobStore implements JobStore {
   }
 
   async claim(owner: string, limit: number, leaseMs: number, now: number, handlers?: readonly string[]): Promise<PulseJob[]> {
-    if (limit <= 0 || (handlers && handlers.length === 0)) return [];
-    return this.claimIn(this.pool, { owner, limit, leaseMs, handlers }, now);
+    // While the database is away, claims wait for the next retry: jobs pause.
+    if (limit <= 0 || (handlers && handlers.length === 0) || this.availability.waiting()) return [];
+    return this.availability.run(() => this.claimIn(this.pool, { owner, limit, leaseMs, handlers }, now));
   }
 
   /** Claims `c.limit` jobs, then reserves `c.reserve` more (see ClaimRequest), in dispatch order. */
@@ -102,10 +112,11 @@ export class PgJobStore implements JobStore {
   }
 
   async renewLeases(owner: string, fences: readonly Fence[], leaseMs: number, now: number): Promise<RenewResult> {
-    if (fences.length === 0) return { lost: [], cancelRequested: [] };
-    const { rows } = await Q.renew.run<{ id: string; attempt: number; cancel_requested: number }>(this.pool, {
+    // While the database is away nothing can be renewed, nor taken by another host through it.
+    if (fences.length === 0 || this.availability.waiting()) return { lost: [], cancelRequested: [] };
+    const { rows } = await this.availability.run(() => Q.renew.run<{ id: string; attempt: number; cancel_requested: number }>(this.pool, {
       ids: fences.map((f) => f.id), attempts: fences.map((f) => f.attempt), owner, exp: now + leaseMs,
-    });
+    }));
     // By run, not by job: an old run's fence of a job this owner claimed again is lost.
     const held = new Map(rows.map((r) => [`${r.attempt} ${r.id}`, r.cancel_requested === 1]));
     const key = (f: Fence): string => `${f.attempt} ${f.id}`;
@@ -117,12 +128,15 @@ export class PgJobStore implements JobStore {
 
   async finish(ops: readonly FinishOp[], now: number): Promise<PulseJob[]> {
     if (ops.length === 0) return [];
-    return inTransaction(this.pool, (c) => this.finishIn(c, ops, now));
+    // A run's ending is retried until the database takes it: the job is not failed for an outage.
+    return this.availability.retry(() => inTransaction(this.pool, (c) => this.finishIn(c, ops, now)));
   }
 
   async finishAndClaim(ops: readonly FinishOp[], claim: ClaimRequest | undefined, now: number): Promise<{ finished: PulseJob[]; claimed: PulseJob[] }> {
     if (!claim) return { finished: await this.finish(ops, now), claimed: [] };
-    return inTransaction(this.pool, async (c) => ({ finished: await this.finishIn(c, ops, now), claimed: await this.claimIn(c, claim, now) }));
+    return this.availability.retry(() =>
+      inTransaction(this.pool, async (c) => ({ finished: await this.finishIn(c, ops, now), claimed: await this.claimIn(c, claim, now) })),
+    );
   }
 
   private async finishIn(c: pg.PoolClient, ops: readonly FinishOp[], now: number): Promise<PulseJob[]> {
@@ -175,10 +189,11 @@ export class PgJobStore implements JobStore {
   }
 
   async expireLeases(now: number): Promise<PulseJob[]> {
-    return inTransaction(this.pool, async (c) => [
+    if (this.availability.waiting()) return [];
+    return this.availability.run(() => inTransaction(this.pool, async (c) => [
       ...(await Q.expire.run<JobRow>(c, { now, reason: "lease expired: its worker stopped renewing it" })).rows.map(toJob),
       ...(await Q.expireReserved.run<JobRow>(c, { now })).rows.map(toJob),
-    ]);
+    ]));
   }
 
   async recoverAbandoned(ownerPrefix: string, now: number): Promise<PulseJob[]> {
@@ -267,7 +282,7 @@ export class PgJobStore implements JobStore {
   }
 
   async get(id: string): Promise<PulseJob | undefined> {
-    const { rows } = await Q.get.run<JobRow>(this.pool, { id });
+    const { rows } = await this.availability.run(() => Q.get.run<JobRow>(this.pool, { id }));
     return rows[0] && toJob(rows[0]);
   }
 
@@ -277,7 +292,7 @@ export class PgJobStore implements JobStore {
       throw new PulseError("INVALID_ARGUMENT", `unknown job status "${status}"`, { hint: "use queued, running, paused, completed, failed or cancelled" });
     }
     const limit = !query.limit || query.limit <= 0 ? DEFAULT_LIST_LIMIT : Math.min(Math.floor(query.limit), MAX_LIST_LIMIT);
-    const { rows } = await Q.list.run<JobRow>(this.pool, { status: status || null, handler: query.handler || null, limit });
+    const { rows } = await this.availability.run(() => Q.list.run<JobRow>(this.pool, { status: status || null, handler: query.handler || null, limit }));
     return rows.map(toJob);
   }
 
@@ -286,7 +301,8 @@ export class PgJobStore implements JobStore {
   }
 
   async nextRunAt(now: number, handlers?: readonly string[]): Promise<number | undefined> {
-    const { rows } = await Q.nextRunAt.run<{ t: number | null }>(this.pool, { now, handlers: handlers ?? null });
+    if (this.availability.waiting()) return undefined;
+    const { rows } = await this.availability.run(() => Q.nextRunAt.run<{ t: number | null }>(this.pool, { now, handlers: handlers ?? null }));
     return rows[0]?.t ?? undefined;
   }
 

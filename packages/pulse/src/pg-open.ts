@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import type pg from "pg";
 import { loadSqlMigrations, migratePg, type MigrateResult, type SqlMigration } from "@qntx/protocol";
 import { silentLogger, type PulseLogger } from "./logger.js";
+import { DatabaseAvailability } from "./pg-availability.js";
 import { JobListener } from "./pg-job-listener.js";
 import { PgJobStore } from "./pg-job-store.js";
 import { PgPluginScheduleStore, PgScheduleStore } from "./pg-schedule-stores.js";
@@ -50,9 +51,10 @@ export async function openPgPulseStores(pool: pg.Pool, url: string, options: Ope
   } finally {
     client.release();
   }
-  const listener = new JobListener(url, options.logger ?? silentLogger);
+  const logger = options.logger ?? silentLogger;
+  const listener = new JobListener(url, logger);
   await listener.start();
-  const jobs = new PgJobStore(pool, listener);
+  const jobs = new PgJobStore(pool, listener, new DatabaseAvailability(logger));
   return {
     jobs,
     schedules: new PgScheduleStore(jobs),
