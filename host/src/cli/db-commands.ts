@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import type { DatabaseStatus } from "../schema/status.js";
 import { runAction } from "./common.js";
 import { databaseTarget } from "./db-target.js";
-import { renderTable } from "./table.js";
+import { progressBar, renderTable } from "./table.js";
 
 const DATABASE_OPTION = ["--database <url|file>", "a postgres:// URL or a SQLite file (default $QNTX_DATABASE_URL, [host] database, else <data_dir>/qntx.db)"] as const;
 
@@ -27,6 +27,22 @@ export function addDbCommands(program: Command): void {
       const status = await databaseStatus(databaseTarget(command, options.database));
       if (options.json) return void console.log(JSON.stringify(status, null, 2));
       console.log(renderStatus(status, tooNewError(status)));
+    }));
+
+  db.command("copy")
+    .description("copy an embedded SQLite installation (attestations, jobs with their logs, schedules, usage) into PostgreSQL; resumable")
+    .requiredOption("--to <url>", "the postgres:// URL to copy into (migrated first)")
+    .option(...DATABASE_OPTION)
+    .action(runAction(async (options: { to: string; database?: string }, command: Command) => {
+      const from = options.database ?? databaseTarget(command, undefined, { sqliteOnly: true });
+      const tty = Boolean(process.stderr.isTTY);
+      const { copyToPostgres } = await import("../schema/copy.js");
+      const results = await copyToPostgres(from, options.to, (p) => {
+        if (tty) process.stderr.write(`\r${p.table.padEnd(24)} ${progressBar(p.copied, p.total)}\x1b[K`);
+        else if (p.copied === p.total) process.stderr.write(`${p.table}: ${p.copied}/${p.total}\n`);
+      });
+      if (tty) process.stderr.write("\n");
+      console.log(renderTable(["TABLE", "IN SQLITE", "COPIED"], results.map((r) => [r.table, String(r.total), String(r.copied)])));
     }));
 
   db.command("migrate")

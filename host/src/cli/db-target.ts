@@ -8,15 +8,19 @@ import { loadConfig } from "../config/index.js";
 import { defaultDataDir } from "../config/paths.js";
 import type { GlobalOptions } from "./common.js";
 
-/** The database named by the command's options and the environment (a URL or a file path). */
-export function databaseTarget(command: Command, explicit?: string): string {
+/**
+ * The database named by the command's options and the environment (a URL or a file path);
+ * with `sqliteOnly` the installation's SQLite file whatever database is configured (what
+ * `qntx db copy` copies from).
+ */
+export function databaseTarget(command: Command, explicit?: string, options: { sqliteOnly?: boolean } = {}): string {
   if (explicit) return explicit;
-  if (process.env.QNTX_DATABASE_URL) return process.env.QNTX_DATABASE_URL;
+  if (process.env.QNTX_DATABASE_URL && !options.sqliteOnly) return process.env.QNTX_DATABASE_URL;
   const globals = command.optsWithGlobals<GlobalOptions>();
   let dataDir = globals.dataDir;
   try {
     const host = loadConfig({ configPath: globals.config }).host as { dataDir: string; database?: string };
-    if (host.database) return host.database;
+    if (host.database && !options.sqliteOnly) return host.database;
     dataDir ??= host.dataDir;
   } catch {
     // No usable config: the data dir's file.

@@ -8,7 +8,7 @@ import { QntxError } from "@qntx/protocol";
 import { ControlClient } from "./client.js";
 import { clientLocation, runAction } from "./common.js";
 import { addScheduleCommands } from "./schedule-commands.js";
-import { renderTable } from "./table.js";
+import { progressBar, renderTable } from "./table.js";
 
 /** A job as the HTTP API returns it. */
 interface JobJson {
@@ -149,7 +149,7 @@ async function waitForJob(client: ControlClient, id: string): Promise<JobJson> {
   let lastLine = "";
   await client.events(`/api/pulse/jobs/${encodeURIComponent(id)}/events`, (_event, data) => {
     last = data as JobJson;
-    const line = `${last.status.padEnd(9)} ${progressBar(last)} attempt ${last.attempts}/${last.maxAttempts}`;
+    const line = `${last.status.padEnd(9)} ${jobBar(last)} attempt ${last.attempts}/${last.maxAttempts}`;
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (line !== lastLine) process.stderr.write(`${line}\n`);
     lastLine = line;
@@ -160,12 +160,8 @@ async function waitForJob(client: ControlClient, id: string): Promise<JobJson> {
   return last;
 }
 
-function progressBar(job: JobJson, width = 24): string {
-  const { current, total } = job.progress;
-  if (total <= 0) return `[${"·".repeat(width)}] ${current || ""}`.trimEnd();
-  const ratio = Math.max(0, Math.min(1, current / total));
-  const done = Math.round(ratio * width);
-  return `[${"#".repeat(done)}${"·".repeat(width - done)}] ${current}/${total}`;
+function jobBar(job: JobJson): string {
+  return progressBar(job.progress.current, job.progress.total);
 }
 
 function progressText(job: JobJson): string {

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { ATS_MIGRATIONS, ATS_NAMESPACE, loadSqlMigrations, migrate as migrateAts, PG_ATS_MIGRATIONS_DIR, type SqliteDatabase, type SqlMigration } from "@qntx/ats";
-import { migrate as migrateSqlite, PULSE_MIGRATIONS } from "@qntx/pulse";
+import { migrate as migrateSqlite, PG_PULSE_MIGRATIONS_DIR, PULSE_MIGRATIONS } from "@qntx/pulse";
 import { USAGE_MIGRATIONS } from "../budget/usage-store.js";
 import { SEARCH_MIGRATIONS } from "../services/search-index.js";
 
@@ -39,6 +39,7 @@ export const SCHEMA_COMPONENTS: readonly SchemaComponent[] = [
   {
     namespace: "pulse", keeps: "jobs, job logs, schedules",
     sqlite: { names: numbered(PULSE_MIGRATIONS.length), migrate: (db) => void migrateSqlite(db, "pulse", PULSE_MIGRATIONS) },
+    pg: () => loadSqlMigrations(PG_PULSE_MIGRATIONS_DIR),
   },
   {
     namespace: "usage", keeps: "the usage record (budgets)",
