@@ -44,6 +44,7 @@ describe("loadConfig: defaults and lookup", () => {
       wsMaxFrameBytes: 1048576,
       allowedOrigins: [],
       autoMtls: false,
+      metrics: true,
       restartBackoffBaseMs: 500,
       restartBackoffMaxMs: 30000,
       crashBudget: 5,

@@ -100,6 +100,7 @@ describe("loadConfig: a full file", () => {
       wsMaxFrameBytes: 1048576,
       allowedOrigins: [],
       autoMtls: false,
+      metrics: true,
       restartBackoffBaseMs: 500,
       restartBackoffMaxMs: 30000,
       crashBudget: 5,

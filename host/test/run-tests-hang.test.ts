@@ -1,6 +1,6 @@
 /**
  * scripts/run-tests.mjs's safety net, on a real nested jest run (fixtures/jest-hang): a test
- * file that leaves a timer running keeps jest alive after its results, so the script names
+ * file that leaves a server listening keeps jest alive after its results, so the script names
  * that file and its open handle, kills jest (and nothing stays behind) and fails the run; a
  * file that closes what it opens passes without the net firing.
  */
@@ -23,10 +23,10 @@ const NESTED_RUN_MS = 120_000;
 describe("scripts/run-tests.mjs", () => {
   it("kills a jest that does not exit after its results, names the file that kept it alive, and fails", async () => {
     // The leak holds jest for ever, so the grace can be short: what is checked is the outcome.
-    const run = await runTests("leaks-a-timer", { QNTX_TEST_EXIT_GRACE_MS: "1000" });
+    const run = await runTests("leaks-a-server", { QNTX_TEST_EXIT_GRACE_MS: "1000" });
     expect(run.exitCode).toBe(1);
     expect(run.all).toContain("jest did not exit 1 s after its results");
-    expect(run.all).toMatch(/host\/test\/fixtures\/jest-hang\/leaks-a-timer\.fixture\.mjs: Timeout ×\d+/);
+    expect(run.all).toMatch(/host\/test\/fixtures\/jest-hang\/leaks-a-server\.fixture\.mjs: TCPServerWrap ×1/);
     expect(run.stdout).toMatch(/^1 passed, 1 failed \(jest hung after its results and was killed\)$/m);
     // The kill reached jest: no process of this run still has the fixture config in its arguments.
     expect(processesWithArgs([FIXTURE_CONFIG])).toEqual([]);
