@@ -107,6 +107,8 @@ describe("request headers as QNTX sends them", () => {
     expect([...seen].sort((a, b) => (a.name < b.name ? -1 : 1))).toEqual([
       { name: "Content-Type", values: ["text/plain"] },
       { name: "Etag", values: ['"v1"'] },
+      // The host starts a W3C trace for a request that carries none and passes it on (docs/tracing.md).
+      { name: "Traceparent", values: [expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)] },
       { name: "Www-Authenticate", values: ["Basic"] },
       { name: "X-Multi", values: ["one", "two"] },
       { name: "X-Request-Id", values: ["r-1"] },
@@ -119,7 +121,7 @@ describe("request headers as QNTX sends them", () => {
     const seen = (await rawRequest(
       `POST /api/hdrs/raw-headers HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-trace-id: t\r\nconnection: close\r\n\r\n${body}`,
     )) as Array<{ name: string; values: string[] }>;
-    expect(seen.map((h) => h.name).sort()).toEqual(["Content-Length", "Content-Type", "X-Trace-Id"]);
+    expect(seen.map((h) => h.name).sort()).toEqual(["Content-Length", "Content-Type", "Traceparent", "X-Trace-Id"]);
   });
 });
 

@@ -8,10 +8,10 @@ import { newJobRecord, type EnqueueInput, type JobUpdate } from "./enqueue-input
 import { silentLogger, systemClock, type Clock, type PulseLogger } from "./logger.js";
 import type { PulseEvents } from "./events.js";
 import { WorkerPool, newOwnerId, type WorkerPoolOptions } from "./pool.js";
-import { newPluginSchedule, SqlitePluginScheduleStore, type PluginScheduleRecord, type PluginScheduleState, type PluginScheduleStore } from "./plugin-schedule-store.js";
-import { SqliteScheduleStore, type ScheduleRecord, type ScheduleStore } from "./schedule-store.js";
+import { newPluginSchedule, type PluginScheduleRecord, type PluginScheduleState, type PluginScheduleStore } from "./plugin-schedule-store.js";
+import type { ScheduleRecord, ScheduleStore } from "./schedule-store.js";
 import { Scheduler, type ScheduleInput } from "./scheduler.js";
-import { SqliteJobStore } from "./sqlite-job-store.js";
+import { sqliteStores } from "./sqlite-stores.js";
 import type { ListQuery, NewJobRecord, PulseJob, PulseJobDetail, PulseLogEntry } from "./types.js";
 
 /** Options of {@link Pulse}: the pool's options plus where to store. */
@@ -31,9 +31,9 @@ export interface PulseOptions extends Omit<WorkerPoolOptions, "store" | "handler
  * job queries and state changes, the worker pool and the scheduler, a 'job' event for every
  * state change, and typed events of runs and leases (events.ts).
  *
- * Ownership: every Pulse has a random lease-owner id (`owner`). `start()` treats every running
- * job leased by another owner as abandoned by a dead host and re-queues it (the attempt
- * counts), so run exactly one started Pulse per database.
+ * Ownership: every Pulse has a random lease-owner id (`owner`). On a SQLite file `start()`
+ * re-queues every running job another owner leased (one host per file); on a shared store
+ * only expired leases (the others belong to live hosts). The attempt counts either way.
  */
 export class Pulse {
   readonly handlers = new HandlerRegistry();
@@ -342,11 +342,4 @@ export class Pulse {
     if (!this.pluginSchedules) throw new PulseError("INVALID_STATE", "this Pulse's storage keeps no plugin schedules", { hint: "pass stores.pluginSchedules" });
     return this.pluginSchedules;
   }
-}
-
-/** Pulse's stores on the shared `qntx.db` connection. */
-function sqliteStores(db: Database.Database | undefined): { jobs: JobStore; schedules: ScheduleStore; pluginSchedules: PluginScheduleStore } {
-  if (!db) throw new PulseError("INVALID_ARGUMENT", "Pulse needs a database: pass `db` (better-sqlite3) or `stores`");
-  const jobs = new SqliteJobStore(db);
-  return { jobs, schedules: new SqliteScheduleStore(db, jobs), pluginSchedules: new SqlitePluginScheduleStore(db, jobs) };
 }
