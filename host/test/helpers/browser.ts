@@ -3,15 +3,25 @@
  * download, ever). One place decides whether they run, by the rule of toolchain.ts: skipped
  * with one line per file when chromium is missing, a failure under CI=true.
  */
-import { existsSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
 import { toolchainGate, type ToolchainGate } from "./toolchain.js";
 
 /** Debian's chromium (package `chromium`). */
 export const CHROMIUM = "/usr/bin/chromium";
 
+/** Whether chromium can be run: a file left behind by a removed (or hidden) package cannot. */
+function runnable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const gate = toolchainGate("browser", () => ({
-  missing: existsSync(CHROMIUM) ? "" : `${CHROMIUM} not found`,
+  missing: runnable(CHROMIUM) ? "" : `${CHROMIUM} not found or not executable`,
   install: "apt-get install -y chromium",
 }));
 
